@@ -1,0 +1,45 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "lvsctl",
+    products: [
+        .executable(name: "lvsctl", targets: ["lvsctl"]),
+        .library(name: "LVSKit", targets: ["LVSKit"]),
+        .library(name: "SSHTransport", targets: ["SSHTransport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+    ],
+    targets: [
+        // libssh2 through a small shim: several of its calls are C macros Swift cannot import.
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+        // The SSH transport: one actor per connection on a dedicated thread.
+        .target(name: "SSHTransport", dependencies: ["CLibSSH2"]),
+        // The domain: inventory, validation, playbooks, rendering, planning. No I/O.
+        .target(name: "LVSKit"),
+        // Lab hosts: network namespaces with their own sshd (used by tests and `lvsctl lab`).
+        .target(
+            name: "LVSLab",
+            dependencies: [
+                "SSHTransport",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]
+        ),
+        .executableTarget(
+            name: "lvsctl",
+            dependencies: [
+                "LVSKit", "SSHTransport", "LVSLab",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LVSKitTests", dependencies: ["LVSKit"]),
+        .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "LVSLab"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,180 @@
+import CLibSSH2
+import Foundation
+
+/// How a remote command ended.
+public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
+    case exited(Int32)
+    /// Killed by a signal (`TERM`, `KILL`, ...), as the server reported it.
+    case signaled(String)
+    /// The channel closed without a trustworthy status (libssh2 1.10 would say 0).
+    case unknown
+
+    public var description: String {
+        switch self {
+        case let .exited(code): return "exit \(code)"
+        case let .signaled(name): return "killed by SIG\(name)"
+        case .unknown: return "no exit status"
+        }
+    }
+}
+
+public struct CommandResult: Sendable {
+    public var stdout: [UInt8]
+    public var stderr: [UInt8]
+    public var status: ExitStatus
+    public var duration: Duration
+
+    public var standardOutput: String { String(decoding: stdout, as: UTF8.self) }
+    public var standardError: String { String(decoding: stderr, as: UTF8.self) }
+    public var succeeded: Bool { status == .exited(0) }
+}
+
+extension SSHConnection {
+    /// Runs `command` through the user's shell on the host, feeding `stdin` if given, and reads
+    /// stdout and stderr together (never one then the other: that deadlocks once the unread one
+    /// fills its channel window).
+    public func run(_ command: String, stdin: [UInt8]? = nil, timeout: Duration? = nil) async throws -> CommandResult {
+        try ensureOpen()
+        let started = ContinuousClock.now
+        let limit = timeout ?? options.commandTimeout
+        let deadline = started + limit
+        let timedOut = SSHError.commandTimedOut(endpoint: endpoint, command: command, seconds: limit.seconds)
+        try await acquireChannel()
+        defer { releaseChannel() }
+        roundTrips += 1
+
+        let channel = try await openChannel(deadline: deadline, timedOut: timedOut)
+        defer { freeChannel(channel) }
+        try await step(deadline: deadline, timedOut: timedOut, during: command) { lvs_channel_exec(channel, command) }
+
+        var output: [[UInt8]] = [[], []]
+        var input = stdin.map { ArraySlice($0) }
+        var eofSent = stdin == nil
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            var progressed = false
+            if let pending = input, !pending.isEmpty {
+                let written = pending.withUnsafeBufferPointer { p in
+                    p.withMemoryRebound(to: CChar.self) { lvs_channel_write(channel, $0.baseAddress, $0.count) }
+                }
+                if written > 0 { input = pending.dropFirst(written); progressed = true }
+                else if written != Int(LIBSSH2_ERROR_EAGAIN) { throw lose(during: command, rc: Int32(written)) }
+            } else if !eofSent {
+                let rc = libssh2_channel_send_eof(channel)
+                if rc == 0 { eofSent = true; progressed = true }
+                else if rc != LIBSSH2_ERROR_EAGAIN { throw lose(during: command, rc: rc) }
+            }
+            for stream in 0...1 {
+                while true {
+                    let count = buffer.withUnsafeMutableBufferPointer { p in
+                        p.withMemoryRebound(to: CChar.self) { lvs_channel_read(channel, Int32(stream), $0.baseAddress, $0.count) }
+                    }
+                    if count > 0 { output[stream] += buffer[0..<count]; progressed = true; continue }
+                    if count < 0 && count != Int(LIBSSH2_ERROR_EAGAIN) { throw lose(during: command, rc: Int32(count)) }
+                    break
+                }
+            }
+            if libssh2_channel_eof(channel) != 0 { break }
+            if !progressed { try await pause(deadline: deadline, timedOut: timedOut) }
+        }
+
+        // The server sends exit-status (or exit-signal) before it closes the channel; only a clean
+        // close makes libssh2's status trustworthy.
+        var status = ExitStatus.unknown
+        var closed = true
+        do {
+            try await step(deadline: deadline, timedOut: timedOut, during: command) { libssh2_channel_close(channel) }
+            try await step(deadline: deadline, timedOut: timedOut, during: command) { libssh2_channel_wait_closed(channel) }
+        } catch {
+            closed = false
+        }
+        if let signal = exitSignal(channel) {
+            status = .signaled(signal)
+        } else if closed {
+            status = .exited(libssh2_channel_get_exit_status(channel))
+        }
+        return CommandResult(stdout: output[0], stderr: output[1], status: status, duration: ContinuousClock.now - started)
+    }
+
+    // MARK: - Channels
+
+    func acquireChannel() async throws {
+        while openChannels >= max(1, options.maxChannels) {
+            await withCheckedContinuation { channelWaiters.append($0) }
+            try ensureOpen()
+        }
+        openChannels += 1
+    }
+
+    func releaseChannel() {
+        openChannels -= 1
+        if !channelWaiters.isEmpty { channelWaiters.removeFirst().resume() }
+    }
+
+    private func openChannel(deadline: ContinuousClock.Instant, timedOut: SSHError) async throws -> OpaquePointer {
+        while true {
+            try ensureOpen()
+            if let channel = lvs_channel_open_session(session) { return channel }
+            let rc = lastErrno()
+            guard rc == LIBSSH2_ERROR_EAGAIN else {
+                if rc == LIBSSH2_ERROR_CHANNEL_FAILURE {
+                    throw SSHError.channelFailed(endpoint: endpoint, reason: "the server refused a new channel (MaxSessions reached?): \(lastErrorMessage())")
+                }
+                throw lose(during: "opening a channel", rc: rc)
+            }
+            try await pause(deadline: deadline, timedOut: timedOut)
+        }
+    }
+
+    private func freeChannel(_ channel: OpaquePointer) {
+        // Freeing may need to send a close; give it a moment, never block long on a dead server.
+        let deadline = ContinuousClock.now + .milliseconds(lost == nil ? 1000 : 0)
+        while libssh2_channel_free(channel) == LIBSSH2_ERROR_EAGAIN {
+            guard lost == nil, waitForSocket(until: deadline) else { return }
+        }
+    }
+
+    private func exitSignal(_ channel: OpaquePointer) -> String? {
+        var name: UnsafeMutablePointer<CChar>?
+        var nameLength = 0
+        guard libssh2_channel_get_exit_signal(channel, &name, &nameLength, nil, nil, nil, nil) == 0, let name else { return nil }
+        defer { libssh2_free(session, name) }
+        return String(cString: name)
+    }
+
+    /// Calls a libssh2 function until it is done, pausing on EAGAIN.
+    @discardableResult
+    func step(deadline: ContinuousClock.Instant, timedOut: SSHError, during: String, _ call: () -> Int32) async throws -> Int32 {
+        while true {
+            try ensureOpen()
+            let rc = call()
+            if rc == LIBSSH2_ERROR_EAGAIN { try await pause(deadline: deadline, timedOut: timedOut); continue }
+            if rc < 0 { throw lose(during: during, rc: rc) }
+            return rc
+        }
+    }
+
+    /// Waits for the socket; with other channels open, in short slices that let them run too.
+    func pause(deadline: ContinuousClock.Instant, timedOut: SSHError) async throws {
+        let shared = openChannels > 1
+        guard waitForSocket(until: deadline, slice: shared ? .milliseconds(5) : nil) else { throw timedOut }
+        if shared { await Task.yield() }
+        try ensureOpen()
+    }
+
+    /// Turns a libssh2 failure into a connection error, and marks the session unusable when the
+    /// connection itself is gone.
+    func lose(during: String, rc: Int32) -> SSHError {
+        let reason: String
+        switch rc {
+        case LIBSSH2_ERROR_SOCKET_DISCONNECT: reason = "the server closed the connection (sshd killed or restarted?)"
+        case LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_SEND: reason = "network error: \(lastErrorMessage())"
+        default: reason = "\(lastErrorMessage()) [libssh2 \(rc)]"
+        }
+        let error = SSHError.connectionLost(endpoint: endpoint, during: "`\(SSHError.abbreviate(during))`", reason: reason)
+        if [LIBSSH2_ERROR_SOCKET_DISCONNECT, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_SOCKET_SEND].contains(rc) {
+            lost = error
+        }
+        return error
+    }
+}

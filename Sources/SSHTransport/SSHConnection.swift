@@ -1,0 +1,208 @@
+import CLibSSH2
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// libssh2_init, exactly once per process (Swift initialises globals lazily and atomically).
+private let libssh2Initialised: Bool = libssh2_init(0) == 0
+
+/// One SSH connection to one host: a libssh2 session driven in non-blocking mode on a thread of
+/// its own (see `ThreadExecutor`). Commands, uploads and downloads share the session; up to
+/// `maxChannels` channels are open at once.
+public actor SSHConnection {
+    public nonisolated let target: SSHTarget
+    public nonisolated let options: SSHOptions
+    /// The key the server proved it holds, once connected.
+    public internal(set) var hostKey: PublicKeyBlob?
+    /// How many request/response exchanges (commands, transfers) this connection has made.
+    public internal(set) var roundTrips = 0
+
+    nonisolated let executor: ThreadExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    var session: OpaquePointer?
+    var sftp: OpaquePointer?
+    var socket: Int32 = -1
+    var authenticated = false
+    var lost: SSHError?
+    var openChannels = 0
+    var channelWaiters: [CheckedContinuation<Void, Never>] = []
+
+    var endpoint: String { target.description }
+
+    private init(target: SSHTarget, options: SSHOptions) {
+        self.target = target
+        self.options = options
+        self.executor = ThreadExecutor(name: "ssh \(target)")
+    }
+
+    /// Connects, checks the host key and logs in, each step bounded by its timeout.
+    public static func connect(to target: SSHTarget, options: SSHOptions = SSHOptions()) async throws -> SSHConnection {
+        precondition(libssh2Initialised, "libssh2_init failed")
+        let connection = SSHConnection(target: target, options: options)
+        do {
+            try await connection.open()
+        } catch {
+            await connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    isolated deinit {
+        if let sftp { libssh2_sftp_shutdown(sftp) }
+        if let session { libssh2_session_free(session) }
+        if socket >= 0 { Glibc.close(socket) }
+        executor.finish()
+    }
+
+    private func open() throws {
+        socket = try TCPSocket.connect(host: target.host, port: target.port,
+                                       timeout: options.connectTimeout, endpoint: endpoint)
+        guard let session = lvs_session_init() else {
+            throw SSHError.handshakeFailed(endpoint: endpoint, reason: "libssh2 could not allocate a session")
+        }
+        self.session = session
+        libssh2_session_set_blocking(session, 0)
+
+        let knownHosts = KnownHosts.load(files: options.knownHostsFiles.map(expandTilde))
+        preferHostKeyTypes(knownHosts.knownKeyTypes(host: target.host, port: target.port))
+
+        let deadline = ContinuousClock.now + options.handshakeTimeout
+        try retrying(until: deadline, onTimeout: .handshakeTimedOut(endpoint: endpoint, seconds: options.handshakeTimeout.seconds)) {
+            libssh2_session_handshake(session, socket)
+        } failure: { rc in
+            .handshakeFailed(endpoint: endpoint, reason: handshakeFailureReason(rc))
+        }
+        try verifyHostKey(knownHosts)
+        try authenticate(deadline: ContinuousClock.now + options.handshakeTimeout)
+        authenticated = true
+        libssh2_keepalive_config(session, 1, UInt32(max(1, options.keepaliveInterval.seconds)))
+    }
+
+    /// Closes the session politely (best effort) and frees it.
+    public func close() {
+        guard let session else { return }
+        if let sftp {
+            _ = libssh2_sftp_shutdown(sftp)
+            self.sftp = nil
+        }
+        if lost == nil {
+            let deadline = ContinuousClock.now + .seconds(2)
+            try? retrying(until: deadline, onTimeout: .closed(endpoint: endpoint)) {
+                libssh2_session_disconnect_ex(session, SSH_DISCONNECT_BY_APPLICATION, "bye", "")
+            } failure: { _ in .closed(endpoint: endpoint) }
+        }
+        libssh2_session_free(session)
+        self.session = nil
+        if socket >= 0 { Glibc.close(socket); socket = -1 }
+        lost = lost ?? .closed(endpoint: endpoint)
+        let waiters = channelWaiters
+        channelWaiters.removeAll()
+        waiters.forEach { $0.resume() }
+    }
+
+    // MARK: - Host key
+
+    /// libssh2 prefers ECDSA; if known_hosts holds only an ed25519 key, the server would be asked
+    /// for the wrong type and the host would read as unknown. Ask for the known types first.
+    private func preferHostKeyTypes(_ known: [String]) {
+        let supported = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "ssh-rsa"]
+        let ordered = known.filter(supported.contains) + supported.filter { !known.contains($0) }
+        _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, ordered.joined(separator: ","))
+    }
+
+    private func verifyHostKey(_ knownHosts: KnownHosts) throws {
+        var length = 0
+        var type: Int32 = 0
+        guard let raw = libssh2_session_hostkey(session, &length, &type) else {
+            throw SSHError.handshakeFailed(endpoint: endpoint, reason: "the server sent no host key")
+        }
+        let key = PublicKeyBlob(Array(UnsafeRawBufferPointer(start: raw, count: length).bindMemory(to: UInt8.self)))
+        hostKey = key
+        guard options.hostKeyChecking != .off else { return }
+        let primaryFile = expandTilde(options.knownHostsFiles.first ?? "~/.ssh/known_hosts")
+        switch knownHosts.verify(host: target.host, port: target.port, key: key) {
+        case .known:
+            return
+        case let .revoked(entry):
+            throw SSHError.hostKeyRevoked(endpoint: endpoint, keyType: key.keyType, fingerprint: key.fingerprint,
+                                          knownHostsFile: entry.file, line: entry.line)
+        case let .changed(entry):
+            throw SSHError.hostKeyChanged(endpoint: endpoint, keyType: key.keyType, fingerprint: key.fingerprint,
+                                          knownHostsFile: entry.file, line: entry.line)
+        case .unknown where options.hostKeyChecking == .acceptNew:
+            try? KnownHosts.append(KnownHosts.line(host: target.host, port: target.port, key: key), to: primaryFile)
+        case .unknown:
+            throw SSHError.hostKeyUnknown(endpoint: endpoint, keyType: key.keyType, fingerprint: key.fingerprint,
+                                          knownHostsFile: primaryFile)
+        }
+    }
+
+    private func handshakeFailureReason(_ rc: Int32) -> String {
+        switch rc {
+        case LIBSSH2_ERROR_KEX_FAILURE:
+            return "no key exchange or host key algorithm in common (libssh2 1.10 cannot use a server whose only host key is RSA; give the server an ed25519 or ECDSA host key) [libssh2 \(rc)]"
+        case LIBSSH2_ERROR_SOCKET_DISCONNECT, LIBSSH2_ERROR_SOCKET_RECV, LIBSSH2_ERROR_BANNER_RECV:
+            return "the server closed the connection before the handshake finished (not an SSH server, or it refused us: MaxStartups, tcp wrappers) [libssh2 \(rc)]"
+        default:
+            return "\(lastErrorMessage()) [libssh2 \(rc)]"
+        }
+    }
+
+    // MARK: - Non-blocking plumbing
+
+    func lastErrorMessage() -> String {
+        guard let session else { return "no session" }
+        var message: UnsafeMutablePointer<CChar>?
+        var length: Int32 = 0
+        libssh2_session_last_error(session, &message, &length, 0)
+        return message.map { String(cString: $0) } ?? "unknown libssh2 error"
+    }
+
+    func lastErrno() -> Int32 { session.map { libssh2_session_last_errno($0) } ?? LIBSSH2_ERROR_SOCKET_DISCONNECT }
+
+    /// Calls `operation` until it stops answering EAGAIN, waiting on the socket in between.
+    func retrying(until deadline: ContinuousClock.Instant, onTimeout: @autoclosure () -> SSHError,
+                  _ operation: () -> Int32, failure: (Int32) -> SSHError) throws {
+        while true {
+            let rc = operation()
+            if rc == LIBSSH2_ERROR_EAGAIN {
+                guard waitForSocket(until: deadline) else { throw onTimeout() }
+                continue
+            }
+            if rc < 0 { throw failure(rc) }
+            return
+        }
+    }
+
+    /// Blocks on the socket in the direction libssh2 needs, at most until `deadline` (and, when
+    /// `slice` is given, at most that long). Sends due keepalives while only waiting to read.
+    /// Returns false once the deadline has passed.
+    @discardableResult
+    func waitForSocket(until deadline: ContinuousClock.Instant, slice: Duration? = nil) -> Bool {
+        let now = ContinuousClock.now
+        guard now < deadline, let session else { return false }
+        let directions = libssh2_session_block_directions(session)
+        var events: Int16 = 0
+        if directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { events |= Int16(POLLIN) }
+        if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { events |= Int16(POLLOUT) }
+        var wait = deadline - now
+        if let slice { wait = min(wait, slice) }
+        // A keepalive may only be sent when no packet of ours is half-written.
+        if authenticated && events & Int16(POLLOUT) == 0 {
+            var next: Int32 = 0
+            if libssh2_keepalive_send(session, &next) == 0, next > 0 {
+                wait = min(wait, .seconds(Int64(next)))
+            }
+        }
+        var pfd = pollfd(fd: socket, events: events == 0 ? Int16(POLLIN) : events, revents: 0)
+        _ = poll(&pfd, 1, Int32(clamping: max(1, wait.milliseconds)))
+        return true
+    }
+
+    func ensureOpen() throws {
+        if let lost { throw lost }
+    }
+}

@@ -1,0 +1,3 @@
+import Testing
+@testable import LVSKit
+@Test func version() { #expect(!LVSKit.version.isEmpty) }
