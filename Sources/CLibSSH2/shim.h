@@ -6,10 +6,25 @@
 #include <libssh2_sftp.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 
-static inline LIBSSH2_SESSION *lvs_session_init(void) {
-    return libssh2_session_init_ex(NULL, NULL, NULL, NULL);
+// Counts the bytes libssh2 reads from the socket, so that several channels sharing one session
+// can tell whether a read made for one of them may have buffered data for the others.
+typedef struct { long long received; } lvs_io_counter;
+
+static ssize_t lvs_counting_recv(libssh2_socket_t fd, void *buffer, size_t length, int flags, void **abstract) {
+    ssize_t n = recv(fd, buffer, length, flags);
+    if (n < 0) return -errno;   // libssh2 expects -errno, as its own recv gives
+    if (abstract && *abstract) ((lvs_io_counter *)*abstract)->received += n;
+    return n;
+}
+static inline LIBSSH2_SESSION *lvs_session_init(lvs_io_counter *counter) {
+    LIBSSH2_SESSION *session = libssh2_session_init_ex(NULL, NULL, NULL, counter);
+    if (session) libssh2_session_callback_set(session, LIBSSH2_CALLBACK_RECV, (void *)lvs_counting_recv);
+    return session;
 }
 static inline LIBSSH2_CHANNEL *lvs_channel_open_session(LIBSSH2_SESSION *session) {
     return libssh2_channel_open_ex(session, "session", sizeof("session") - 1,
@@ -47,7 +62,8 @@ static inline int lvs_sftp_setmode(LIBSSH2_SFTP *sftp, const char *path, unsigne
     attrs.permissions = mode;
     return libssh2_sftp_stat_ex(sftp, path, (unsigned int)strlen(path), LIBSSH2_SFTP_SETSTAT, &attrs);
 }
-static inline int lvs_channel_eagain(void) { return LIBSSH2_ERROR_EAGAIN; }
+// A non-blocking eventfd: wakes a connection's poll when work arrives from another thread.
+static inline int lvs_wake_descriptor(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 
 // HMAC-SHA1 (hashed known_hosts entries, `|1|salt|hash`); out must hold 20 bytes.
 static inline int lvs_hmac_sha1(const unsigned char *key, int keylen,

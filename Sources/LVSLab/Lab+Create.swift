@@ -145,6 +145,7 @@ extension Lab {
             MaxSessions 10
             MaxStartups 64:30:128
             Subsystem sftp internal-sftp
+            LogLevel \(spec.logLevel)
             EOF
             ip netns exec \(ns) unshare --mount --uts --propagation private /bin/sh -c '
               hostname \(spec.name)

@@ -7,11 +7,14 @@ public struct LabHostSpec: Sendable {
     public var sshPort: Int
     /// `ssh-keygen -t` values for the host keys sshd offers.
     public var hostKeyTypes: [String]
+    /// sshd's LogLevel (`DEBUG3` shows keepalives arriving).
+    public var logLevel: String
 
-    public init(_ name: String, sshPort: Int = 22, hostKeyTypes: [String] = ["ed25519"]) {
+    public init(_ name: String, sshPort: Int = 22, hostKeyTypes: [String] = ["ed25519"], logLevel: String = "INFO") {
         self.name = name
         self.sshPort = sshPort
         self.hostKeyTypes = hostKeyTypes
+        self.logLevel = logLevel
     }
 }
 
@@ -109,6 +112,11 @@ public final class Lab: Sendable {
     public func signal(_ signal: String, host: LabHost) async throws {
         try await Shell.bashChecked("pids=$(ip netns pids \(host.namespace)); [ -z \"$pids\" ] || kill -\(signal) $pids",
                                     what: "kill -\(signal) on \(host.name)")
+    }
+
+    /// What the host's sshd has logged so far.
+    public func sshdLog(of host: LabHost) -> String {
+        (try? String(contentsOfFile: "\(directory)/\(host.name)/sshd.log", encoding: .utf8)) ?? ""
     }
 
     /// Adds a public key to the keys root may log in with on every lab host.

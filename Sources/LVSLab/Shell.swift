@@ -15,8 +15,8 @@ public struct LabError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Runs bash scripts on this machine (the lab is built with ip, ssh-keygen and sshd).
-enum Shell {
-    static func bash(_ script: String) async throws -> ShellResult {
+public enum Shell {
+    public static func bash(_ script: String) async throws -> ShellResult {
         let result = try await Subprocess.run(
             .path("/bin/bash"), arguments: ["-c", script],
             output: .string(limit: 4 << 20), error: .string(limit: 4 << 20))
@@ -30,7 +30,7 @@ enum Shell {
 
     /// Runs `script` and fails with its stderr when it does.
     @discardableResult
-    static func bashChecked(_ script: String, what: String) async throws -> ShellResult {
+    public static func bashChecked(_ script: String, what: String) async throws -> ShellResult {
         let result = try await bash(script)
         guard result.succeeded else {
             throw LabError("\(what) failed (exit \(result.status)): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
@@ -39,7 +39,7 @@ enum Shell {
     }
 
     /// Single-quotes a word for bash.
-    static func quote(_ word: String) -> String {
+    public static func quote(_ word: String) -> String {
         "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }

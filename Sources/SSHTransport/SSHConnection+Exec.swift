@@ -43,7 +43,8 @@ extension SSHConnection {
         defer { releaseChannel() }
         roundTrips += 1
 
-        let channel = try await openChannel(deadline: deadline, timedOut: timedOut)
+        // libssh2 keeps a channel open's progress in the session: one open at a time.
+        let channel = try await exclusively(.channelOpen) { try await openChannel(deadline: deadline, timedOut: timedOut) }
         defer { freeChannel(channel) }
         try await step(deadline: deadline, timedOut: timedOut, during: command) { lvs_channel_exec(channel, command) }
 
@@ -116,6 +117,12 @@ extension SSHConnection {
             try ensureOpen()
             if let channel = lvs_channel_open_session(session) { return channel }
             let rc = lastErrno()
+            if rc == LIBSSH2_ERROR_CHANNEL_FAILURE && openChannels > 1 {
+                // sshd frees a session slot a little after the channel closes, so it may refuse
+                // while our other channels wind down: try again after they make progress.
+                try await pause(deadline: deadline, timedOut: timedOut)
+                continue
+            }
             guard rc == LIBSSH2_ERROR_EAGAIN else {
                 if rc == LIBSSH2_ERROR_CHANNEL_FAILURE {
                     throw SSHError.channelFailed(endpoint: endpoint, reason: "the server refused a new channel (MaxSessions reached?): \(lastErrorMessage())")
@@ -128,7 +135,7 @@ extension SSHConnection {
 
     private func freeChannel(_ channel: OpaquePointer) {
         // Freeing may need to send a close; give it a moment, never block long on a dead server.
-        let deadline = ContinuousClock.now + .milliseconds(lost == nil ? 1000 : 0)
+        let deadline = ContinuousClock.now + .milliseconds(lost == nil ? 250 : 0)
         while libssh2_channel_free(channel) == LIBSSH2_ERROR_EAGAIN {
             guard lost == nil, waitForSocket(until: deadline) else { return }
         }
@@ -154,12 +161,50 @@ extension SSHConnection {
         }
     }
 
-    /// Waits for the socket; with other channels open, in short slices that let them run too.
+    /// Waits until this task's channel may have something to do.
+    ///
+    /// Every task on this connection shares one thread. A task blocks in `poll` only when each
+    /// job queued behind it is another task that already yielded with no bytes received since
+    /// (so it too can only wait for the socket); otherwise it yields, letting queued work run
+    /// and letting channels read what an earlier read buffered for them. The poll ends at the
+    /// earliest deadline of any waiting task, or when work arrives from another thread.
     func pause(deadline: ContinuousClock.Instant, timedOut: SSHError) async throws {
-        let shared = openChannels > 1
-        guard waitForSocket(until: deadline, slice: shared ? .milliseconds(5) : nil) else { throw timedOut }
-        if shared { await Task.yield() }
+        if let session, libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 {
+            // Our packet is half-written: libssh2 refuses any other packet until this same call
+            // finishes it, so nobody else may run until the socket takes the rest.
+            guard waitForSocket(until: deadline) else { throw timedOut }
+            try ensureOpen()
+            return
+        }
+        let token = nextPauseToken
+        nextPauseToken += 1
+        pauseDeadlines[token] = deadline
+        defer { pauseDeadlines[token] = nil }
+        let received = Int64(counter.pointee.received)
+        if executor.pendingJobCount > idleYielders[received, default: 0] {
+            idleYielders[received, default: 0] += 1
+            await Task.yield()
+            idleYielders[received, default: 1] -= 1
+            if idleYielders[received] == 0 { idleYielders[received] = nil }
+        } else {
+            waitForSocket(until: pauseDeadlines.values.min() ?? deadline)
+        }
+        if ContinuousClock.now >= deadline { throw timedOut }
         try ensureOpen()
+    }
+
+    /// Runs `body` while no other task holds `lock` (which guards libssh2 state kept per session).
+    func exclusively<T>(_ lock: SessionLock, _ body: () async throws -> T) async throws -> T {
+        while heldLocks.contains(lock) {
+            await withCheckedContinuation { lockWaiters.append((lock, $0)) }
+            try ensureOpen()
+        }
+        heldLocks.insert(lock)
+        defer {
+            heldLocks.remove(lock)
+            if let next = lockWaiters.firstIndex(where: { $0.0 == lock }) { lockWaiters.remove(at: next).1.resume() }
+        }
+        return try await body()
     }
 
     /// Turns a libssh2 failure into a connection error, and marks the session unusable when the

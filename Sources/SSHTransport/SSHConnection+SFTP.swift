@@ -9,6 +9,11 @@ extension SSHConnection {
         try await acquireChannel()
         defer { releaseChannel() }
         roundTrips += 1
+        // libssh2 keeps SFTP request state per SFTP instance: one operation at a time.
+        try await exclusively(.sftp) { try await write(data, to: path, mode: mode, deadline: deadline, timedOut: timedOut) }
+    }
+
+    private func write(_ data: [UInt8], to path: String, mode: Int32, deadline: ContinuousClock.Instant, timedOut: SSHError) async throws {
         let sftp = try await sftpSession(deadline: deadline, timedOut: timedOut)
         let flags = UInt(LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC)
         let handle = try await openFile(sftp, path, flags: flags, mode: Int(mode), deadline: deadline, timedOut: timedOut)
@@ -31,6 +36,10 @@ extension SSHConnection {
         try await acquireChannel()
         defer { releaseChannel() }
         roundTrips += 1
+        return try await exclusively(.sftp) { try await read(path, deadline: deadline, timedOut: timedOut) }
+    }
+
+    private func read(_ path: String, deadline: ContinuousClock.Instant, timedOut: SSHError) async throws -> [UInt8] {
         let sftp = try await sftpSession(deadline: deadline, timedOut: timedOut)
         let handle = try await openFile(sftp, path, flags: UInt(LIBSSH2_FXF_READ), mode: 0, deadline: deadline, timedOut: timedOut)
         var data: [UInt8] = []

@@ -28,6 +28,16 @@ public actor SSHConnection {
     var lost: SSHError?
     var openChannels = 0
     var channelWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Deadlines of the tasks waiting in `pause`, and how many of them yielded at each count of
+    /// received bytes.
+    var pauseDeadlines: [Int: ContinuousClock.Instant] = [:]
+    var nextPauseToken = 0
+    var idleYielders: [Int64: Int] = [:]
+    let counter = UnsafeMutablePointer<lvs_io_counter>.allocate(capacity: 1)
+    /// Operations whose progress libssh2 keeps per session (or per SFTP instance), not per call.
+    enum SessionLock: Hashable { case channelOpen, sftp }
+    var heldLocks: Set<SessionLock> = []
+    var lockWaiters: [(SessionLock, CheckedContinuation<Void, Never>)] = []
 
     var endpoint: String { target.description }
 
@@ -35,6 +45,7 @@ public actor SSHConnection {
         self.target = target
         self.options = options
         self.executor = ThreadExecutor(name: "ssh \(target)")
+        counter.initialize(to: lvs_io_counter(received: 0))
     }
 
     /// Connects, checks the host key and logs in, each step bounded by its timeout.
@@ -54,13 +65,14 @@ public actor SSHConnection {
         if let sftp { libssh2_sftp_shutdown(sftp) }
         if let session { libssh2_session_free(session) }
         if socket >= 0 { Glibc.close(socket) }
+        counter.deallocate()
         executor.finish()
     }
 
     private func open() throws {
         socket = try TCPSocket.connect(host: target.host, port: target.port,
                                        timeout: options.connectTimeout, endpoint: endpoint)
-        guard let session = lvs_session_init() else {
+        guard let session = lvs_session_init(counter) else {
             throw SSHError.handshakeFailed(endpoint: endpoint, reason: "libssh2 could not allocate a session")
         }
         self.session = session
@@ -101,6 +113,9 @@ public actor SSHConnection {
         let waiters = channelWaiters
         channelWaiters.removeAll()
         waiters.forEach { $0.resume() }
+        let lockedOut = lockWaiters
+        lockWaiters.removeAll()
+        lockedOut.forEach { $0.1.resume() }
     }
 
     // MARK: - Host key
@@ -178,10 +193,10 @@ public actor SSHConnection {
     }
 
     /// Blocks on the socket in the direction libssh2 needs, at most until `deadline` (and, when
-    /// `slice` is given, at most that long). Sends due keepalives while only waiting to read.
+    /// work arrives from another thread, until then). Sends due keepalives while only waiting to read.
     /// Returns false once the deadline has passed.
     @discardableResult
-    func waitForSocket(until deadline: ContinuousClock.Instant, slice: Duration? = nil) -> Bool {
+    func waitForSocket(until deadline: ContinuousClock.Instant) -> Bool {
         let now = ContinuousClock.now
         guard now < deadline, let session else { return false }
         let directions = libssh2_session_block_directions(session)
@@ -189,7 +204,6 @@ public actor SSHConnection {
         if directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { events |= Int16(POLLIN) }
         if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { events |= Int16(POLLOUT) }
         var wait = deadline - now
-        if let slice { wait = min(wait, slice) }
         // A keepalive may only be sent when no packet of ours is half-written.
         if authenticated && events & Int16(POLLOUT) == 0 {
             var next: Int32 = 0
@@ -197,8 +211,12 @@ public actor SSHConnection {
                 wait = min(wait, .seconds(Int64(next)))
             }
         }
-        var pfd = pollfd(fd: socket, events: events == 0 ? Int16(POLLIN) : events, revents: 0)
-        _ = poll(&pfd, 1, Int32(clamping: max(1, wait.milliseconds)))
+        var descriptors = [
+            pollfd(fd: socket, events: events == 0 ? Int16(POLLIN) : events, revents: 0),
+            pollfd(fd: executor.wakeDescriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        _ = poll(&descriptors, 2, Int32(clamping: max(1, wait.milliseconds)))
+        if descriptors[1].revents != 0 { executor.drainWakeups() }
         return true
     }
 

@@ -1,0 +1,87 @@
+import Foundation
+import LVSLab
+import Testing
+@testable import SSHTransport
+
+/// Servers that are not there, do not speak, die or freeze: errors within the timeouts, no hangs.
+struct ConnectionFailureTests {
+    @Test func refusedConnection() async throws {
+        try await Lab.with(hosts: 1) { lab in
+            let target = SSHTarget(host: lab.hosts[0].address, port: 2200)
+            let error = await expectSSHError { _ = try await SSHConnection.connect(to: target, options: lab.sshOptions) }
+            #expect(error == .connectFailed(endpoint: target.description, reason: "Connection refused"))
+        }
+    }
+
+    /// An address on the lab's bridge that no host has: nothing answers the connect.
+    @Test func connectTimeout() async throws {
+        try await Lab.with(hosts: 1) { lab in
+            var options = lab.sshOptions
+            options.connectTimeout = .milliseconds(700)
+            let target = SSHTarget(host: "10.200.\(lab.index).200")
+            let clock = ContinuousClock(), started = clock.now
+            let error = await expectSSHError { _ = try await SSHConnection.connect(to: target, options: options) }
+            #expect(error == .connectTimedOut(endpoint: target.description, seconds: 0.7))
+            #expect(clock.now - started < .seconds(3))
+        }
+    }
+
+    /// A listener that accepts and never says a word.
+    @Test func serverThatNeverSpeaksSSH() async throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(listener, 4)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+
+        var options = SSHOptions()
+        options.handshakeTimeout = .seconds(1)
+        let target = SSHTarget(host: "127.0.0.1", port: port)
+        let clock = ContinuousClock(), started = clock.now
+        let error = await expectSSHError { _ = try await SSHConnection.connect(to: target, options: options) }
+        #expect(error == .handshakeTimedOut(endpoint: target.description, seconds: 1))
+        #expect(clock.now - started < .seconds(4))
+    }
+
+    @Test func sshdKilledMidCommand() async throws {
+        try await Lab.with(hosts: 1) { lab in
+            let host = lab.hosts[0]
+            let connection = try await SSHConnection.connect(to: host.target, options: lab.sshOptions)
+            let running = Task { () -> Result<CommandResult, any Error> in
+                do { return .success(try await connection.run("sleep 20; echo done", timeout: .seconds(30))) } catch { return .failure(error) }
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            let clock = ContinuousClock(), killed = clock.now
+            try await lab.signal("KILL", host: host)
+            let result = await running.value
+            #expect(clock.now - killed < .seconds(5))
+            guard case let .failure(error as SSHError) = result, case let .connectionLost(_, during, _) = error else {
+                Issue.record("expected connectionLost, got \(result)"); return
+            }
+            #expect(during == "`sleep 20; echo done`")
+            // Later calls fail at once with the same error.
+            let again = await expectSSHError { _ = try await connection.run("true") }
+            #expect(again == error)
+        }
+    }
+
+    /// A frozen server answers nothing, not even a TCP reset: the command timeout ends the wait.
+    @Test func sshdStoppedHitsTheTimeout() async throws {
+        try await Lab.with(hosts: 1) { lab in
+            let host = lab.hosts[0]
+            let connection = try await SSHConnection.connect(to: host.target, options: lab.sshOptions)
+            try await lab.signal("STOP", host: host)
+            let clock = ContinuousClock(), started = clock.now
+            let error = await expectSSHError { _ = try await connection.run("true", timeout: .seconds(1)) }
+            #expect(error == .commandTimedOut(endpoint: host.target.description, command: "true", seconds: 1))
+            #expect(clock.now - started < .seconds(4))
+            try await lab.signal("CONT", host: host)
+        }
+    }
+}
