@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         // libssh2 through a small shim: several of its calls are C macros Swift cannot import.
@@ -22,7 +24,10 @@ let package = Package(
         // The SSH transport: one actor per connection on a dedicated thread.
         .target(name: "SSHTransport", dependencies: ["CLibSSH2"]),
         // The domain: inventory, validation, playbooks, rendering, planning. No I/O.
-        .target(name: "LVSKit"),
+        .target(
+            name: "LVSKit",
+            dependencies: ["Yams", .product(name: "Mustache", package: "swift-mustache")]
+        ),
         // Lab hosts: network namespaces with their own sshd (used by tests and `lvsctl lab`).
         .target(
             name: "LVSLab",

@@ -16,6 +16,6 @@ struct LVSCtl: AsyncParsableCommand {
         it on.
         """,
         version: LVSKit.version,
-        subcommands: [LabCommand.self]
+        subcommands: [Check.self, LabCommand.self]
     )
 }

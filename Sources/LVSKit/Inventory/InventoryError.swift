@@ -1,0 +1,112 @@
+import Foundation
+
+/// Everything wrong with an inventory, each with a sentence saying how to fix it.
+public enum InventoryProblem: Sendable, Equatable {
+    case syntax(String)
+    case wrongKind(field: String, expected: String)
+    case unknownKey(String, suggestion: String?, allowed: [String])
+    case missingKey(String, in: String)
+    case duplicateKey(String, firstLine: Int)
+    case pastedCharacter(Character, name: String, replacement: String)
+    case badIPAddress(String, reason: String)
+    case badAddressWithPrefix(String)
+    case badNetmask(String)
+    case outOfRange(field: String, value: String, range: ClosedRange<Int>)
+    case portZeroWithoutPersistence
+    case netmaskWithoutPersistence
+    case thresholdsInverted(lower: Int, upper: Int)
+    case unknownValue(field: String, value: String, suggestion: String?, allowed: [String])
+    case badName(field: String, value: String, rule: String)
+    case undefinedHost(String, field: String, suggestion: String?)
+    case duplicateRealServer(IPAddress, port: Int, firstLine: Int)
+    case duplicateService(String, firstLine: Int)
+    case vipIsDIP(IPAddress)
+    case vipIsRIP(IPAddress, host: String)
+    case noServices
+    case noRealServers(String)
+    case portMapping(mode: ForwardingMode, realPort: Int, virtualPort: Int)
+    case notInDIPSubnet(mode: ForwardingMode, rip: IPAddress, network: String)
+    case mixedFamilies(vip: IPAddress, rip: IPAddress)
+    case serviceAddressConflict(String)
+    case clientIsDirector
+    case directorIsRealServer(String)
+
+    public var message: String {
+        switch self {
+        case let .syntax(text):
+            return "the file is not valid YAML: \(text). Check indentation (spaces, not tabs) and that every ':' is followed by a space"
+        case let .wrongKind(field, expected):
+            return "'\(field)' must be \(expected)"
+        case let .unknownKey(key, suggestion, allowed):
+            let hint = suggestion.map { "did you mean '\($0)'? " } ?? ""
+            return "unknown key '\(key)': \(hint)allowed here: \(allowed.joined(separator: ", "))"
+        case let .missingKey(key, context):
+            return "\(context) needs '\(key)'"
+        case let .duplicateKey(key, firstLine):
+            return "'\(key)' is given twice (first on line \(firstLine)): keep one"
+        case let .pastedCharacter(character, name, replacement):
+            let code = character.unicodeScalars.map { String(format: "U+%04X", $0.value) }.joined(separator: " ")
+            return "'\(character)' (\(code) \(name)) is not allowed here: it usually comes from copying a web page; type \(replacement) instead"
+        case let .badIPAddress(text, reason):
+            return "'\(text)' is not an IP address: \(reason)"
+        case let .badAddressWithPrefix(text):
+            return "'\(text)' must be an address with an optional prefix length, like 10.0.0.1/24"
+        case let .badNetmask(text):
+            return "'\(text)' is not a netmask: give a contiguous mask like 255.255.255.0 or a prefix length like 24"
+        case let .outOfRange(field, value, range):
+            return "\(field) \(value) is out of range: it must be a whole number from \(range.lowerBound) to \(range.upperBound)"
+        case .portZeroWithoutPersistence:
+            return "port 0 (all ports) needs persistence: add 'persistence: 300' to this service, as ipvsadm requires"
+        case .netmaskWithoutPersistence:
+            return "'netmask' only applies to persistent services: add 'persistence' or remove 'netmask'"
+        case let .thresholdsInverted(lower, upper):
+            return "lower threshold \(lower) is above upper threshold \(upper): the lower one (-y) must be at most the upper one (-x)"
+        case let .unknownValue(field, value, suggestion, allowed):
+            let hint = suggestion.map { "did you mean '\($0)'? " } ?? ""
+            return "unknown \(field) '\(value)': \(hint)use one of \(allowed.joined(separator: ", "))"
+        case let .badName(field, value, rule):
+            return "\(field) '\(value)' is not allowed: \(rule)"
+        case let .undefinedHost(name, field, suggestion):
+            let hint = suggestion.map { " (did you mean '\($0)'?)" } ?? ""
+            return "\(field) '\(name)' is not defined under 'hosts'\(hint): add it there or fix the name"
+        case let .duplicateRealServer(rip, port, firstLine):
+            return "real server \(rip.withPort(port)) is listed twice in this service (first on line \(firstLine)): remove one, or give it a higher weight instead"
+        case let .duplicateService(service, firstLine):
+            return "virtual service \(service) is defined twice (first on line \(firstLine)): merge their real servers into one service"
+        case let .vipIsDIP(vip):
+            return "VIP \(vip) is also the director's DIP: the VIP must be an address of its own"
+        case let .vipIsRIP(vip, host):
+            return "VIP \(vip) is also the RIP of real server '\(host)': the VIP must be an address of its own"
+        case .noServices:
+            return "the cluster has no virtual services: add at least one under 'services'"
+        case let .noRealServers(service):
+            return "virtual service \(service) has no real servers: add at least one under 'real_servers'"
+        case let .portMapping(mode, realPort, virtualPort):
+            return "\(mode == .directRouting ? "DR" : "TUN") cannot map ports: real server port \(realPort) differs from the virtual service's port \(virtualPort). Use the same port, or NAT mode"
+        case let .notInDIPSubnet(mode, rip, network):
+            let why = mode == .nat ? "NAT real servers use the DIP as their gateway" : "in DR the director and real servers must share a layer-2 network"
+            return "real server \(rip) is not in the director's network \(network): \(why). Fix the RIP or the DIP's prefix"
+        case let .mixedFamilies(vip, rip):
+            return "VIP \(vip) and RIP \(rip) are of different address families: use IPv4 for both or IPv6 for both"
+        case let .serviceAddressConflict(text):
+            return text
+        case .clientIsDirector:
+            return "the client is the director: IPVS does not balance connections that start on the director itself; pick another host"
+        case let .directorIsRealServer(host):
+            return "host '\(host)' is both the director and a real server: give the real server a host of its own"
+        }
+    }
+}
+
+/// One problem at one place in one file.
+public struct InventoryDiagnostic: Error, Sendable, Equatable, CustomStringConvertible {
+    public let location: SourceLocation
+    public let problem: InventoryProblem
+    public var description: String { "\(location): error: \(problem.message)" }
+}
+
+/// All problems found in an inventory; nothing is touched while there is one.
+public struct InventoryErrors: Error, Sendable, CustomStringConvertible {
+    public let diagnostics: [InventoryDiagnostic]
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}

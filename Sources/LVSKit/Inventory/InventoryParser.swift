@@ -1,0 +1,225 @@
+import Foundation
+import Yams
+
+/// Turns an inventory file's text into a validated `Inventory`, or every problem in it.
+public enum InventoryParser {
+    static let topKeys = ["hosts", "cluster"]
+    static let hostKeys = ["address", "port", "user", "identity", "jump", "become"]
+    static let clusterKeys = ["mode", "director", "services", "client", "test_page", "masquerade", "dos",
+                              "flush_nat", "selinux_permissive", "persist"]
+    static let directorKeys = ["host", "interface", "inner_interface", "dip"]
+    static let serviceKeys = ["vip", "port", "protocol", "fwmark", "scheduler", "persistence", "netmask", "real_servers"]
+    static let realServerKeys = ["host", "rip", "port", "weight", "upper", "lower", "page"]
+    static let dosKeys = ["drop_entry", "drop_packet", "secure_tcp"]
+    /// ipvsadm's own words for the modes, accepted too: `-g` reads like the seed's scripts.
+    static let modeAliases: [String: ForwardingMode] = [
+        "-m": .nat, "masquerading": .nat, "-g": .directRouting, "gatewaying": .directRouting,
+        "direct-routing": .directRouting, "-i": .tunnel, "ipip": .tunnel, "tunnel": .tunnel,
+    ]
+
+    static var hostNamePattern: Regex<Substring> { /[A-Za-z0-9][A-Za-z0-9_.-]*/ }
+    static var interfacePattern: Regex<Substring> { /[A-Za-z0-9][A-Za-z0-9_.-]*/ }
+    static var userPattern: Regex<Substring> { /[a-z_][a-z0-9_.-]*\$?/ }
+    static var pathPattern: Regex<Substring> { /~?[A-Za-z0-9_.\/@+-]+/ }
+    static var dnsPattern: Regex<Substring> { /[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?/ }
+
+    public static func parse(_ text: String, file: String) -> Result<Inventory, InventoryErrors> {
+        var reader = YAMLReader(file: file)
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                reader.report(SourceLocation(file: file, line: 1, column: 1), .missingKey("cluster", in: "the inventory"))
+                return .failure(InventoryErrors(diagnostics: reader.diagnostics))
+            }
+            root = node
+        } catch let error as YamlError {
+            reader.report(syntaxLocation(error, file: file), .syntax(syntaxSummary(error)))
+            return .failure(InventoryErrors(diagnostics: reader.diagnostics))
+        } catch {
+            reader.report(SourceLocation(file: file, line: 1, column: 1), .syntax("\(error)"))
+            return .failure(InventoryErrors(diagnostics: reader.diagnostics))
+        }
+        reader.checkPastedCharacters(root, freeText: ["test_page", "page"])
+        var builder = InventoryBuilder(reader: reader)
+        let inventory = builder.build(root)
+        var diagnostics = builder.reader.diagnostics
+        if let inventory, diagnostics.isEmpty {
+            diagnostics = InventoryValidator.validate(inventory)
+            if diagnostics.isEmpty { return .success(inventory) }
+        }
+        diagnostics.sort { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
+        return .failure(InventoryErrors(diagnostics: diagnostics))
+    }
+
+    static func syntaxLocation(_ error: YamlError, file: String) -> SourceLocation {
+        switch error {
+        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _):
+            return SourceLocation(file: file, line: mark.line, column: mark.column)
+        default:
+            return SourceLocation(file: file, line: 1, column: 1)
+        }
+    }
+
+    static func syntaxSummary(_ error: YamlError) -> String {
+        switch error {
+        case let .scanner(context, problem, _, _), let .parser(context, problem, _, _), let .composer(context, problem, _, _):
+            return [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ", ")
+        default:
+            return "\(error)"
+        }
+    }
+}
+
+/// Builds the model from the node tree, one section at a time.
+struct InventoryBuilder {
+    var reader: YAMLReader
+    typealias P = InventoryParser
+
+    mutating func build(_ root: Node) -> Inventory? {
+        guard let top = reader.fields(root, "inventory", allowed: P.topKeys) else { return nil }
+        guard let hostsNode = top["hosts"] else {
+            reader.report(root, .missingKey("hosts", in: "the inventory")); return nil
+        }
+        guard let clusterNode = top["cluster"] else {
+            reader.report(root, .missingKey("cluster", in: "the inventory")); return nil
+        }
+        let hosts = readHosts(hostsNode)
+        guard let cluster = reader.fields(clusterNode, "cluster", allowed: P.clusterKeys) else { return nil }
+
+        var mode: ForwardingMode?
+        if let node = cluster["mode"] { mode = reader.choice(node, "mode", aliases: P.modeAliases) }
+        else { reader.report(clusterNode, .missingKey("mode", in: "'cluster' (nat, dr or tun)")) }
+
+        let director = cluster["director"].flatMap { readDirector($0, hosts: hosts) }
+        if cluster["director"] == nil { reader.report(clusterNode, .missingKey("director", in: "'cluster'")) }
+
+        var services: [VirtualService] = []
+        if let node = cluster["services"], let items = reader.list(node, "services") {
+            services = items.compactMap { readService($0, hosts: hosts) }
+            if items.isEmpty { reader.report(node, .noServices) }
+        } else if cluster["services"] == nil {
+            reader.report(clusterNode, .noServices)
+        }
+
+        var client: String?
+        if let node = cluster["client"], let name = hostReference(node, "client", hosts: hosts) { client = name }
+        var page = "I am RealServer{n} {rip}"
+        if let node = cluster["test_page"], let text = reader.text(node, "test_page") { page = text }
+        let options = readOptions(cluster)
+
+        guard let mode, let director else { return nil }
+        return Inventory(file: reader.file, hosts: hosts, mode: mode, director: director, services: services,
+                         client: client, pageTemplate: page, options: options)
+    }
+
+    // MARK: - Sections
+
+    mutating func readHosts(_ node: Node) -> [Host] {
+        guard case let .mapping(mapping) = node else {
+            reader.report(node, .wrongKind(field: "hosts", expected: "a mapping of host names to addresses"))
+            return []
+        }
+        var hosts: [Host] = []
+        for (key, value) in mapping {
+            guard let name = reader.word(key, "host name", pattern: P.hostNamePattern, maxLength: 63,
+                                         rule: "use letters, digits, '.', '_' and '-'") else { continue }
+            if let first = hosts.first(where: { $0.name == name }) {
+                reader.report(key, .duplicateKey(name, firstLine: first.location.line)); continue
+            }
+            var host = Host(name: name, address: "", location: reader.location(key))
+            if value.scalar != nil {   // `rs1: 10.0.0.11`
+                guard let address = hostAddress(value) else { continue }
+                host.address = address
+            } else {
+                guard let fields = reader.fields(value, "host '\(name)'", allowed: P.hostKeys) else { continue }
+                guard let addressNode = fields["address"] else {
+                    reader.report(key, .missingKey("address", in: "host '\(name)'")); continue
+                }
+                guard let address = hostAddress(addressNode) else { continue }
+                host.address = address
+                if let n = fields["port"], let port = reader.integer(n, "SSH port", in: 1...65535) { host.port = port }
+                if let n = fields["user"], let user = reader.word(n, "user", pattern: P.userPattern, maxLength: 32,
+                                                                   rule: "a Unix user name (lower-case letters, digits, '_', '-')") { host.user = user }
+                if let n = fields["identity"] {
+                    host.identityFile = reader.word(n, "identity", pattern: P.pathPattern, maxLength: 4096,
+                                                    rule: "a key file path of letters, digits and . / _ - @ + ~")
+                }
+                if let n = fields["jump"] { host.jump = reader.text(n, "jump") }
+                if let n = fields["become"] { host.become = reader.choice(n, "become") as Become? }
+            }
+            hosts.append(host)
+        }
+        for host in hosts {
+            guard let jump = host.jump else { continue }
+            if !hosts.contains(where: { $0.name == jump }) || jump == host.name {
+                reader.report(host.location, .undefinedHost(jump, field: "jump host", suggestion: YAMLReader.closest(jump, in: hosts.map(\.name))))
+            }
+        }
+        return hosts
+    }
+
+    /// An IP address, or a DNS name (resolved by SSH, never by a shell).
+    mutating func hostAddress(_ node: Node) -> String? {
+        guard let raw = reader.text(node, "address") else { return nil }
+        if raw.first?.isNumber == true || raw.contains(":") {
+            return reader.address(node, "address").map(\.description)
+        }
+        guard raw.count <= 253, raw.wholeMatch(of: P.dnsPattern) != nil else {
+            reader.report(node, .badName(field: "address", value: raw, rule: "give an IP address or a DNS name"))
+            return nil
+        }
+        return raw
+    }
+
+    mutating func hostReference(_ node: Node, _ field: String, hosts: [Host]) -> String? {
+        guard let name = reader.text(node, field) else { return nil }
+        guard hosts.contains(where: { $0.name == name }) else {
+            reader.report(node, .undefinedHost(name, field: field, suggestion: YAMLReader.closest(name, in: hosts.map(\.name))))
+            return nil
+        }
+        return name
+    }
+
+    mutating func interface(_ node: Node, _ field: String) -> String? {
+        reader.word(node, field, pattern: P.interfacePattern, maxLength: 15,
+                    rule: "a Linux interface name is 1-15 letters, digits, '_', '.' or '-' (no ':' alias, lvsctl adds it)")
+    }
+
+    mutating func readDirector(_ node: Node, hosts: [Host]) -> Director? {
+        guard let fields = reader.fields(node, "director", allowed: P.directorKeys) else { return nil }
+        guard let hostNode = fields["host"] else { reader.report(node, .missingKey("host", in: "'director'")); return nil }
+        guard let name = hostReference(hostNode, "director host", hosts: hosts) else { return nil }
+        var director = Director(host: name, dip: AddressWithPrefix(address: IPAddress(family: .v4, bytes: [0, 0, 0, 0]), prefix: 32),
+                                location: reader.location(node))
+        if let n = fields["interface"], let value = interface(n, "interface") { director.interface = value }
+        if let n = fields["inner_interface"], let value = interface(n, "inner_interface") { director.innerInterface = value }
+        if let n = fields["dip"] {
+            guard let dip = addressWithPrefix(n, "dip") else { return nil }
+            director.dip = dip
+        } else if let host = hosts.first(where: { $0.name == name }), case let .success(address) = IPAddress.parse(host.address) {
+            director.dip = AddressWithPrefix(address: address, prefix: address.isV6 ? 64 : 24)
+        } else {
+            reader.report(node, .missingKey("dip", in: "'director' (its host's address is a name, not an IP)"))
+            return nil
+        }
+        return director
+    }
+
+    mutating func addressWithPrefix(_ node: Node, _ field: String) -> AddressWithPrefix? {
+        guard let raw = reader.text(node, field) else { return nil }
+        let parts = raw.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2 else { reader.report(node, .badAddressWithPrefix(raw)); return nil }
+        guard case let .success(address) = IPAddress.parse(String(parts[0])) else {
+            if case let .failure(error) = IPAddress.parse(String(parts[0])) { reader.report(node, .badIPAddress(String(parts[0]), reason: error.reason)) }
+            return nil
+        }
+        var prefix = address.isV6 ? 64 : 24
+        if parts.count == 2 {
+            guard let value = Int(parts[1]), (0...address.bitCount).contains(value) else {
+                reader.report(node, .badAddressWithPrefix(raw)); return nil
+            }
+            prefix = value
+        }
+        return AddressWithPrefix(address: address, prefix: prefix)
+    }
+}

@@ -1,0 +1,42 @@
+/// Rules that need the whole inventory: duplicates, subnets, ports per mode, roles.
+enum InventoryValidator {
+    static func validate(_ inventory: Inventory) -> [InventoryDiagnostic] {
+        var found: [InventoryDiagnostic] = []
+        func report(_ location: SourceLocation, _ problem: InventoryProblem) {
+            found.append(InventoryDiagnostic(location: location, problem: problem))
+        }
+        let director = inventory.director
+        if inventory.client == director.host {
+            report(director.location, .clientIsDirector)
+        }
+        var seenServices: [ServiceAddress: SourceLocation] = [:]
+        for service in inventory.services {
+            if let first = seenServices[service.address] {
+                report(service.location, .duplicateService(service.address.description, firstLine: first.line))
+            } else {
+                seenServices[service.address] = service.location
+            }
+            if service.vip == director.dip.address {
+                report(service.location, .vipIsDIP(service.vip))
+            }
+            var seenServers: [String: SourceLocation] = [:]
+            for server in service.realServers {
+                let key = server.rip.withPort(server.port)
+                if let first = seenServers[key] {
+                    report(server.location, .duplicateRealServer(server.rip, port: server.port, firstLine: first.line))
+                }
+                seenServers[key] = seenServers[key] ?? server.location
+                if server.rip == service.vip { report(server.location, .vipIsRIP(service.vip, host: server.host)) }
+                if server.rip.family != service.vip.family { report(server.location, .mixedFamilies(vip: service.vip, rip: server.rip)) }
+                if server.host == director.host { report(server.location, .directorIsRealServer(server.host)) }
+                if inventory.mode != .nat, !service.address.isMark, server.port != service.port {
+                    report(server.location, .portMapping(mode: inventory.mode, realPort: server.port, virtualPort: service.port))
+                }
+                if inventory.mode != .tunnel, server.rip.family == director.dip.address.family, !director.dip.contains(server.rip) {
+                    report(server.location, .notInDIPSubnet(mode: inventory.mode, rip: server.rip, network: director.dip.network))
+                }
+            }
+        }
+        return found
+    }
+}

@@ -1,0 +1,121 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An IPv4 or IPv6 address, validated, in canonical text form.
+public struct IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable {
+    public enum Family: Sendable { case v4, v6 }
+    public let family: Family
+    /// 4 or 16 bytes, network order.
+    public let bytes: [UInt8]
+
+    public var description: String {
+        switch family {
+        case .v4: return bytes.map(String.init).joined(separator: ".")
+        case .v6:
+            var address = in6_addr()
+            withUnsafeMutableBytes(of: &address) { $0.copyBytes(from: bytes) }
+            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count))
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
+    public var isV6: Bool { family == .v6 }
+    public var bitCount: Int { bytes.count * 8 }
+
+    /// `addr:port` as ipvsadm writes it (`[v6]:port`).
+    public func withPort(_ port: Int) -> String { isV6 ? "[\(self)]:\(port)" : "\(self):\(port)" }
+
+    public static func < (a: IPAddress, b: IPAddress) -> Bool {
+        a.bytes.count != b.bytes.count ? a.bytes.count < b.bytes.count : a.bytes.lexicographicallyPrecedes(b.bytes)
+    }
+
+    /// Parses a dotted quad strictly, or an IPv6 address; answers why not otherwise.
+    public static func parse(_ text: String) -> Result<IPAddress, AddressError> {
+        if text.contains(":") {
+            var address = in6_addr()
+            guard inet_pton(AF_INET6, text, &address) == 1 else { return .failure(.notIPv6(text)) }
+            return .success(IPAddress(family: .v6, bytes: withUnsafeBytes(of: address) { Array($0) }))
+        }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return .failure(.wrongPartCount(text, parts.count)) }
+        var bytes: [UInt8] = []
+        for part in parts {
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), part.allSatisfy(\.isNumber) else {
+                return .failure(.notANumber(text, String(part)))
+            }
+            guard let value = Int(part), value <= 255 else { return .failure(.partTooLarge(text, String(part))) }
+            if part.count > 1 && part.hasPrefix("0") { return .failure(.leadingZero(text, String(part))) }
+            bytes.append(UInt8(value))
+        }
+        return .success(IPAddress(family: .v4, bytes: bytes))
+    }
+
+    /// Whether `other` lies in the network `self/prefix`.
+    public func contains(_ other: IPAddress, prefix: Int) -> Bool {
+        guard other.family == family else { return false }
+        var bits = prefix
+        for (a, b) in zip(bytes, other.bytes) {
+            if bits <= 0 { return true }
+            let mask: UInt8 = bits >= 8 ? 0xFF : ~(0xFF >> UInt8(bits))
+            if a & mask != b & mask { return false }
+            bits -= 8
+        }
+        return true
+    }
+
+    /// The network address of `self/prefix`.
+    public func network(prefix: Int) -> IPAddress {
+        var bits = prefix
+        let masked = bytes.map { byte -> UInt8 in
+            defer { bits -= 8 }
+            return bits >= 8 ? byte : bits <= 0 ? 0 : byte & ~(0xFF >> UInt8(bits))
+        }
+        return IPAddress(family: family, bytes: masked)
+    }
+}
+
+public enum AddressError: Error, Equatable, Sendable {
+    case wrongPartCount(String, Int)
+    case notANumber(String, String)
+    case partTooLarge(String, String)
+    case leadingZero(String, String)
+    case notIPv6(String)
+
+    public var reason: String {
+        switch self {
+        case let .wrongPartCount(_, count): return "an IPv4 address has 4 numbers separated by dots, this has \(count)"
+        case let .notANumber(_, part): return "'\(part)' is not a number from 0 to 255"
+        case let .partTooLarge(_, part): return "\(part) is larger than 255"
+        case let .leadingZero(_, part): return "'\(part)' has a leading zero (some tools read it as octal)"
+        case .notIPv6: return "it contains ':' but is not a valid IPv6 address"
+        }
+    }
+}
+
+/// An address with a prefix length, e.g. a DIP `10.0.0.1/24`.
+public struct AddressWithPrefix: Hashable, Sendable, CustomStringConvertible {
+    public let address: IPAddress
+    public let prefix: Int
+    public var description: String { "\(address)/\(prefix)" }
+    public var network: String { "\(address.network(prefix: prefix))/\(prefix)" }
+    public func contains(_ other: IPAddress) -> Bool { address.contains(other, prefix: prefix) }
+}
+
+/// A dotted netmask (`255.255.255.0`) or a prefix length, as ipvsadm's `-M` takes.
+public enum Netmask {
+    /// The prefix length of a contiguous dotted IPv4 mask, or nil.
+    public static func prefixLength(ofDotted text: String) -> Int? {
+        guard case let .success(mask) = IPAddress.parse(text), mask.family == .v4 else { return nil }
+        let value = mask.bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let ones = value.nonzeroBitCount
+        guard ones == 0 || value == ~UInt32(0) << UInt32(32 - ones) else { return nil }
+        return ones
+    }
+
+    public static func dotted(prefix: Int) -> String {
+        let value: UInt32 = prefix == 0 ? 0 : ~UInt32(0) << UInt32(32 - prefix)
+        return [24, 16, 8, 0].map { String((value >> UInt32($0)) & 0xFF) }.joined(separator: ".")
+    }
+}

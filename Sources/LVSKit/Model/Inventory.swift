@@ -1,0 +1,163 @@
+import Foundation
+/// Where a value came from in the inventory file, for messages.
+public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
+    public let file: String
+    public let line: Int
+    public let column: Int
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+    public var description: String { "\(file):\(line):\(column)" }
+}
+
+/// How the director forwards packets to real servers (ipvsadm `-m`, `-g`, `-i`).
+public enum ForwardingMode: String, Sendable, CaseIterable {
+    case nat, directRouting = "dr", tunnel = "tun"
+
+    public var ipvsadmFlag: String {
+        switch self {
+        case .nat: return "-m"
+        case .directRouting: return "-g"
+        case .tunnel: return "-i"
+        }
+    }
+}
+
+/// ipvsadm's scheduling methods (`-s`), including those newer kernels add.
+public enum Scheduler: String, Sendable, CaseIterable {
+    case rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos
+}
+
+public enum ServiceProtocol: String, Sendable, CaseIterable {
+    case tcp, udp
+    var ipvsadmFlag: String { self == .tcp ? "-t" : "-u" }
+}
+
+/// How to become root on a host whose SSH user is not root.
+public enum Become: String, Sendable, CaseIterable { case sudo }
+
+/// A machine lvsctl reaches over SSH.
+public struct Host: Sendable, Equatable {
+    public var name: String
+    public var address: String      // an IP address or a DNS name
+    public var port: Int = 22
+    public var user: String = "root"
+    public var identityFile: String?
+    public var jump: String?
+    public var become: Become?
+    public var location: SourceLocation
+}
+
+/// The director: where the VIPs and the IPVS table live.
+public struct Director: Sendable, Equatable {
+    public var host: String
+    /// Outer interface: the VIP is aliased on it as `<interface>:0`.
+    public var interface: String = "eth0"
+    /// Inner interface (towards the real servers), when it differs.
+    public var innerInterface: String?
+    public var dip: AddressWithPrefix
+    public var location: SourceLocation
+}
+
+/// One real server of one virtual service.
+public struct RealServer: Sendable, Equatable {
+    public var host: String
+    public var rip: IPAddress
+    public var port: Int
+    public var weight: Int = 1
+    public var upperThreshold: Int = 0
+    public var lowerThreshold: Int = 0
+    /// The test page's text (default "I am RealServerN <RIP>").
+    public var page: String?
+    public var location: SourceLocation
+}
+
+/// What a virtual service listens on: address, port and protocol, or a firewall mark.
+public enum ServiceAddress: Sendable, Hashable, CustomStringConvertible {
+    case socket(ServiceProtocol, IPAddress, port: Int)
+    case firewallMark(Int)
+
+    /// `-t 1.2.3.4:80`, `-u [::1]:53`, `-f 7`
+    public var ipvsadmArguments: [String] {
+        switch self {
+        case let .socket(proto, address, port): return [proto.ipvsadmFlag, address.withPort(port)]
+        case let .firewallMark(mark): return ["-f", String(mark)]
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .socket(proto, address, port): return "\(address.withPort(port))/\(proto.rawValue)"
+        case let .firewallMark(mark): return "fwmark \(mark)"
+        }
+    }
+}
+
+public struct VirtualService: Sendable, Equatable {
+    /// The VIP: configured on the director (and in DR/TUN on the real servers); for a
+    /// firewall-mark service, the address whose packets get the mark.
+    public var vip: IPAddress
+    public var address: ServiceAddress
+    public var scheduler: Scheduler = .wlc
+    /// Persistence timeout in seconds (`-p`), nil when not persistent.
+    public var persistence: Int?
+    /// Persistence granularity (`-M`) as a prefix length.
+    public var persistenceNetmask: Int?
+    public var realServers: [RealServer]
+    public var location: SourceLocation
+
+    public var port: Int {
+        if case let .socket(_, _, port) = address { return port }
+        return 0
+    }
+}
+
+/// Opt-in extras, each off unless the inventory asks.
+public struct Options: Sendable, Equatable {
+    /// NAT: `iptables -t nat -A POSTROUTING -s <network> -j MASQUERADE` on the director.
+    public var masquerade: AddressWithPrefix?
+    /// Director DoS defences under /proc/sys/net/ipv4/vs (0–3 each; nil leaves them alone).
+    public var dropEntry: Int?
+    public var dropPacket: Int?
+    public var secureTCP: Int?
+    /// The seed's `iptables -t nat -F`: destructive, restored from a saved copy on `down`.
+    public var flushNAT = false
+    /// The seed's `setenforce 0`.
+    public var selinuxPermissive = false
+    /// Keep settings across reboots (sysctl.d file, saved ipvsadm rules).
+    public var persist = false
+}
+
+/// A whole inventory: the hosts and the cluster built on them.
+public struct Inventory: Sendable, Equatable {
+    public var file: String
+    public var hosts: [Host]
+    public var mode: ForwardingMode
+    public var director: Director
+    public var services: [VirtualService]
+    public var client: String?
+    public var pageTemplate: String
+    public var options: Options
+
+    public func host(named name: String) -> Host? { hosts.first { $0.name == name } }
+
+    /// Real-server hosts in order of first appearance.
+    public var realServerHosts: [String] {
+        var seen: [String] = []
+        for server in services.flatMap(\.realServers) where !seen.contains(server.host) { seen.append(server.host) }
+        return seen
+    }
+
+    /// The test page a real-server host serves.
+    public func page(for host: String) -> String {
+        let servers = services.flatMap(\.realServers).filter { $0.host == host }
+        if let explicit = servers.first(where: { $0.page != nil })?.page { return explicit }
+        let number = (realServerHosts.firstIndex(of: host) ?? 0) + 1
+        return pageTemplate
+            .replacingOccurrences(of: "{n}", with: String(number))
+            .replacingOccurrences(of: "{host}", with: host)
+            .replacingOccurrences(of: "{rip}", with: servers.first.map { "\($0.rip)" } ?? "")
+    }
+}
