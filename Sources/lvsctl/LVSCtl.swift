@@ -16,6 +16,6 @@ struct LVSCtl: AsyncParsableCommand {
         it on.
         """,
         version: LVSKit.version,
-        subcommands: [Check.self, LabCommand.self]
+        subcommands: [Check.self, Render.self, LabCommand.self]
     )
 }

@@ -32,6 +32,9 @@ public enum InventoryParser {
                 return .failure(InventoryErrors(diagnostics: reader.diagnostics))
             }
             root = node
+        } catch let YamlError.duplicatedKeysInMapping(duplicates, context) {
+            for key in duplicates { reportDuplicate(key, in: text, mapping: context.mark, reader: &reader) }
+            return .failure(InventoryErrors(diagnostics: reader.diagnostics))
         } catch let error as YamlError {
             reader.report(syntaxLocation(error, file: file), .syntax(syntaxSummary(error)))
             return .failure(InventoryErrors(diagnostics: reader.diagnostics))
@@ -49,6 +52,22 @@ public enum InventoryParser {
         }
         diagnostics.sort { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
         return .failure(InventoryErrors(diagnostics: diagnostics))
+    }
+
+    /// Yams refuses a mapping with a repeated key before we see its nodes: find the repeats in
+    /// the text (keys at the mapping's indentation) to point at the second one.
+    static func reportDuplicate(_ key: String, in text: String, mapping: Mark, reader: inout YAMLReader) {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let indent = String(repeating: " ", count: max(0, mapping.column - 1))
+        var first: Int?
+        for number in max(1, mapping.line)...lines.count {
+            let line = lines[number - 1]
+            guard line.hasPrefix(indent + key + ":") || line.hasPrefix(indent + "\"" + key + "\":") else { continue }
+            guard let firstLine = first else { first = number; continue }
+            reader.report(SourceLocation(file: reader.file, line: number, column: mapping.column), .duplicateKey(key, firstLine: firstLine))
+            return
+        }
+        reader.report(SourceLocation(file: reader.file, line: mapping.line, column: mapping.column), .duplicateKey(key, firstLine: mapping.line))
     }
 
     static func syntaxLocation(_ error: YamlError, file: String) -> SourceLocation {
@@ -73,6 +92,8 @@ public enum InventoryParser {
 /// Builds the model from the node tree, one section at a time.
 struct InventoryBuilder {
     var reader: YAMLReader
+    /// Every name under `hosts`, also those whose entry had a problem.
+    var declaredHosts: Set<String> = []
     typealias P = InventoryParser
 
     mutating func build(_ root: Node) -> Inventory? {
@@ -85,20 +106,21 @@ struct InventoryBuilder {
         }
         let hosts = readHosts(hostsNode)
         guard let cluster = reader.fields(clusterNode, "cluster", allowed: P.clusterKeys) else { return nil }
+        let clusterKey = top.entries["cluster"]!.key   // where "cluster needs …" points
 
         var mode: ForwardingMode?
         if let node = cluster["mode"] { mode = reader.choice(node, "mode", aliases: P.modeAliases) }
-        else { reader.report(clusterNode, .missingKey("mode", in: "'cluster' (nat, dr or tun)")) }
+        else { reader.report(clusterKey, .missingKey("mode", in: "'cluster' (nat, dr or tun)")) }
 
         let director = cluster["director"].flatMap { readDirector($0, hosts: hosts) }
-        if cluster["director"] == nil { reader.report(clusterNode, .missingKey("director", in: "'cluster'")) }
+        if cluster["director"] == nil { reader.report(clusterKey, .missingKey("director", in: "'cluster'")) }
 
         var services: [VirtualService] = []
         if let node = cluster["services"], let items = reader.list(node, "services") {
             services = items.compactMap { readService($0, hosts: hosts) }
             if items.isEmpty { reader.report(node, .noServices) }
         } else if cluster["services"] == nil {
-            reader.report(clusterNode, .noServices)
+            reader.report(clusterKey, .noServices)
         }
 
         var client: String?
@@ -121,6 +143,10 @@ struct InventoryBuilder {
         }
         var hosts: [Host] = []
         for (key, value) in mapping {
+            if let raw = key.scalar?.string {
+                // Declared, even if its entry turns out wrong (pasted characters stripped).
+                declaredHosts.insert(String(raw.unicodeScalars.filter { YAMLReader.pasted($0) == nil }.map(Character.init)))
+            }
             guard let name = reader.word(key, "host name", pattern: P.hostNamePattern, maxLength: 63,
                                          rule: "use letters, digits, '.', '_' and '-'") else { continue }
             if let first = hosts.first(where: { $0.name == name }) {
@@ -174,6 +200,7 @@ struct InventoryBuilder {
     mutating func hostReference(_ node: Node, _ field: String, hosts: [Host]) -> String? {
         guard let name = reader.text(node, field) else { return nil }
         guard hosts.contains(where: { $0.name == name }) else {
+            if declaredHosts.contains(name) { return nil }   // its own entry was already reported
             reader.report(node, .undefinedHost(name, field: field, suggestion: YAMLReader.closest(name, in: hosts.map(\.name))))
             return nil
         }

@@ -1,0 +1,48 @@
+import Yams
+
+/// The shell of one kind of step (a file in templates/): check, capture, apply, undo.
+public struct StepTemplate: Sendable, Equatable {
+    public let name: String
+    public let params: [String]
+    public let check: String
+    public let capture: String?
+    public let apply: String
+    public let undo: String?
+
+    public static func parse(_ text: String, name: String) throws -> StepTemplate {
+        guard let node = try Yams.compose(yaml: text), let map = node.mapping else {
+            throw PlaybookError.malformed(file: "templates/\(name).yml", reason: "must be a mapping with check and apply")
+        }
+        func field(_ key: String) -> String? { map[Node(key)]?.scalar?.string }
+        guard let check = field("check"), let apply = field("apply") else {
+            throw PlaybookError.malformed(file: "templates/\(name).yml", reason: "needs both 'check' and 'apply'")
+        }
+        let params = map[Node("params")]?.sequence?.compactMap { $0.scalar?.string } ?? []
+        return StepTemplate(name: name, params: params, check: check, capture: field("capture"), apply: apply, undo: field("undo"))
+    }
+}
+
+/// What can be wrong in playbooks and templates (data written by people, so also explained).
+public enum PlaybookError: Error, Equatable, CustomStringConvertible {
+    case malformed(file: String, reason: String)
+    case unknownTemplate(step: String, template: String, known: [String])
+    case missingParameter(step: String, template: String, parameter: String)
+    case unknownFact(step: String, fact: String)
+    case renderFailed(step: String, reason: String)
+    case noPlaybooks(searched: [String])
+
+    public var description: String {
+        switch self {
+        case let .malformed(file, reason): return "\(file): \(reason)"
+        case let .unknownTemplate(step, template, known):
+            return "step '\(step)' uses template '\(template)', which is not in templates/ (there are: \(known.joined(separator: ", ")))"
+        case let .missingParameter(step, template, parameter):
+            return "step '\(step)' does not give parameter '\(parameter)' that template '\(template)' needs (add it under 'with:')"
+        case let .unknownFact(step, fact):
+            return "step '\(step)' iterates over '\(fact)', which is not a list fact of its role (see playbooks/README.md)"
+        case let .renderFailed(step, reason): return "step '\(step)' cannot be rendered: \(reason)"
+        case let .noPlaybooks(searched):
+            return "cannot find lvsctl's playbooks/ and templates/ folders (looked in \(searched.joined(separator: ", "))); pass --data DIR or set LVSCTL_DATA"
+        }
+    }
+}

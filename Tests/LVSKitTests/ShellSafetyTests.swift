@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import LVSKit
+
+/// Every value reaching a shell is typed and validated, or quoted: hostile text stays text.
+struct ShellSafetyTests {
+    @Test(arguments: [
+        ("eth0", "eth0"), ("net/ipv4/ip_forward", "net/ipv4/ip_forward"), ("10.0.0.1:80", "10.0.0.1:80"),
+        ("", "''"), ("I am RealServer1", "'I am RealServer1'"), ("it's", "'it'\\''s'"), ("$(reboot)", "'$(reboot)'"),
+        ("a;b", "'a;b'"), ("`id`", "'`id`'"), ("x=y", "'x=y'"), ("*", "'*'"), ("line\nbreak", "'line\nbreak'"),
+    ])
+    func quoting(input: String, quoted: String) {
+        #expect(ShellQuote.quote(input) == quoted)
+    }
+
+    /// Hostile test pages render into steps that write exactly that text: run through bash.
+    @Test(arguments: ["$(reboot)", "'; rm -rf / #", "`touch /tmp/lvsctl-pwned`", "a\nb $HOME \\ \" '", "I am ‘RealServer’ – 1"])
+    func hostilePageIsInert(page: String) throws {
+        var inventory = try loadInventory("dr.yml")
+        inventory.pageTemplate = page
+        let plans = try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(inventory)
+        let step = try #require(plans.first { $0.host.name == "rs1" }?.steps.first { $0.template == "file" })
+        // Point the step at a scratch file and run its apply and check with bash.
+        let scratch = NSTemporaryDirectory() + "lvsctl-page-\(UUID().uuidString)"
+        let apply = step.apply.replacingOccurrences(of: "/var/lib/lvsctl/www/80/index.html", with: scratch + "/index.html")
+        let check = step.check.replacingOccurrences(of: "/var/lib/lvsctl/www/80/index.html", with: scratch + "/index.html")
+        #expect(try bash(apply) == 0)
+        #expect(try bash(check) == 0)
+        #expect(try String(contentsOfFile: scratch + "/index.html", encoding: .utf8) == page + "\n")
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/lvsctl-pwned"))
+        try? FileManager.default.removeItem(atPath: scratch)
+    }
+
+    @Test func pastedQuotesAreAllowedInFreeText() throws {
+        let text = try String(contentsOfFile: "\(repositoryRoot)/inventories/dr.yml", encoding: .utf8)
+            .replacingOccurrences(of: "  mode: dr", with: "  mode: dr\n  test_page: \"I am ‘RealServer{n}’ – {rip}\"")
+        let inventory = try InventoryParser.parse(text, file: "dr.yml").get()
+        #expect(inventory.page(for: "rs2") == "I am ‘RealServer2’ – 192.168.229.134")
+    }
+
+    private func bash(_ script: String) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script]
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
+/// Playbooks and templates are data; mistakes in them are explained.
+struct PlaybookDataTests {
+    static let sysctl = "params: [path, value]\ncheck: test 1\napply: echo {{value}} > /proc/sys/{{path}}\n"
+
+    @Test func unknownTemplateIsNamed() throws {
+        let library = try PlaybookLibrary.parse(
+            templates: ["sysctl": Self.sysctl],
+            playbooks: ["director": "role: director\nsteps:\n  - name: x\n    template: sysctll\n    with: {}\n"])
+        #expect(throws: PlaybookError.unknownTemplate(step: "x", template: "sysctll", known: ["sysctl"])) {
+            try Renderer(library: library).render(loadInventory("dr.yml"))
+        }
+    }
+
+    @Test func missingParameterIsNamed() throws {
+        let library = try PlaybookLibrary.parse(
+            templates: ["sysctl": Self.sysctl],
+            playbooks: ["director": "role: director\nsteps:\n  - name: forward\n    template: sysctl\n    with: { path: net/ipv4/ip_forward }\n"])
+        #expect(throws: PlaybookError.missingParameter(step: "forward", template: "sysctl", parameter: "value")) {
+            try Renderer(library: library).render(loadInventory("dr.yml"))
+        }
+    }
+
+    /// A step added to the data files appears without recompiling anything.
+    @Test func addedStepIsRendered() throws {
+        let library = try PlaybookLibrary.parse(
+            templates: ["sysctl": Self.sysctl],
+            playbooks: ["real-server": "role: real-server\nsteps:\n  - name: no source routing on {{item}}\n    for_each: [all, lo]\n    template: sysctl\n    with: { path: \"net/ipv4/conf/{{item}}/accept_source_route\", value: \"0\" }\n"])
+        let plans = try Renderer(library: library).render(loadInventory("dr.yml"))
+        let steps = try #require(plans.first { $0.host.name == "rs1" }?.steps)
+        #expect(steps.map(\.name) == ["no source routing on all", "no source routing on lo"])
+        #expect(steps.map(\.id) == ["real-server/no-source-routing-on-all", "real-server/no-source-routing-on-lo"])
+        #expect(steps[0].apply == "echo 0 > /proc/sys/net/ipv4/conf/all/accept_source_route")
+    }
+
+    @Test func stepIDsAreUniquePerHost() throws {
+        for name in ["nat.yml", "dr.yml", "tun.yml", "example.yml"] {
+            for plan in try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(loadInventory(name)) {
+                #expect(Set(plan.steps.map(\.id)).count == plan.steps.count, "\(name) \(plan.host.name)")
+            }
+        }
+    }
+}

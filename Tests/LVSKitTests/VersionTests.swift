@@ -1,3 +1,0 @@
-import Testing
-@testable import LVSKit
-@Test func version() { #expect(!LVSKit.version.isEmpty) }
