@@ -36,15 +36,18 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
+        // Runs rendered steps on hosts over SSH: plan, up, down, verify, status.
+        .target(name: "LVSRunner", dependencies: ["LVSKit", "SSHTransport"]),
         .executableTarget(
             name: "lvsctl",
             dependencies: [
-                "LVSKit", "SSHTransport", "LVSLab",
+                "LVSKit", "SSHTransport", "LVSLab", "LVSRunner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "LVSKitTests", dependencies: ["LVSKit"]),
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "LVSLab"]),
+        .testTarget(name: "LVSRunnerTests", dependencies: ["LVSRunner", "LVSKit", "LVSLab", "SSHTransport"]),
     ],
     swiftLanguageModes: [.v6]
 )

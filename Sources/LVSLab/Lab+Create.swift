@@ -112,6 +112,9 @@ extension Lab {
             script += """
             # --- \(spec.name): \(address)
             ip netns add \(ns)
+            # No duplicate-address detection: a host must be in its steady state when handed out,
+            # not still turning its IPv6 link-local address from tentative to valid.
+            ip netns exec \(ns) sh -c 'echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad'
             ip -n \(ns) link set lo up
             ip link add lvs\(index)h\(offset + 1) type veth peer name eth0 netns \(ns)
             ip link set lvs\(index)h\(offset + 1) master lvsbr\(index) up

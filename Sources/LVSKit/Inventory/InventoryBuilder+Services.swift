@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 extension InventoryBuilder {
-    mutating func readService(_ node: Node, hosts: [Host]) -> VirtualService? {
+    mutating func readService(_ node: Node, hosts: [InventoryHost]) -> VirtualService? {
         guard let fields = reader.fields(node, "service", allowed: P.serviceKeys) else { return nil }
         guard let vipNode = fields["vip"] else { reader.report(node, .missingKey("vip", in: "a virtual service")); return nil }
         let vip = reader.address(vipNode, "vip")
@@ -53,7 +53,7 @@ extension InventoryBuilder {
         return nil
     }
 
-    mutating func readRealServer(_ node: Node, hosts: [Host], servicePort: Int) -> RealServer? {
+    mutating func readRealServer(_ node: Node, hosts: [InventoryHost], servicePort: Int) -> RealServer? {
         // `- rs1` is short for `- host: rs1`.
         let fields: Fields?
         let hostNode: Node?

@@ -136,12 +136,12 @@ struct InventoryBuilder {
 
     // MARK: - Sections
 
-    mutating func readHosts(_ node: Node) -> [Host] {
+    mutating func readHosts(_ node: Node) -> [InventoryHost] {
         guard case let .mapping(mapping) = node else {
             reader.report(node, .wrongKind(field: "hosts", expected: "a mapping of host names to addresses"))
             return []
         }
-        var hosts: [Host] = []
+        var hosts: [InventoryHost] = []
         for (key, value) in mapping {
             if let raw = key.scalar?.string {
                 // Declared, even if its entry turns out wrong (pasted characters stripped).
@@ -152,7 +152,7 @@ struct InventoryBuilder {
             if let first = hosts.first(where: { $0.name == name }) {
                 reader.report(key, .duplicateKey(name, firstLine: first.location.line)); continue
             }
-            var host = Host(name: name, address: "", location: reader.location(key))
+            var host = InventoryHost(name: name, address: "", location: reader.location(key))
             if value.scalar != nil {   // `rs1: 10.0.0.11`
                 guard let address = hostAddress(value) else { continue }
                 host.address = address
@@ -197,7 +197,7 @@ struct InventoryBuilder {
         return raw
     }
 
-    mutating func hostReference(_ node: Node, _ field: String, hosts: [Host]) -> String? {
+    mutating func hostReference(_ node: Node, _ field: String, hosts: [InventoryHost]) -> String? {
         guard let name = reader.text(node, field) else { return nil }
         guard hosts.contains(where: { $0.name == name }) else {
             if declaredHosts.contains(name) { return nil }   // its own entry was already reported
@@ -212,7 +212,7 @@ struct InventoryBuilder {
                     rule: "a Linux interface name is 1-15 letters, digits, '_', '.' or '-' (no ':' alias, lvsctl adds it)")
     }
 
-    mutating func readDirector(_ node: Node, hosts: [Host]) -> Director? {
+    mutating func readDirector(_ node: Node, hosts: [InventoryHost]) -> Director? {
         guard let fields = reader.fields(node, "director", allowed: P.directorKeys) else { return nil }
         guard let hostNode = fields["host"] else { reader.report(node, .missingKey("host", in: "'director'")); return nil }
         guard let name = hostReference(hostNode, "director host", hosts: hosts) else { return nil }

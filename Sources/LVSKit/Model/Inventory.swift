@@ -39,11 +39,12 @@ public enum ServiceProtocol: String, Sendable, CaseIterable {
 public enum Become: String, Sendable, CaseIterable { case sudo }
 
 /// A machine lvsctl reaches over SSH.
-public struct Host: Sendable, Equatable {
+public struct InventoryHost: Sendable, Equatable {
     public var name: String
     public var address: String      // an IP address or a DNS name
-    public var port: Int = 22
-    public var user: String = "root"
+    /// SSH port and user when the inventory gives them (else ~/.ssh/config, else 22 and root).
+    public var port: Int?
+    public var user: String?
     public var identityFile: String?
     public var jump: String?
     public var become: Become?
@@ -133,7 +134,7 @@ public struct Options: Sendable, Equatable {
 /// A whole inventory: the hosts and the cluster built on them.
 public struct Inventory: Sendable, Equatable {
     public var file: String
-    public var hosts: [Host]
+    public var hosts: [InventoryHost]
     public var mode: ForwardingMode
     public var director: Director
     public var services: [VirtualService]
@@ -141,7 +142,7 @@ public struct Inventory: Sendable, Equatable {
     public var pageTemplate: String
     public var options: Options
 
-    public func host(named name: String) -> Host? { hosts.first { $0.name == name } }
+    public func host(named name: String) -> InventoryHost? { hosts.first { $0.name == name } }
 
     /// Real-server hosts in order of first appearance.
     public var realServerHosts: [String] {

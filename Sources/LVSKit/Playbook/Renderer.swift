@@ -17,7 +17,7 @@ public struct RenderedStep: Sendable, Equatable {
 
 /// What one host runs, in order.
 public struct HostPlan: Sendable, Equatable {
-    public let host: Host
+    public let host: InventoryHost
     public let roles: [Role]
     public let steps: [RenderedStep]
 }

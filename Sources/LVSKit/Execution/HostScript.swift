@@ -1,0 +1,126 @@
+/// The scripts lvsctl sends to a host, one per verb, so that a verb costs one round trip
+/// whatever the number of steps. Each prints marker lines (`@@lvsctl …`) that `HostOutput`
+/// reads back; everything else a step prints goes to its own error log.
+///
+/// State kept on the host under /var/lib/lvsctl (so `down` works from another machine, after a
+/// crash, or after the playbooks changed): for each step `up` changed, what `capture` saw before
+/// (`state/ID.prior`, written once, never overwritten by a later `up`) and the step's own undo
+/// script (`state/ID.undo`); `manifest` lists them in the order they were applied.
+public enum HostScript {
+    public static let stateDirectory = "/var/lib/lvsctl"
+
+    /// Runs every check; changes nothing.
+    public static func plan(_ steps: [RenderedStep]) -> String {
+        var script = prologue(state: false)
+        for (index, step) in steps.enumerated() {
+            script += """
+            # \(step.name)
+            if ( \(block(step.check)) ) >/dev/null 2>"$T/e"; then echo "@@lvsctl \(index) ok 0"; else echo "@@lvsctl \(index) would-change 0"; fi
+
+            """
+        }
+        return script
+    }
+
+    /// Check; if it fails: capture (first time only), record the undo, apply, check again.
+    /// The first failed step ends the script.
+    public static func up(_ steps: [RenderedStep]) -> String {
+        var script = prologue(state: true)
+        for (index, step) in steps.enumerated() {
+            let id = step.id
+            let undo = step.undo ?? "true"
+            let end = delimiter(avoiding: undo)
+            script += """
+            # \(step.name)
+            t0=$(now)
+            if ( \(block(step.check)) ) >/dev/null 2>"$T/e"; then
+              echo "@@lvsctl \(index) ok $(since $t0)"
+            else
+              if [ ! -e "$S/state/\(id).prior" ]; then
+                ( \(block(step.capture ?? "true")) ) > "$T/prior" 2>>"$T/e"
+                mkdir -p "$(dirname "$S/state/\(id)")" && mv "$T/prior" "$S/state/\(id).prior"
+                cat > "$S/state/\(id).undo" <<'\(end)'
+            \(undo)
+            \(end)
+              fi
+              grep -qx '\(id) .*' "$S/manifest" 2>/dev/null || echo '\(id) applied' >> "$S/manifest"
+              if ( \(block(step.apply)) ) >>"$T/e" 2>&1 && ( \(block(step.check)) ) >/dev/null 2>>"$T/e"; then
+                echo "@@lvsctl \(index) changed $(since $t0)"
+              else
+                echo "@@lvsctl \(index) failed $(since $t0)"; sed 's/^/@@lvsctl-err \(index) /' "$T/e"
+                sed -i 's|^\(id) applied$|\(id) failed|' "$S/manifest"
+                exit 0   # later steps may depend on this one: stop here (they report not-run)
+              fi
+            fi
+
+            """
+        }
+        return script
+    }
+
+    /// Runs the recorded undo scripts in reverse order; a no-op on a host never provisioned.
+    public static func down() -> String {
+        prologue(state: false) + """
+        S=\(stateDirectory)
+        [ -f "$S/manifest" ] || { echo "@@lvsctl-nothing"; exit 0; }
+        awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$S/manifest" > "$T/order"
+        : > "$T/kept"
+        while read -r id how; do
+          t0=$(now)
+          prior=$(cat "$S/state/$id.prior" 2>/dev/null)
+          if ( . "$S/state/$id.undo" ) >"$T/e" 2>&1; then
+            echo "@@lvsctl-undo $id restored $(since $t0)"
+            rm -f "$S/state/$id.prior" "$S/state/$id.undo"
+          elif [ "$how" = failed ]; then
+            echo "@@lvsctl-undo $id skipped $(since $t0)"
+            rm -f "$S/state/$id.prior" "$S/state/$id.undo"
+          else
+            echo "@@lvsctl-undo $id failed $(since $t0)"; sed "s/^/@@lvsctl-err $id /" "$T/e"
+            echo "$id $how" >> "$T/kept"
+          fi
+        done < "$T/order"
+        if [ -s "$T/kept" ]; then
+          awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$T/kept" > "$S/manifest"
+        else
+          rm -rf "$S/manifest" "$S/state" "$S/www"
+          if [ -e "$S/.created" ]; then rm -rf "$S"; fi
+        fi
+
+        """
+    }
+
+    /// Shell functions and folders every script starts with. Times come from /proc/uptime
+    /// (no process per reading): hundredths of a second, reported in milliseconds.
+    static func prologue(state: Bool) -> String {
+        var text = """
+        set -u
+        umask 022
+        T=$(mktemp -d) || exit 97
+        trap 'rm -rf "$T"' EXIT
+        now() { read -r up _ < /proc/uptime; echo "${up%.*}${up#*.}"; }
+        since() { echo $(( ($(now) - $1) * 10 )); }
+
+        """
+        if state {
+            text += """
+            S=\(stateDirectory)
+            if [ ! -d "$S" ]; then mkdir -p "$S" && touch "$S/.created"; fi
+            chmod 700 "$S" && mkdir -p "$S/state" || exit 98
+
+            """
+        }
+        return text
+    }
+
+    /// A step's script as the body of a subshell: newlines kept, and a comment ending the last
+    /// line cannot swallow the closing parenthesis.
+    static func block(_ text: String) -> String { text + "\n" }
+
+    /// A here-document end marker that does not occur in `text`.
+    static func delimiter(avoiding text: String) -> String {
+        var marker = "LVSCTL_UNDO_END"
+        var n = 0
+        while text.contains(marker) { n += 1; marker = "LVSCTL_UNDO_END_\(n)" }
+        return marker
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import LVSKit
+import LVSLab
+import LVSRunner
+import Testing
+
+/// plan, up, down on real lab hosts (the local kernel has no IPVS: real-server roles end to end,
+/// the director's IPVS steps fail cleanly; the full cluster is proven in the VM lab).
+@Suite(.serialized) struct UpDownTests {
+    @Test(arguments: ["dr", "nat"])
+    func realServersUpIdempotentDownRestores(mode: String) async throws {
+        try await Lab.with(hosts: 4) { lab in
+            let cluster = try LabCluster(lab, mode: mode)
+            let servers = ["host2", "host3"]
+            var before: [String: String] = [:]
+            for name in servers { before[name] = try await cluster.snapshot(name) }
+
+            let up = await cluster.run(.up, only: servers)
+            for name in servers {
+                let report = try #require(outcome(up, name))
+                #expect(report.reachable && report.error == nil, "\(report)")
+                #expect(report.count(.failed) == 0, "\(report.steps.filter { $0.status == .failed })")
+                #expect(report.count(.changed) > 0)
+                #expect(report.roundTrips == 1, "one command for all of up's steps")
+            }
+            // What up did, seen from the hosts themselves.
+            let rs1 = try await lab.shell(on: lab["host2"], "ip -o addr show dev lo; cat /proc/sys/net/ipv4/conf/all/arp_ignore; ip route show default")
+            if mode == "dr" {
+                #expect(rs1.stdout.contains("10.200.\(lab.index).100/32") && rs1.stdout.contains("lo:0"))
+                #expect(rs1.stdout.contains("\n1\n"))
+            } else {
+                #expect(rs1.stdout.contains("default via \(lab.hosts[0].address)"))
+            }
+            // The test page is served: fetched from another lab host.
+            let page = try await lab.shell(on: lab["host4"], "curl -s -m 5 http://\(lab["host3"].address)/")
+            #expect(page.stdout == "I am RealServer2 \(lab["host3"].address)\n")
+
+            let again = await cluster.run(.up, only: servers)
+            for name in servers {
+                #expect(outcome(again, name)?.count(.changed) == 0, "second up must change nothing on \(name)")
+                #expect(outcome(again, name)?.count(.failed) == 0)
+            }
+
+            let down = await cluster.run(.down, only: servers)
+            for name in servers {
+                #expect(outcome(down, name)?.count(.failed) == 0, "\(String(describing: outcome(down, name)))")
+                let after = try await cluster.snapshot(name)
+                #expect(after == before[name], "\(name) after down differs from before up:\n\(difference(before[name] ?? "", after))")
+            }
+            // down twice is a no-op.
+            let twice = await cluster.run(.down, only: servers)
+            #expect(twice.hosts.allSatisfy { $0.steps.isEmpty && $0.error == nil })
+        }
+    }
+
+    @Test func priorNonDefaultValuesComeBack() async throws {
+        try await Lab.with(hosts: 4) { lab in
+            let cluster = try LabCluster(lab, mode: "dr")
+            _ = try await lab.shell(on: lab["host2"], "echo 2 > /proc/sys/net/ipv4/conf/all/arp_ignore; echo 1 > /proc/sys/net/ipv4/conf/lo/arp_announce")
+            _ = await cluster.run(.up, only: ["host2"])
+            #expect(try await lab.shell(on: lab["host2"], "cat /proc/sys/net/ipv4/conf/all/arp_ignore").stdout == "1\n")
+            _ = await cluster.run(.down, only: ["host2"])
+            let values = try await lab.shell(on: lab["host2"], "cat /proc/sys/net/ipv4/conf/all/arp_ignore /proc/sys/net/ipv4/conf/lo/arp_announce")
+            #expect(values.stdout == "2\n1\n")
+        }
+    }
+
+    @Test func planChangesNothing() async throws {
+        try await Lab.with(hosts: 4) { lab in
+            let cluster = try LabCluster(lab, mode: "dr")
+            let before = try await cluster.snapshot("host2")
+            let plan = await cluster.run(.plan, only: ["host2", "host3"])
+            let report = try #require(outcome(plan, "host2"))
+            #expect(report.count(.wouldChange) == report.steps.count && !report.steps.isEmpty)
+            #expect(report.roundTrips == 1)
+            #expect(try await cluster.snapshot("host2") == before)
+            // After up, plan says every step is ok.
+            _ = await cluster.run(.up, only: ["host2"])
+            let planned = await cluster.run(.plan, only: ["host2"])
+            #expect(outcome(planned, "host2")?.count(.ok) == report.steps.count)
+            _ = await cluster.run(.down, only: ["host2"])
+        }
+    }
+
+    /// The director's IPVS steps cannot work on this kernel: that host fails with the step and
+    /// its error named, the others finish, and down still restores everything.
+    @Test func stepThatCannotWorkHereFailsCleanly() async throws {
+        try await Lab.with(hosts: 4) { lab in
+            let cluster = try LabCluster(lab, mode: "dr")
+            let before = try await cluster.snapshot("host1")
+            let up = await cluster.run(.up)
+            let director = try #require(outcome(up, "host1"))
+            let failed = try #require(director.steps.first { $0.status == .failed })
+            #expect(failed.name == "ip_vs kernel module loaded")
+            #expect(failed.command == "modprobe ip_vs")
+            #expect(failed.output?.isEmpty == false)
+            #expect(director.steps.drop { $0.status != .failed }.dropFirst().allSatisfy { $0.status == .notRun })
+            #expect(outcome(up, "host2")?.failed == false && outcome(up, "host3")?.failed == false)
+            #expect(up.exitCode == 1)
+            let down = await cluster.run(.down)
+            #expect(down.exitCode == 0, "\(down.text)")
+            #expect(try await cluster.snapshot("host1") == before)
+        }
+    }
+
+    @Test func stoppedHostIsUnreachableOthersFinish() async throws {
+        try await Lab.with(hosts: 4) { lab in
+            let cluster = try LabCluster(lab, mode: "dr", handshakeTimeout: .seconds(2))
+            try await lab.signal("STOP", host: lab["host3"])
+            let up = await cluster.run(.up, only: ["host2", "host3"])
+            try await lab.signal("CONT", host: lab["host3"])
+            #expect(outcome(up, "host3")?.reachable == false)
+            #expect(outcome(up, "host3")?.error?.contains("did not complete the SSH handshake") == true)
+            #expect(outcome(up, "host2")?.failed == false)
+            #expect(up.exitCode == 2)
+            #expect(up.text.contains("unreachable"))
+            _ = await cluster.run(.down, only: ["host2"])
+        }
+    }
+}
