@@ -48,8 +48,22 @@ public struct HostAccess: Sendable {
         return (target, options)
     }
 
+    /// Connects to `host`, runs `body`, and closes the connection whatever happens.
+    public func withConnection<T: Sendable>(to host: InventoryHost, _ body: (SSHConnection, SSHTarget) async throws -> T) async throws -> T {
+        let (target, options) = connection(for: host)
+        let connection = try await SSHConnection.connect(to: target, options: options)
+        do {
+            let result = try await body(connection, target)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
     /// The command that runs a script from standard input as root on this host.
-    func shell(for host: InventoryHost, user: String) -> (command: String, stdinPrefix: String) {
+    public func shell(for host: InventoryHost, user: String) -> (command: String, stdinPrefix: String) {
         guard host.become == .sudo, user != "root" else { return ("/bin/sh -s", "") }
         if let becomePassword { return ("sudo -S -p '' /bin/sh -s", becomePassword + "\n") }
         return ("sudo -n /bin/sh -s", "")

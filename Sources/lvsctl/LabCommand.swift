@@ -8,9 +8,9 @@ struct LabCommand: AsyncParsableCommand {
         commandName: "lab",
         abstract: "A local lab of hosts to try lvsctl on.",
         discussion: """
-        Lab hosts are network namespaces on this machine, each with its own addresses, sysctls,
-        private /root, /srv and /var/lib/lvsctl, and its own OpenSSH sshd. They are reached over
-        real SSH with host-key checking on. Needs root, iproute2, openssh-server and openssl
+        Lab hosts are network namespaces on this machine, each with its own addresses, sysctls, \
+        private /root, /srv and /var/lib/lvsctl, and its own OpenSSH sshd. They are reached over \
+        real SSH with host-key checking on. Needs root, iproute2, openssh-server and openssl \
         (scripts/bootstrap installs them).
         """,
         subcommands: [Demo.self, SSHBench.self]

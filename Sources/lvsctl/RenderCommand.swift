@@ -19,8 +19,8 @@ struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the shell each host would run (no SSH).",
         discussion: """
-        Without --host, every host's script in turn: the director first, then the real servers.
-        Each step is its check and, when the check fails, its apply, exactly as `up` runs them.
+        Without --host, every host's script in turn: the director first, then the real servers. \
+        Each step is its check and, when the check fails, its apply, exactly as `up` runs them. \
         --format ipvsadm prints the director's rules as `ipvsadm-save -n` would (for ipvsadm-restore).
         """)
 

@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import LVSKit
+import LVSRunner
+import SSHTransport
+
+extension HostKeyChecking: ExpressibleByArgument {}
+
+/// How lvsctl reaches hosts; shared by every verb that uses SSH.
+struct ConnectionOptions: ParsableArguments {
+    @Option(help: "Hosts worked on at once.")
+    var forks = 20
+    @Option(name: .customLong("known-hosts"), help: "known_hosts file to check host keys against (repeatable; default ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts).")
+    var knownHosts: [String] = []
+    @Option(name: .customLong("host-key-checking"), help: "strict (refuse unknown or changed keys), accept-new (record unknown keys), or off.")
+    var hostKeyChecking: HostKeyChecking?
+    @Option(name: [.customShort("F"), .customLong("ssh-config")], help: "OpenSSH client config to honour (HostName, Port, User, IdentityFile, UserKnownHostsFile, StrictHostKeyChecking).")
+    var sshConfig = "~/.ssh/config"
+    @Flag(name: .customLong("ask-become-pass"), help: "Ask once for the sudo password of hosts with `become: sudo`.")
+    var askBecomePass = false
+    @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for a host's TCP connect and, again, for its SSH handshake.")
+    var connectTimeout = 10
+    @Flag(help: "Print the recap as JSON on standard output (progress goes to standard error).")
+    var json = false
+    @Flag(name: .shortAndLong, help: "Show every step with its time, and round trips per host.")
+    var verbose = false
+
+    func access() -> HostAccess {
+        var access = HostAccess(sshConfig: SSHConfigFile.load(sshConfig), knownHostsFiles: knownHosts.isEmpty ? nil : knownHosts,
+                                hostKeyChecking: hostKeyChecking)
+        access.connectTimeout = .seconds(connectTimeout)
+        access.handshakeTimeout = .seconds(max(connectTimeout, 20))
+        if askBecomePass, let typed = getpass("sudo password: ") { access.becomePassword = String(cString: typed) }
+        return access
+    }
+}
+
+/// Progress and reports, on standard output (or standard error under --json).
+struct Reporter: Sendable {
+    let json: Bool
+    let verbose: Bool
+
+    func say(_ text: String) {
+        if json { FileHandle.standardError.write(Data((text + "\n").utf8)) } else { print(text) }
+    }
+
+    /// A host's lines when it finishes.
+    func hostDone(_ report: HostReport, done: Int, total: Int) {
+        let prefix = "[\(done)/\(total)] \(report.host)"
+        guard report.reachable else { say("\(prefix): UNREACHABLE: \(report.error ?? "")"); return }
+        var lines: [String] = []
+        for step in report.steps where verbose || (step.status != .ok && step.status != .notRun) {
+            lines.append("    \(step.status.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)) \(step.name)  (\(step.milliseconds) ms)")
+            if step.status == .failed {
+                if let command = step.command { lines.append("        command: " + command.replacingOccurrences(of: "\n", with: "\n                 ")) }
+                if let output = step.output, !output.isEmpty { lines.append("        output:  " + output.replacingOccurrences(of: "\n", with: "\n                 ")) }
+            }
+        }
+        let notRun = report.count(.notRun)
+        if notRun > 0 && !verbose { lines.append("    not-run      \(notRun) later steps (a step failed before them)") }
+        var summary = "\(prefix): " + String(format: "%.2f s", report.seconds)
+        if verbose { summary += ", \(report.roundTrips) round trip\(report.roundTrips == 1 ? "" : "s") after connecting" }
+        if let error = report.error { summary += "  ERROR: \(error)" }
+        say(([summary] + lines).joined(separator: "\n"))
+    }
+
+    func finish(_ recap: Recap) throws {
+        if json { print(recap.json) } else { print(recap.text) }
+        if recap.exitCode != 0 { throw ExitCode(recap.exitCode) }
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import LVSKit
+import LVSRunner
+
+struct Verify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Prove the cluster works: requests through each VIP, judged against the scheduler.",
+        discussion: """
+        Sends --requests HTTP requests to every TCP virtual service from the inventory's client \
+        host over SSH (never from the director: IPVS does not balance connections that start \
+        there), or from this machine with --from local, and tallies which real server answered by \
+        its test page. rr: every server answers, in a repeating order; wrr: each cycle follows the \
+        weights; sh, mh or persistence: one client always reaches one server; dh, lblc, lblcr: one \
+        destination goes to one server; fo, ovf: the highest weight takes the load; weight 0: \
+        never answers. Then compares the director's `ipvsadm -Ln` with the inventory. Exit 1 if any \
+        check fails.
+        """)
+    enum Source: String, ExpressibleByArgument { case client, local }
+
+    @OptionGroup var inventory: InventoryOption
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Requests per virtual service.") var requests = 12
+    @Option(help: "client (the inventory's client host) or local.") var from: Source = .client
+
+    func run() async throws {
+        let inventory = try inventory.load()
+        let report = await Verifier(access: connection.access()).verify(inventory, requests: requests, fromLocal: from == .local)
+        if connection.json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(VerifyText.render(report, inventory: inventory))
+        }
+        if !report.passed { throw ExitCode(1) }
+    }
+}
+
+enum VerifyText {
+    static func render(_ report: VerifyReport, inventory: Inventory) -> String {
+        var lines: [String] = []
+        for service in report.services {
+            lines.append("\(service.service)  scheduler \(service.scheduler)  (requests from \(report.from))")
+            lines.append("    real server         answers")
+            for server in inventory.services.first(where: { $0.address.description == service.service })?.realServers ?? [] {
+                lines.append("    \(server.host.padding(toLength: 18, withPad: " ", startingAt: 0))  \(service.counts[server.host] ?? 0)   (\(server.rip), weight \(server.weight))")
+            }
+            if let none = service.counts["none"], none > 0 { lines.append("    (no answer)         \(none)") }
+            lines.append("    sequence: " + service.sequence.joined(separator: " "))
+            for verdict in service.verdicts { lines.append(line(verdict)) }
+        }
+        for verdict in report.table { lines.append(line(verdict)) }
+        for error in report.errors { lines.append("ERROR  \(error)") }
+        lines.append(report.passed ? "verify: PASSED" : "verify: FAILED")
+        return lines.joined(separator: "\n")
+    }
+
+    static func line(_ verdict: Verdict) -> String {
+        "  \(verdict.passed ? "PASS" : "FAIL")  \(verdict.check): \(verdict.detail)"
+    }
+}
