@@ -1,0 +1,166 @@
+/// What a lab is made of: network segments (bridges, with this side's router address on each)
+/// and hosts with interfaces on them. One generator turns it into the bash that builds it,
+/// whether on this machine or inside the lab VM.
+public struct LabTopology: Sendable {
+    public struct Segment: Sendable {
+        public var bridge: String
+        /// The router's (this namespace's) address on the segment, with prefix: "10.0.0.254/24".
+        public var router: String
+        public init(bridge: String, router: String) { self.bridge = bridge; self.router = router }
+    }
+
+    public struct Interface: Sendable {
+        public var name: String
+        public var segment: Int
+        public var address: String   // with prefix
+        public init(_ name: String, segment: Int, address: String) { self.name = name; self.segment = segment; self.address = address }
+    }
+
+    public struct Host: Sendable {
+        public var spec: LabHostSpec
+        public var interfaces: [Interface]
+        public var gateway: String?
+        /// Where sshd listens: the first interface's address.
+        public var sshAddress: String { String(interfaces[0].address.split(separator: "/")[0]) }
+    }
+
+    public var segments: [Segment]
+    public var hosts: [Host]
+    /// Prefix of namespace and veth names, unique per lab on one machine.
+    public var prefix: String
+
+    /// One bridge, hosts .1, .2, … on 10.200.K.0/24 (the test lab).
+    public static func flat(index: Int, specs: [LabHostSpec]) -> LabTopology {
+        LabTopology(
+            segments: [Segment(bridge: "lvsbr\(index)", router: "10.200.\(index).254/24")],
+            hosts: specs.enumerated().map { offset, spec in
+                Host(spec: spec, interfaces: [Interface("eth0", segment: 0, address: "10.200.\(index).\(offset + 1)/24")], gateway: nil)
+            },
+            prefix: "lvs\(index)")
+    }
+
+    /// The seed's LVS topology, one lab for all three modes: a public segment (client,
+    /// director's outer leg) and a private one (director's DIP, real servers), with this
+    /// namespace routing between them so DR and TUN replies bypass the director.
+    public static func lvs(realServers: Int, prefix: String = "lab") -> LabTopology {
+        var hosts = [
+            Host(spec: LabHostSpec("client"), interfaces: [Interface("eth0", segment: 0, address: "192.168.0.100/24")], gateway: "192.168.0.1"),
+            Host(spec: LabHostSpec("director"), interfaces: [Interface("eth0", segment: 0, address: "192.168.0.10/24"),
+                                                             Interface("eth1", segment: 1, address: "10.0.0.1/24")], gateway: "192.168.0.1"),
+        ]
+        for n in 1...realServers {
+            hosts.append(Host(spec: LabHostSpec("rs\(n)"), interfaces: [Interface("eth0", segment: 1, address: "10.0.0.\(10 + n)/24")], gateway: "10.0.0.254"))
+        }
+        return LabTopology(segments: [Segment(bridge: "br-ext", router: "192.168.0.1/24"), Segment(bridge: "br-int", router: "10.0.0.254/24")],
+                           hosts: hosts, prefix: prefix)
+    }
+
+    func namespace(_ host: Host) -> String { "\(prefix)-\(host.spec.name)" }
+
+    /// Bash that builds the lab in the current network namespace. `$D` is the lab's folder:
+    /// keys already there are kept (the VM lab's are made on this machine, where known_hosts is
+    /// written); missing ones are generated. `knownHostsName` says how a host is named in
+    /// known_hosts (its address and port as the client will dial them).
+    func setupScript(directory: String, password: String, knownHostsName: (Host) -> String) -> String {
+        var script = """
+        set -euo pipefail
+        D=\(Shell.quote(directory))
+        mkdir -p /run/sshd /srv /var/lib/lvsctl
+        [ -f "$D/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C lvsctl-lab -f "$D/id_ed25519"
+        [ -f "$D/authorized_keys" ] || { cp "$D/id_ed25519.pub" "$D/authorized_keys"; chmod 644 "$D/authorized_keys"; }
+        [ -f "$D/known_hosts" ] || : > "$D/known_hosts"
+        HASH=$(openssl passwd -6 \(Shell.quote(password)))
+        awk -F: -v OFS=: -v h="$HASH" '$1=="root"{$2=h} 1' /etc/shadow > "$D/shadow"; chmod 600 "$D/shadow"
+
+        """
+        for segment in segments {
+            script += """
+            ip link add \(segment.bridge) type bridge
+            ip link set \(segment.bridge) up
+            ip addr add \(segment.router) dev \(segment.bridge)
+
+            """
+        }
+        for (number, host) in hosts.enumerated() {
+            let ns = namespace(host), name = host.spec.name, folder = "$D/\(name)"
+            script += """
+            # --- \(name)
+            ip netns add \(ns)
+            # No duplicate-address detection: a host must be in its steady state when handed out,
+            # not still turning its IPv6 link-local address from tentative to valid.
+            ip netns exec \(ns) sh -c 'echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad'
+            ip -n \(ns) link set lo up
+            mkdir -p "\(folder)"
+
+            """
+            for (i, interface) in host.interfaces.enumerated() {
+                let veth = "\(prefix)h\(number + 1)i\(i)"
+                script += """
+                ip link add \(veth) type veth peer name \(interface.name) netns \(ns)
+                ip link set \(veth) master \(segments[interface.segment].bridge) up
+                ip -n \(ns) addr add \(interface.address) dev \(interface.name)
+                ip -n \(ns) link set \(interface.name) up
+
+                """
+            }
+            if let gateway = host.gateway { script += "ip -n \(ns) route add default via \(gateway)\n" }
+            for type in host.spec.hostKeyTypes {
+                script += """
+                [ -f "\(folder)/ssh_host_\(type)_key" ] || ssh-keygen -q -t \(type) -N '' -C \(name) -f "\(folder)/ssh_host_\(type)_key"
+                awk '{print "\(knownHostsName(host))", $1, $2}' "\(folder)/ssh_host_\(type)_key.pub" >> "$D/known_hosts"
+
+                """
+            }
+            script += """
+            cat > "\(folder)/sshd_config" <<EOF
+            ListenAddress \(host.sshAddress):\(host.spec.sshPort)
+            \(host.spec.hostKeyTypes.map { "HostKey \(folder)/ssh_host_\($0)_key" }.joined(separator: "\n"))
+            PidFile \(folder)/sshd.pid
+            AuthorizedKeysFile $D/authorized_keys
+            PermitRootLogin yes
+            PubkeyAuthentication yes
+            PasswordAuthentication yes
+            KbdInteractiveAuthentication no
+            UsePAM no
+            StrictModes yes
+            UseDNS no
+            PrintMotd no
+            PrintLastLog no
+            MaxSessions 10
+            MaxStartups 64:30:128
+            Subsystem sftp internal-sftp
+            LogLevel \(host.spec.logLevel)
+            EOF
+            ip netns exec \(ns) unshare --mount --uts --propagation private /bin/sh -c '
+              hostname \(name)
+              mount -t tmpfs -o mode=0700 tmpfs /root
+              mount -t tmpfs -o mode=0755 tmpfs /srv
+              mount -t tmpfs -o mode=0755 tmpfs /var/lib/lvsctl
+              : > /root/.bashrc; : > /root/.profile
+              mount --bind "$0/shadow" /etc/shadow
+              exec /usr/sbin/sshd -f "$1/sshd_config" -E "$1/sshd.log"' "$D" "\(folder)"
+            for i in $(seq 1 250); do [ -s "\(folder)/sshd.pid" ] && break; sleep 0.02; done
+            [ -s "\(folder)/sshd.pid" ] || { echo "sshd of \(name) did not start:" >&2; cat "\(folder)/sshd.log" >&2; exit 1; }
+
+            """
+        }
+        return script
+    }
+
+    /// Bash that removes the lab: every process in its namespaces (by PID), the namespaces, the
+    /// bridges, then the folder.
+    func teardownScript(directory: String) -> String {
+        """
+        for ns in \(hosts.map(namespace).joined(separator: " ")); do
+          pids=$(ip netns pids "$ns" 2>/dev/null)
+          [ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+          for i in 1 2 3 4 5 6 7 8 9 10; do [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break; sleep 0.05; done
+          ip netns delete "$ns" 2>/dev/null
+        done
+        for br in \(segments.map(\.bridge).joined(separator: " ")); do ip link delete "$br" 2>/dev/null; done
+        rm -rf \(Shell.quote(directory))
+        true
+
+        """
+    }
+}
