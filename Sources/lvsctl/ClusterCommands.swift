@@ -15,7 +15,7 @@ struct ClusterContext {
         self.plans = try Renderer(library: data.library()).render(self.inventory)
         let reporter = Reporter(json: connection.json, verbose: connection.verbose)
         self.reporter = reporter
-        self.runner = ClusterRunner(access: connection.access(), forks: connection.forks) { report, done, total in
+        self.runner = ClusterRunner(access: connection.access(for: self.inventory), forks: connection.forks) { report, done, total in
             reporter.hostDone(report, done: done, total: total)
         }
     }

@@ -14,8 +14,8 @@ struct ConnectionOptions: ParsableArguments {
     var knownHosts: [String] = []
     @Option(name: .customLong("host-key-checking"), help: "strict (refuse unknown or changed keys), accept-new (record unknown keys), or off.")
     var hostKeyChecking: HostKeyChecking?
-    @Option(name: [.customShort("F"), .customLong("ssh-config")], help: "OpenSSH client config to honour (HostName, Port, User, IdentityFile, UserKnownHostsFile, StrictHostKeyChecking).")
-    var sshConfig = "~/.ssh/config"
+    @Option(name: [.customShort("F"), .customLong("ssh-config")], help: "OpenSSH client config to honour (HostName, Port, User, IdentityFile, UserKnownHostsFile, StrictHostKeyChecking); default: the inventory's ssh.config, else ~/.ssh/config.")
+    var sshConfig: String?
     @Flag(name: .customLong("ask-become-pass"), help: "Ask once for the sudo password of hosts with `become: sudo`.")
     var askBecomePass = false
     @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for a host's TCP connect and, again, for its SSH handshake.")
@@ -25,9 +25,11 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Show every step with its time, and round trips per host.")
     var verbose = false
 
-    func access() -> HostAccess {
-        var access = HostAccess(sshConfig: SSHConfigFile.load(sshConfig), knownHostsFiles: knownHosts.isEmpty ? nil : knownHosts,
-                                hostKeyChecking: hostKeyChecking)
+    /// Command-line options first, then the inventory's `ssh:` section, then OpenSSH's defaults.
+    func access(for inventory: Inventory) -> HostAccess {
+        let knownHostsFiles = !knownHosts.isEmpty ? knownHosts : inventory.knownHostsFiles.isEmpty ? nil : inventory.knownHostsFiles
+        var access = HostAccess(sshConfig: SSHConfigFile.load(sshConfig ?? inventory.sshConfigFile ?? "~/.ssh/config"),
+                                knownHostsFiles: knownHostsFiles, hostKeyChecking: hostKeyChecking)
         access.connectTimeout = .seconds(connectTimeout)
         access.handshakeTimeout = .seconds(max(connectTimeout, 20))
         if askBecomePass, let typed = getpass("sudo password: ") { access.becomePassword = String(cString: typed) }

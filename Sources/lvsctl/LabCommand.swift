@@ -13,8 +13,64 @@ struct LabCommand: AsyncParsableCommand {
         real SSH with host-key checking on. Needs root, iproute2, openssh-server and openssl \
         (scripts/bootstrap installs them).
         """,
-        subcommands: [Demo.self, SSHBench.self]
+        subcommands: [Up.self, Down.self, Status.self, Demo.self, SSHBench.self]
     )
+
+    /// netns on a kernel with IPVS and ipip; a VM otherwise.
+    enum Backend: String, ExpressibleByArgument { case auto, vm, netns }
+
+    struct Up: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start the LVS lab: a client, a director and real servers, reachable over SSH.",
+            discussion: "Builds the seed's topology (public segment: client 192.168.0.100, director 192.168.0.10; private segment: DIP 10.0.0.1, real servers 10.0.0.11, .12, …; VIP 192.168.0.200) and writes lab-nat.yml, lab-dr.yml, lab-tun.yml, an SSH config, the key and known_hosts into the lab folder. This kernel lacks IPVS, so the lab runs in a qemu VM (Debian's kernel, fetched once).")
+        @Option(help: "How many real servers.") var realServers = 2
+        @Option(help: "auto, vm or netns.") var backend: Backend = .auto
+
+        func run() async throws {
+            let lab = VMLab(realServers: realServers)
+            try LabCommand.requireVM(backend)
+            try await lab.up { print("==> \($0)") }
+            print("lab folder \(lab.folder):")
+            for mode in ["nat", "dr", "tun"] { print("  \(lab.folder)/lab-\(mode).yml") }
+            print("  ssh -F \(lab.folder)/ssh_config director")
+        }
+    }
+
+    struct Down: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop the lab VM (by its PID) and remove the lab folder; also cleans a half-built lab.")
+        func run() async throws {
+            let lab = VMLab()
+            let wasRunning = lab.isRunning
+            try await lab.down()
+            print(wasRunning ? "lab stopped" : "no lab was running (folder cleaned)")
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Whether the lab runs, and whether each lab host answers over SSH.")
+        func run() async throws {
+            let lab = VMLab()
+            guard lab.isRunning else { print("no lab running"); throw ExitCode(1) }
+            print("lab VM running, qemu pid \(lab.pid ?? 0), folder \(lab.folder)")
+            for host in lab.topology.hosts {
+                let name = host.spec.name
+                do {
+                    let connection = try await SSHConnection.connect(to: lab.target(name), options: lab.sshOptions)
+                    await connection.close()
+                    print("  \(name.padding(toLength: 9, withPad: " ", startingAt: 0)) 127.0.0.1:\(lab.port(of: name))  \(host.interfaces.map(\.address).joined(separator: ", "))  ssh ok")
+                } catch {
+                    print("  \(name) 127.0.0.1:\(lab.port(of: name))  \(error)")
+                }
+            }
+        }
+    }
+
+    /// Only the VM backend is built so far: the netns backend needs a kernel with IPVS and ipip.
+    static func requireVM(_ backend: Backend) throws {
+        if backend == .netns {
+            throw ValidationError("the netns backend needs a kernel with IPVS and ipip loadable here; this one has neither: use --backend vm")
+        }
+    }
 
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

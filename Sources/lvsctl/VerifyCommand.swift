@@ -25,7 +25,7 @@ struct Verify: AsyncParsableCommand {
 
     func run() async throws {
         let inventory = try inventory.load()
-        let report = await Verifier(access: connection.access()).verify(inventory, requests: requests, fromLocal: from == .local)
+        let report = await Verifier(access: connection.access(for: inventory)).verify(inventory, requests: requests, fromLocal: from == .local)
         if connection.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -44,12 +44,14 @@ public enum HostScript {
             \(end)
               fi
               grep -qx '\(id) .*' "$S/manifest" 2>/dev/null || echo '\(id) applied' >> "$S/manifest"
-              if ( \(block(step.apply)) ) >>"$T/e" 2>&1 && ( \(block(step.check)) ) >/dev/null 2>>"$T/e"; then
-                echo "@@lvsctl \(index) changed $(since $t0)"
+              if ( \(block(step.apply)) ) >>"$T/e" 2>&1; then
+                if ( \(block(step.check)) ) >/dev/null 2>>"$T/e"; then
+                  echo "@@lvsctl \(index) changed $(since $t0)"
+                else
+                  step_failed \(index) '\(id)' "apply succeeded, but the check still fails afterwards"
+                fi
               else
-                echo "@@lvsctl \(index) failed $(since $t0)"; sed 's/^/@@lvsctl-err \(index) /' "$T/e"
-                sed -i 's|^\(id) applied$|\(id) failed|' "$S/manifest"
-                exit 0   # later steps may depend on this one: stop here (they report not-run)
+                step_failed \(index) '\(id)' "apply failed"
               fi
             fi
 
@@ -103,6 +105,13 @@ public enum HostScript {
         """
         if state {
             text += """
+            # A failed step is reported with what it printed; later steps may depend on it, so the
+            # script stops (they report not-run).
+            step_failed() {
+              echo "@@lvsctl $1 failed $(since $t0)"; echo "($3)" >> "$T/e"; sed "s/^/@@lvsctl-err $1 /" "$T/e"
+              sed -i "s|^$2 applied\\$|$2 failed|" "$S/manifest"
+              exit 0
+            }
             S=\(stateDirectory)
             if [ ! -d "$S" ]; then mkdir -p "$S" && touch "$S/.created"; fi
             chmod 700 "$S" && mkdir -p "$S/state" || exit 98

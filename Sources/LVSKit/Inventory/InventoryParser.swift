@@ -3,7 +3,8 @@ import Yams
 
 /// Turns an inventory file's text into a validated `Inventory`, or every problem in it.
 public enum InventoryParser {
-    static let topKeys = ["hosts", "cluster"]
+    static let topKeys = ["hosts", "cluster", "ssh"]
+    static let sshKeys = ["known_hosts", "config"]
     static let hostKeys = ["address", "port", "user", "identity", "jump", "become"]
     static let clusterKeys = ["mode", "director", "services", "client", "test_page", "masquerade", "dos",
                               "flush_nat", "selinux_permissive", "persist"]
@@ -130,8 +131,22 @@ struct InventoryBuilder {
         let options = readOptions(cluster)
 
         guard let mode, let director else { return nil }
-        return Inventory(file: reader.file, hosts: hosts, mode: mode, director: director, services: services,
-                         client: client, pageTemplate: page, options: options)
+        var inventory = Inventory(file: reader.file, hosts: hosts, mode: mode, director: director, services: services,
+                                  client: client, pageTemplate: page, options: options)
+        if let node = top["ssh"], let ssh = reader.fields(node, "ssh", allowed: P.sshKeys) {
+            let folder = (reader.file as NSString).deletingLastPathComponent
+            func resolve(_ path: String) -> String {
+                path.hasPrefix("/") || path.hasPrefix("~") || folder.isEmpty ? path : "\(folder)/\(path)"
+            }
+            let rule = "a file path of letters, digits and . / _ - @ + ~"
+            if let n = ssh["known_hosts"], let path = reader.word(n, "known_hosts", pattern: P.pathPattern, maxLength: 4096, rule: rule) {
+                inventory.knownHostsFiles = [resolve(path)]
+            }
+            if let n = ssh["config"], let path = reader.word(n, "config", pattern: P.pathPattern, maxLength: 4096, rule: rule) {
+                inventory.sshConfigFile = resolve(path)
+            }
+        }
+        return inventory
     }
 
     // MARK: - Sections

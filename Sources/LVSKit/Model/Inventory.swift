@@ -141,6 +141,10 @@ public struct Inventory: Sendable, Equatable {
     public var client: String?
     public var pageTemplate: String
     public var options: Options
+    /// known_hosts files and an OpenSSH client config named by the inventory (`ssh:`), with
+    /// relative paths resolved against the inventory's folder.
+    public var knownHostsFiles: [String] = []
+    public var sshConfigFile: String?
 
     public func host(named name: String) -> InventoryHost? { hosts.first { $0.name == name } }
 

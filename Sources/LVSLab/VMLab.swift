@@ -1,0 +1,248 @@
+import Foundation
+import SSHTransport
+
+/// The lab for kernels without IPVS: a qemu VM booting Debian's generic kernel, with this
+/// machine's root filesystem read-only over 9p, in which the seed's LVS topology is built as
+/// network namespaces with their own sshd. Each lab host is reached on a port of 127.0.0.1
+/// (qemu user networking with restrict=on, so the VM reaches nothing outside; DNAT inside).
+public struct VMLab: Sendable {
+    public let folder: String
+    public let realServers: Int
+    public let portBase: Int
+    public let topology: LabTopology
+
+    public static var defaultFolder: String {
+        ProcessInfo.processInfo.environment["LVSCTL_LAB_VM_DIR"] ?? "/var/tmp/lvsctl-lab"
+    }
+
+    public init(folder: String = VMLab.defaultFolder, realServers: Int = 2, portBase: Int = 2200) {
+        self.folder = folder
+        self.realServers = realServers
+        self.portBase = portBase
+        self.topology = LabTopology.lvs(realServers: realServers)
+    }
+
+    /// 127.0.0.1 port of a lab host: client 2201, director 2202, rsN 2210+N.
+    public func port(of host: String) -> Int {
+        switch host {
+        case "client": return portBase + 1
+        case "director": return portBase + 2
+        default: return portBase + 10 + (Int(host.dropFirst(2)) ?? 0)
+        }
+    }
+
+    public var keyFile: String { "\(folder)/id_ed25519" }
+    public var knownHostsFile: String { "\(folder)/known_hosts" }
+    public var pidFile: String { "\(folder)/qemu.pid" }
+    public var consoleLog: String { "\(folder)/console.log" }
+
+    public var sshOptions: SSHOptions {
+        var options = SSHOptions()
+        options.knownHostsFiles = [knownHostsFile]
+        options.authentication = [.privateKey(path: keyFile, passphrase: .none)]
+        options.connectTimeout = .seconds(10)
+        options.handshakeTimeout = .seconds(30)
+        return options
+    }
+
+    public func target(_ host: String) -> SSHTarget { SSHTarget(host: "127.0.0.1", port: port(of: host)) }
+
+    // MARK: - Up
+
+    /// Boots the lab; answers once every lab host's sshd answers. `log` gets progress lines.
+    public func up(accelerator: String? = nil, log: @escaping @Sendable (String) -> Void) async throws {
+        if isRunning { throw LabError("a lab VM is already running (pid \(pid ?? 0)); `lvsctl lab down` first") }
+        try? FileManager.default.removeItem(atPath: folder)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let kernel = try await LabKernel.prepare(log: log)
+        try await prepareFolder()
+        var accel = accelerator ?? ""
+        if accel.isEmpty { accel = try await Self.accelerator(kernel, log: log) }
+        let clock = ContinuousClock(), started = clock.now
+        log("booting the lab VM (\(accel), \(realServers) real servers)")
+        try await Shell.bashChecked(qemuCommand(kernel, accelerator: accel), what: "starting qemu")
+        try await waitUntilReady(timeout: .seconds(240), log: log)
+        log("lab ready in \(Int((clock.now - started).components.seconds)) s")
+    }
+
+    /// Keys, known_hosts and the scripts the guest runs, all made here (the guest sees this
+    /// folder read-only over 9p).
+    func prepareFolder() async throws {
+        let setup = topology.setupScript(directory: "/run/lab", password: "lab-" + UUID().uuidString.prefix(12).lowercased()) { _ in "ignored" }
+        try setup.write(toFile: "\(folder)/setup.sh", atomically: true, encoding: .utf8)
+        var keys = "set -e\ncd \(Shell.quote(folder))\nssh-keygen -q -t ed25519 -N '' -C lvsctl-lab -f id_ed25519\ncp id_ed25519.pub authorized_keys\n: > known_hosts\n"
+        for host in topology.hosts {
+            keys += "mkdir -p \(host.spec.name)\nssh-keygen -q -t ed25519 -N '' -C \(host.spec.name) -f \(host.spec.name)/ssh_host_ed25519_key\n"
+            keys += "awk '{print \"[127.0.0.1]:\(port(of: host.spec.name))\", $1, $2}' \(host.spec.name)/ssh_host_ed25519_key.pub >> known_hosts\n"
+        }
+        try await Shell.bashChecked(keys, what: "making the lab's keys")
+        try guestInit().write(toFile: "\(folder)/guest-init.sh", atomically: true, encoding: .utf8)
+        chmod("\(folder)/guest-init.sh", 0o755)
+        try sshConfig().write(toFile: "\(folder)/ssh_config", atomically: true, encoding: .utf8)
+        for mode in ["nat", "dr", "tun"] {
+            try inventory(mode: mode).write(toFile: "\(folder)/lab-\(mode).yml", atomically: true, encoding: .utf8)
+        }
+    }
+
+    func guestInit() -> String {
+        let dnat = topology.hosts.map {
+            "$IPT -t nat -A PREROUTING -i eth0 -p tcp --dport \(port(of: $0.spec.name)) -j DNAT --to-destination \($0.sshAddress):22"
+        }.joined(separator: "\n")
+        return """
+        #!/bin/bash
+        # PID 1 of the lab VM, written by `lvsctl lab up`.
+        export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+        log() { echo "[lab $(cut -d' ' -f1 /proc/uptime)] $*" > /dev/console; }
+        fail() { log "LAB FAILED: $*"; echo o > /proc/sysrq-trigger; sleep 10; }
+        mkdir -p /dev/pts /dev/shm
+        mount -t devpts devpts /dev/pts -o gid=5,mode=620,ptmxmode=666
+        mount -t tmpfs tmpfs /dev/shm
+        mount -t tmpfs -o mode=755 tmpfs /run
+        mount -t tmpfs -o mode=1777 tmpfs /tmp
+        # A clean root home: this machine's /root/.bashrc runs slow setup on every command.
+        mount -t tmpfs -o mode=700 tmpfs /root
+        : > /root/.bashrc; : > /root/.profile
+        mkdir -p /run/lab /run/sshd /run/netns
+        cp -a "$LAB_STATE"/. /run/lab/ && chmod 700 /run/lab || fail "copying the lab folder"
+        rm -f /run/lab/known_hosts   # made for the outside; the guest does not need it
+        echo labvm > /proc/sys/kernel/hostname
+        # Modules are shared by all lab hosts (one kernel): load IPVS, its schedulers and ipip now,
+        # so no lab host's `down` unloads what another still uses.
+        modprobe -a virtio_net veth bridge ipip ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr \\
+          ip_vs_dh ip_vs_sh ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh ip_vs_twos nf_nat iptable_nat iptable_mangle \\
+          iptable_filter xt_nat xt_MASQUERADE xt_mark || log "some modules did not load"
+        ip link set lo up
+        ip link set eth0 up
+        ip addr add 10.0.2.15/24 dev eth0   # no default route: nothing outside the VM is reachable
+        for k in net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \\
+                 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0; do sysctl -qw $k; done
+        bash /run/lab/setup.sh > /run/lab/setup.log 2>&1 || { cat /run/lab/setup.log > /dev/console; fail "building the lab hosts"; }
+        IPT=iptables; command -v iptables-legacy >/dev/null && IPT=iptables-legacy
+        $IPT -t nat -A POSTROUTING -s 10.0.2.0/24 -o br-+ -j MASQUERADE
+        \(dnat)
+        # Never outlive the lab's purpose, even if nobody runs `lvsctl lab down`.
+        (sleep "${LAB_LIFETIME:-14400}"; echo o > /proc/sysrq-trigger) &
+        log "LAB READY"
+        trap 'echo o > /proc/sysrq-trigger' TERM INT
+        while :; do sleep 3600 & wait $!; done
+
+        """
+    }
+
+    func qemuCommand(_ kernel: LabKernel, accelerator: String) -> String {
+        let forwards = topology.hosts.map { "hostfwd=tcp:127.0.0.1:\(port(of: $0.spec.name))-:\(port(of: $0.spec.name))" }.joined(separator: ",")
+        let accel = accelerator == "kvm" ? "-accel kvm -cpu host" : "-accel tcg,tb-size=256 -cpu max"
+        return """
+        qemu-system-x86_64 \(accel) -smp 2 -m 512 -no-reboot -display none -daemonize \\
+          -kernel \(Shell.quote(kernel.vmlinuz)) -initrd \(Shell.quote(kernel.initramfs)) \\
+          -append \(Shell.quote("console=ttyS0 quiet panic=-1 LAB_INIT=\(folder)/guest-init.sh LAB_STATE=\(folder)")) \\
+          -serial file:\(Shell.quote(consoleLog)) -pidfile \(Shell.quote(pidFile)) \\
+          -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \\
+          -netdev user,id=n0,restrict=on,ipv6=off,\(forwards) -device virtio-net-pci,netdev=n0
+        """
+    }
+
+    /// KVM only when a short boot proves it works (here /dev/kvm exists but a guest hangs);
+    /// otherwise software emulation. The answer is remembered beside the kernel.
+    static func accelerator(_ kernel: LabKernel, log: (String) -> Void) async throws -> String {
+        guard FileManager.default.fileExists(atPath: "/dev/kvm") else { return "tcg" }
+        let remembered = "\(kernel.folder)/kvm-probe"
+        if let answer = try? String(contentsOfFile: remembered, encoding: .utf8) { return answer.trimmingCharacters(in: .whitespacesAndNewlines) }
+        log("probing KVM (a 20 s test boot, once)")
+        let probe = try await Shell.bash("""
+            timeout 20 qemu-system-x86_64 -accel kvm -cpu host -m 256 -no-reboot -display none -nodefaults -serial stdio \\
+              -kernel \(Shell.quote(kernel.vmlinuz)) -initrd \(Shell.quote(kernel.initramfs)) -append 'console=ttyS0 quiet LAB_PROBE=1' 2>&1 | grep -q LAB-PROBE-OK
+            """)
+        let answer = probe.succeeded ? "kvm" : "tcg"
+        try? answer.write(toFile: remembered, atomically: true, encoding: .utf8)
+        return answer
+    }
+
+    func waitUntilReady(timeout: Duration, log: (String) -> Void) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let console = (try? String(contentsOfFile: consoleLog, encoding: .utf8)) ?? ""
+            if console.contains("LAB FAILED") { throw LabError("the lab VM failed to start:\n\(console.suffix(2000))") }
+            if console.contains("LAB READY") {
+                // The console says ready; prove it: every host answers over SSH.
+                for host in topology.hosts {
+                    let connection = try await SSHConnection.connect(to: target(host.spec.name), options: sshOptions)
+                    await connection.close()
+                }
+                return
+            }
+            guard isRunning else { throw LabError("qemu exited while the lab was starting:\n\(console.suffix(2000))") }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        throw LabError("the lab VM was not ready within \(timeout); see \(consoleLog)")
+    }
+
+    // MARK: - Down and status
+
+    public var pid: Int32? {
+        (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+
+    public var isRunning: Bool {
+        guard let pid else { return false }
+        return kill(pid, 0) == 0
+    }
+
+    /// Stops qemu (by the PID it wrote) and removes the lab folder; also cleans a half-built lab.
+    public func down() async throws {
+        if let pid, kill(pid, 0) == 0 {
+            kill(pid, SIGTERM)
+            for _ in 0..<50 where kill(pid, 0) == 0 { try await Task.sleep(for: .milliseconds(100)) }
+            if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        }
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    // MARK: - What the lab writes for its users
+
+    func sshConfig() -> String {
+        var text = "# Written by `lvsctl lab up`: ssh -F \(folder)/ssh_config director\n"
+        for host in topology.hosts {
+            text += """
+            Host \(host.spec.name)
+              HostName 127.0.0.1
+              Port \(port(of: host.spec.name))
+              User root
+              IdentityFile \(keyFile)
+              IdentitiesOnly yes
+              UserKnownHostsFile \(knownHostsFile)
+              StrictHostKeyChecking yes
+
+            """
+        }
+        return text
+    }
+
+    /// A ready inventory for one mode: the seed's roles on the lab's hosts.
+    public func inventory(mode: String, scheduler: String = "rr", weights: [Int]? = nil) -> String {
+        let hosts = topology.hosts.map { "  \($0.spec.name): { address: 127.0.0.1, port: \(port(of: $0.spec.name)), identity: \(keyFile) }" }
+        let servers = topology.hosts.filter { $0.spec.name.hasPrefix("rs") }.enumerated().map { index, host in
+            let weight = weights.map { ", weight: \($0[index])" } ?? ""
+            return "        - { host: \(host.spec.name), rip: \(host.sshAddress)\(weight) }"
+        }
+        return """
+        # Written by `lvsctl lab up`: the lab's \(mode.uppercased()) cluster.
+        #   lvsctl up -i \(folder)/lab-\(mode).yml && lvsctl verify -i \(folder)/lab-\(mode).yml
+        ssh:
+          known_hosts: known_hosts
+        hosts:
+        \(hosts.joined(separator: "\n"))
+        cluster:
+          mode: \(mode)
+          director: { host: director, interface: eth0, inner_interface: eth1, dip: 10.0.0.1/24 }
+          client: client
+          services:
+            - vip: 192.168.0.200
+              port: 80
+              scheduler: \(scheduler)
+              real_servers:
+        \(servers.joined(separator: "\n"))
+
+        """
+    }
+}
