@@ -52,7 +52,7 @@ struct LabCluster {
         let host = lab[name]
         let result = try await lab.shell(on: host, """
             echo "ip_forward $(cat /proc/sys/net/ipv4/ip_forward)"
-            for f in /proc/sys/net/ipv4/conf/*/*; do echo "$f $(cat $f 2>/dev/null)"; done
+            grep -r . /proc/sys/net/ipv4/conf 2>/dev/null | sort
             ip -o addr show; ip route show table all
             find /var/lib/lvsctl /srv /root -xdev 2>/dev/null | sort | while read -r f; do
               if [ -f "$f" ]; then echo "$f $(md5sum < "$f")"; else echo "$f/"; fi
