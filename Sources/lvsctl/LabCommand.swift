@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import LVSKit
 import LVSLab
+import LVSRunner
 import SSHTransport
 
 struct LabCommand: AsyncParsableCommand {
@@ -74,37 +76,88 @@ struct LabCommand: AsyncParsableCommand {
 
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Bring up lab hosts, run a command on each over SSH, tear them down.")
-
-        @Option(name: .shortAndLong, help: "How many lab hosts.")
-        var hosts = 3
+            abstract: "The whole promise in one go: lab up; DR, NAT and TUN clusters provisioned, round-robin proven, torn down; lab down.",
+            discussion: "For each mode: `up` from the lab's inventory, the answers of 12 requests from the client through the VIP and the director's IPVS table, a second `up` (0 changed), then `down` (every host back as before). Prints how long each phase took.")
+        @Option(help: "How many real servers.") var realServers = 2
+        @Flag(help: "Leave the lab running at the end (stop it with `lvsctl lab down`).") var keep = false
+        @OptionGroup var data: DataOption
 
         func run() async throws {
             let clock = ContinuousClock()
             let started = clock.now
-            print("==> building \(hosts) lab hosts (network namespaces, one sshd each)")
-            try await Lab.with(hosts: hosts) { lab in
-                let built = clock.now
-                print("    ready in \(Timing.format(built - started)): bridge \(lab.bridge), known_hosts \(lab.knownHostsFile)")
-                print("==> running `hostname; ip -4 -o addr show eth0` on each host over SSH (strict host-key checking)")
-                let results = try await withThrowingTaskGroup(of: (String, String, Duration).self) { group in
-                    for host in lab.hosts {
-                        group.addTask {
-                            let t0 = clock.now
-                            let connection = try await SSHConnection.connect(to: host.target, options: lab.sshOptions)
-                            let out = try await connection.run("echo \"$(hostname): $(ip -4 -o addr show eth0 | awk '{print $4}')\"")
-                            await connection.close()
-                            return (host.name, out.standardOutput.trimmingCharacters(in: .newlines), clock.now - t0)
-                        }
-                    }
-                    return try await group.reduce(into: [(String, String, Duration)]()) { $0.append($1) }
-                }
-                for (_, line, took) in results.sorted(by: { $0.0 < $1.0 }) {
-                    print("    \(line)   (\(Timing.format(took)) connect+run+close)")
-                }
-                print("==> tearing the lab down (every process by PID, namespaces, bridge)")
+            var phases: [(String, Duration)] = []
+            func timed<T>(_ name: String, _ body: () async throws -> T) async rethrows -> T {
+                let t0 = clock.now
+                let result = try await body()
+                phases.append((name, clock.now - t0))
+                return result
             }
-            print("done in \(Timing.format(clock.now - started))")
+            let lab = VMLab(realServers: realServers)
+            if lab.isRunning { try await lab.down() }
+            try await timed("lab up") { try await lab.up { print("==> \($0)") } }
+            var failed = false
+            do {
+                let library = try data.library()
+                for mode in ["dr", "nat", "tun"] {
+                    failed = try await demo(mode: mode, lab: lab, library: library, timed: timed) || failed
+                }
+            } catch {
+                print("demo stopped: \(error)")
+                failed = true
+            }
+            if keep {
+                print("==> lab left running: \(lab.folder) (stop it with `lvsctl lab down`)")
+            } else {
+                try await timed("lab down") { try await lab.down() }
+            }
+            print("\n==> timings")
+            for (name, duration) in phases { print("    \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(Timing.format(duration))") }
+            print("    \("total".padding(toLength: 16, withPad: " ", startingAt: 0)) \(Timing.format(clock.now - started))")
+            if failed { throw ExitCode(1) }
+        }
+
+        /// One mode: up, verify (answers and IPVS table), up again, down. Answers whether anything failed.
+        func demo(mode: String, lab: VMLab, library: PlaybookLibrary,
+                  timed: (String, () async throws -> Recap) async throws -> Recap) async throws -> Bool {
+            let file = "\(lab.folder)/lab-\(mode).yml"
+            let inventory = try InventoryParser.parse(String(contentsOfFile: file, encoding: .utf8), file: file).get()
+            let plans = try Renderer(library: library).render(inventory)
+            var access = HostAccess(knownHostsFiles: inventory.knownHostsFiles)
+            access.handshakeTimeout = .seconds(30)
+            let runner = ClusterRunner(access: access)
+            let name = mode.uppercased()
+            print("\n==> \(name): lvsctl up -i \(file)")
+            let up = try await timed("\(name) up") { await runner.run(.up, plans: plans, inventory: file) }
+            print(summary(up))
+            print("==> \(name): 12 requests from the client to http://192.168.0.200/")
+            let t0 = ContinuousClock.now
+            let report = await Verifier(access: access).verify(inventory, requests: 12, fromLocal: false)
+            let answers = report.services.first?.sequence.map { host in inventory.page(for: host) } ?? []
+            for (index, answer) in answers.enumerated() { print("    \(index + 1). \(answer)") }
+            for verdict in report.services.flatMap(\.verdicts) + report.table { print(VerifyText.line(verdict)) }
+            if let director = inventory.host(named: "director") {
+                let table = try? await access.withConnection(to: director) { connection, _ in
+                    try await connection.run("sleep 2.5; ipvsadm -L -n --stats").standardOutput   // counters are summed every ~2 s
+                }
+                print("==> \(name): ipvsadm -L -n --stats on the director\n" + (table ?? "    (could not read it)"), terminator: "")
+            }
+            phasesNote(name, ContinuousClock.now - t0)
+            let again = try await timed("\(name) up again") { await runner.run(.up, plans: plans, inventory: file) }
+            print("==> \(name): second up: \(again.hosts.map { $0.count(.changed) }.reduce(0, +)) changed")
+            let down = try await timed("\(name) down") { await runner.run(.down, plans: plans, inventory: file) }
+            print("==> \(name): down: \(down.hosts.map { $0.count(.restored) }.reduce(0, +)) changes undone, every host as before")
+            return up.exitCode != 0 || !report.passed || again.exitCode != 0 || down.exitCode != 0
+        }
+
+        func summary(_ recap: Recap) -> String {
+            recap.hosts.map { host in
+                host.reachable ? "    \(host.host): \(host.count(.changed)) changed, \(host.count(.ok)) ok, \(host.count(.failed)) failed (\(String(format: "%.1f", host.seconds)) s)"
+                    : "    \(host.host): UNREACHABLE \(host.error ?? "")"
+            }.joined(separator: "\n")
+        }
+
+        func phasesNote(_ name: String, _ duration: Duration) {
+            print("    (\(name) verify and table: \(Timing.format(duration)))")
         }
     }
 
