@@ -70,7 +70,14 @@ public struct LabTopology: Sendable {
         [ -f "$D/authorized_keys" ] || { cp "$D/id_ed25519.pub" "$D/authorized_keys"; chmod 644 "$D/authorized_keys"; }
         [ -f "$D/known_hosts" ] || : > "$D/known_hosts"
         HASH=$(openssl passwd -6 \(Shell.quote(password)))
-        awk -F: -v OFS=: -v h="$HASH" '$1=="root"{$2=h} 1' /etc/shadow > "$D/shadow"; chmod 600 "$D/shadow"
+        # Accounts of every lab host (bind-mounted over /etc in its mount namespace): root with the
+        # lab password, `lvs` with password-less sudo, `lvspw` whose sudo asks for the lab password.
+        awk -F: -v OFS=: -v h="$HASH" '$1=="root"{$2=h} $1!="lvs" && $1!="lvspw"' /etc/shadow > "$D/shadow"
+        printf 'lvs:%s:19000:0:99999:7:::\nlvspw:%s:19000:0:99999:7:::\n' "$HASH" "$HASH" >> "$D/shadow"; chmod 600 "$D/shadow"
+        grep -v '^lvs' /etc/passwd > "$D/passwd"; printf 'lvs:x:1500:1500::/home/lvs:/bin/sh\nlvspw:x:1501:1501::/home/lvspw:/bin/sh\n' >> "$D/passwd"
+        grep -v '^lvs' /etc/group > "$D/group"; printf 'lvs:x:1500:\nlvspw:x:1501:\n' >> "$D/group"
+        chmod 644 "$D/passwd" "$D/group"
+        printf 'Defaults env_reset\nroot ALL=(ALL:ALL) ALL\nlvs ALL=(ALL:ALL) NOPASSWD: ALL\nlvspw ALL=(ALL:ALL) ALL\n' > "$D/sudoers"; chmod 440 "$D/sudoers"
 
         """
         for segment in segments {
@@ -137,7 +144,9 @@ public struct LabTopology: Sendable {
               mount -t tmpfs -o mode=0755 tmpfs /srv
               mount -t tmpfs -o mode=0755 tmpfs /var/lib/lvsctl
               : > /root/.bashrc; : > /root/.profile
-              mount --bind "$0/shadow" /etc/shadow
+              mount -t tmpfs -o mode=0755 tmpfs /home
+              mkdir -p /home/lvs /home/lvspw && chown 1500:1500 /home/lvs && chown 1501:1501 /home/lvspw
+              for f in shadow passwd group sudoers; do [ -e /etc/$f ] && mount --bind "$0/$f" /etc/$f; done
               exec /usr/sbin/sshd -f "$1/sshd_config" -E "$1/sshd.log"' "$D" "\(folder)"
             for i in $(seq 1 250); do [ -s "\(folder)/sshd.pid" ] && break; sleep 0.02; done
             [ -s "\(folder)/sshd.pid" ] || { echo "sshd of \(name) did not start:" >&2; cat "\(folder)/sshd.log" >&2; exit 1; }

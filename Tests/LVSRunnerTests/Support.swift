@@ -8,9 +8,9 @@ import Testing
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
 /// A cluster on lab hosts: host1 director, host2 and host3 real servers, host4 client.
-func labInventory(_ lab: Lab, mode: String, extra: String = "") -> String {
+func labInventory(_ lab: Lab, mode: String, extra: String = "", login: String = "") -> String {
     let key = lab.privateKey
-    let hosts = lab.hosts.map { "  \($0.name): { address: \($0.address), identity: \(key) }" }.joined(separator: "\n")
+    let hosts = lab.hosts.map { "  \($0.name): { address: \($0.address), identity: \(key)\(login) }" }.joined(separator: "\n")
     return """
     hosts:
     \(hosts)
@@ -33,13 +33,14 @@ struct LabCluster {
     let plans: [HostPlan]
     let runner: ClusterRunner
 
-    init(_ lab: Lab, mode: String, handshakeTimeout: Duration = .seconds(10)) throws {
+    init(_ lab: Lab, mode: String, handshakeTimeout: Duration = .seconds(10), login: String = "", becomePassword: String? = nil) throws {
         self.lab = lab
-        inventory = try InventoryParser.parse(labInventory(lab, mode: mode), file: "lab-\(mode).yml").get()
+        inventory = try InventoryParser.parse(labInventory(lab, mode: mode, login: login), file: "lab-\(mode).yml").get()
         plans = try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(inventory)
         var access = HostAccess(knownHostsFiles: [lab.knownHostsFile])
         access.handshakeTimeout = handshakeTimeout
         access.connectTimeout = .seconds(3)
+        access.becomePassword = becomePassword
         runner = ClusterRunner(access: access)
     }
 
