@@ -76,12 +76,7 @@ public final class Lab: Sendable {
 
     /// SSH options that reach the lab: its known_hosts (strict checking) and its key.
     public var sshOptions: SSHOptions {
-        var options = SSHOptions()
-        options.knownHostsFiles = [knownHostsFile]
-        options.authentication = [.privateKey(path: privateKey, passphrase: .none)]
-        options.connectTimeout = .seconds(5)
-        options.handshakeTimeout = .seconds(10)
-        return options
+        .lab(knownHosts: knownHostsFile, key: privateKey, connectTimeout: .seconds(5), handshakeTimeout: .seconds(10))
     }
 
     /// Runs `body` with a new lab and always tears it down afterwards.

@@ -37,12 +37,7 @@ public struct VMLab: Sendable {
     public var consoleLog: String { "\(folder)/console.log" }
 
     public var sshOptions: SSHOptions {
-        var options = SSHOptions()
-        options.knownHostsFiles = [knownHostsFile]
-        options.authentication = [.privateKey(path: keyFile, passphrase: .none)]
-        options.connectTimeout = .seconds(10)
-        options.handshakeTimeout = .seconds(30)
-        return options
+        .lab(knownHosts: knownHostsFile, key: keyFile, connectTimeout: .seconds(10), handshakeTimeout: .seconds(30))
     }
 
     public func target(_ host: String) -> SSHTarget { SSHTarget(host: "127.0.0.1", port: port(of: host)) }
@@ -109,7 +104,7 @@ public struct VMLab: Sendable {
         # Modules are shared by all lab hosts (one kernel): load IPVS, its schedulers and ipip now,
         # so no lab host's `down` unloads what another still uses.
         modprobe -a virtio_net veth bridge ipip ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr \\
-          ip_vs_dh ip_vs_sh ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh ip_vs_twos nf_nat iptable_nat iptable_mangle \\
+          ip_vs_dh ip_vs_sh ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh nf_nat iptable_nat iptable_mangle \\
           iptable_filter xt_nat xt_MASQUERADE xt_mark || log "some modules did not load"
         ip link set lo up
         ip link set eth0 up

@@ -25,15 +25,7 @@ public struct KnownHostsEntry: Sendable, Equatable {
         case let .hashed(salt, hash):
             return Digest.hmacSHA1(key: salt, message: Array(hostName.utf8)) == hash
         case let .patterns(patterns):
-            var matched = false
-            for pattern in patterns {
-                if pattern.hasPrefix("!") {
-                    if KnownHosts.glob(String(pattern.dropFirst()), hostName) { return false }
-                } else if KnownHosts.glob(pattern, hostName) {
-                    matched = true
-                }
-            }
-            return matched
+            return KnownHosts.matches(patterns, hostName)
         }
     }
 }
@@ -135,6 +127,20 @@ public struct KnownHosts: Sendable {
         if let known = plain.first(where: { $0.key == key }) { return .known(known) }
         if let changed = plain.first(where: { $0.keyType == key.keyType }) { return .changed(changed) }
         return .unknown
+    }
+
+    /// A pattern list as OpenSSH reads one (known_hosts names, ssh_config `Host`): a name matches
+    /// if some pattern does and no `!pattern` does.
+    static func matches(_ patterns: [String], _ name: String) -> Bool {
+        var matched = false
+        for pattern in patterns {
+            if pattern.hasPrefix("!") {
+                if glob(String(pattern.dropFirst()), name) { return false }
+            } else if glob(pattern, name) {
+                matched = true
+            }
+        }
+        return matched
     }
 
     /// `*` and `?` globbing, as OpenSSH's `match_pattern` (case already folded).

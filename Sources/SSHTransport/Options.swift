@@ -66,6 +66,16 @@ public struct SSHOptions: Sendable {
     public var maxChannels: Int = 10
 
     public init() {}
+
+    /// Options for a lab: its own known_hosts (checking stays strict) and its key.
+    public static func lab(knownHosts: String, key: String, connectTimeout: Duration, handshakeTimeout: Duration) -> SSHOptions {
+        var options = SSHOptions()
+        options.knownHostsFiles = [knownHosts]
+        options.authentication = [.privateKey(path: key, passphrase: .none)]
+        options.connectTimeout = connectTimeout
+        options.handshakeTimeout = handshakeTimeout
+        return options
+    }
 }
 
 /// `~` and `~/…` to the user's home folder.

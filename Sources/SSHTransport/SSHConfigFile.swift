@@ -46,21 +46,9 @@ public struct SSHConfigFile: Sendable {
     public func options(for host: String) -> [String: String] {
         var found: [String: String] = [:]
         let name = host.lowercased()
-        for block in blocks where Self.matches(block.patterns, name) {
+        for block in blocks where KnownHosts.matches(block.patterns, name) {
             for (key, value) in block.options where found[key] == nil { found[key] = value }
         }
         return found
-    }
-
-    static func matches(_ patterns: [String], _ name: String) -> Bool {
-        var matched = false
-        for pattern in patterns {
-            if pattern.hasPrefix("!") {
-                if KnownHosts.glob(String(pattern.dropFirst()), name) { return false }
-            } else if KnownHosts.glob(pattern, name) {
-                matched = true
-            }
-        }
-        return matched
     }
 }

@@ -12,7 +12,16 @@ struct ClusterContext {
 
     init(_ inventory: InventoryOption, _ data: DataOption, _ connection: ConnectionOptions) throws {
         self.inventory = try inventory.load()
-        self.plans = try Renderer(library: data.library()).render(self.inventory)
+        let all = try Renderer(library: data.library()).render(self.inventory)
+        if let limit = connection.limit {
+            let names = limit.split(separator: ",").map(String.init)
+            for name in names where !all.contains(where: { $0.host.name == name }) {
+                throw ValidationError("--limit names '\(name)', which has no role in \(self.inventory.file)")
+            }
+            self.plans = all.filter { names.contains($0.host.name) }
+        } else {
+            self.plans = all
+        }
         let reporter = Reporter(json: connection.json, verbose: connection.verbose)
         self.reporter = reporter
         self.runner = ClusterRunner(access: connection.access(for: self.inventory), forks: connection.forks) { report, done, total in

@@ -20,6 +20,8 @@ struct ConnectionOptions: ParsableArguments {
     var askBecomePass = false
     @Option(name: .customLong("connect-timeout"), help: "Seconds to wait for a host's TCP connect and, again, for its SSH handshake.")
     var connectTimeout = 10
+    @Option(help: "Only these hosts (comma-separated names).")
+    var limit: String?
     @Flag(help: "Print the recap as JSON on standard output (progress goes to standard error).")
     var json = false
     @Flag(name: .shortAndLong, help: "Show every step with its time, and round trips per host.")

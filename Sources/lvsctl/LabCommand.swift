@@ -15,7 +15,7 @@ struct LabCommand: AsyncParsableCommand {
         real SSH with host-key checking on. Needs root, iproute2, openssh-server and openssl \
         (scripts/bootstrap installs them).
         """,
-        subcommands: [Up.self, Down.self, Status.self, Demo.self, SSHBench.self]
+        subcommands: [Up.self, Down.self, Status.self, Demo.self, Hosts.self, SSHBench.self]
     )
 
     /// netns on a kernel with IPVS and ipip; a VM otherwise.
@@ -158,6 +158,35 @@ struct LabCommand: AsyncParsableCommand {
 
         func phasesNote(_ name: String, _ duration: Duration) {
             print("    (\(name) verify and table: \(Timing.format(duration)))")
+        }
+    }
+
+    /// For benchmarks: N lab hosts held until `FOLDER/stop` appears (or the time limit).
+    struct Hosts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Hold N lab hosts (namespaces with sshd) until FOLDER/stop exists; for benchmarks.",
+            shouldDisplay: false)
+        @Option var count = 10
+        @Option var folder: String
+        @Option(help: "Seconds before giving up and tearing down anyway.") var limit = 3600
+
+        func run() async throws {
+            try await Lab.with(hosts: count) { lab in
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                let lines = lab.hosts.map { "\($0.name) \($0.address)" }.joined(separator: "\n") + "\n"
+                try lines.write(toFile: "\(folder)/hosts.txt", atomically: true, encoding: .utf8)
+                let config = lab.hosts.map {
+                    "Host \($0.name)\n  HostName \($0.address)\n  User root\n  IdentityFile \(lab.privateKey)\n  IdentitiesOnly yes\n  UserKnownHostsFile \(lab.knownHostsFile)\n  StrictHostKeyChecking yes\n"
+                }.joined()
+                try config.write(toFile: "\(folder)/ssh_config", atomically: true, encoding: .utf8)
+                try "\(lab.privateKey)\n\(lab.knownHostsFile)\n".write(toFile: "\(folder)/lab.txt", atomically: true, encoding: .utf8)
+                // Unbuffered: the waiting script reads this line while we keep running.
+                FileHandle.standardOutput.write(Data("READY \(lab.hosts.count) hosts\n".utf8))
+                let deadline = ContinuousClock.now + .seconds(limit)
+                while !FileManager.default.fileExists(atPath: "\(folder)/stop") && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+            }
         }
     }
 
