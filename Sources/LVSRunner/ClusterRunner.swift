@@ -56,6 +56,10 @@ public struct ClusterRunner: Sendable {
         let started = clock.now
         let (target, options) = access.connection(for: plan.host)
         var report = HostReport(host: plan.host.name, address: target.host, reachable: false)
+        if let jump = plan.host.jump {
+            report.error = "\(plan.host.name) is to be reached through jump host '\(jump)', which lvsctl cannot do yet: reach it directly, or forward a port to it (ssh -L) and give that address"
+            return report
+        }
         let connection: SSHConnection
         do {
             connection = try await SSHConnection.connect(to: target, options: options)

@@ -51,7 +51,7 @@ public enum HostScript {
                   step_failed \(index) '\(id)' "apply succeeded, but the check still fails afterwards"
                 fi
               else
-                step_failed \(index) '\(id)' "apply failed"
+                step_failed \(index) '\(id)' "apply failed with exit status $?"
               fi
             fi
 
