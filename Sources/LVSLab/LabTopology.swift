@@ -57,6 +57,9 @@ public struct LabTopology: Sendable {
 
     func namespace(_ host: Host) -> String { "\(prefix)-\(host.spec.name)" }
 
+    /// This side's end of a host's veth (at most 15 characters: lvs250h250i1).
+    func vethName(host number: Int, interface: Int) -> String { "\(prefix)h\(number + 1)i\(interface)" }
+
     /// Bash that builds the lab in the current network namespace. `$D` is the lab's folder:
     /// keys already there are kept (the VM lab's are made on this machine, where known_hosts is
     /// written); missing ones are generated. `knownHostsName` says how a host is named in
@@ -101,7 +104,7 @@ public struct LabTopology: Sendable {
 
             """
             for (i, interface) in host.interfaces.enumerated() {
-                let veth = "\(prefix)h\(number + 1)i\(i)"
+                let veth = vethName(host: number, interface: i)
                 script += """
                 ip link add \(veth) type veth peer name \(interface.name) netns \(ns)
                 ip link set \(veth) master \(segments[interface.segment].bridge) up
@@ -159,13 +162,19 @@ public struct LabTopology: Sendable {
     /// Bash that removes the lab: every process in its namespaces (by PID), the namespaces, the
     /// bridges, then the folder.
     func teardownScript(directory: String) -> String {
-        """
+        // A namespace is destroyed asynchronously after `ip netns delete`, and its veths with it:
+        // delete our ends first (that is synchronous), so a new lab can reuse the names at once.
+        let veths = hosts.enumerated().flatMap { number, host in
+            host.interfaces.indices.map { vethName(host: number, interface: $0) }
+        }
+        return """
         for ns in \(hosts.map(namespace).joined(separator: " ")); do
           pids=$(ip netns pids "$ns" 2>/dev/null)
           [ -z "$pids" ] || kill -KILL $pids 2>/dev/null
           for i in 1 2 3 4 5 6 7 8 9 10; do [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && break; sleep 0.05; done
           ip netns delete "$ns" 2>/dev/null
         done
+        for veth in \(veths.joined(separator: " ")); do ip link delete "$veth" 2>/dev/null; done
         for br in \(segments.map(\.bridge).joined(separator: " ")); do ip link delete "$br" 2>/dev/null; done
         rm -rf \(Shell.quote(directory))
         true
