@@ -17,8 +17,19 @@ public struct LabError: Error, CustomStringConvertible, Sendable {
 /// Runs bash scripts on this machine (the lab is built with ip, ssh-keygen and sshd).
 public enum Shell {
     public static func bash(_ script: String) async throws -> ShellResult {
+        // One argument may not exceed 128 KiB (MAX_ARG_STRLEN): a lab of a hundred hosts' setup
+        // script does, so long scripts go through a file.
+        var arguments = ["-c", script]
+        var file: String?
+        if script.utf8.count > 64 * 1024 {
+            let path = NSTemporaryDirectory() + "lvsctl-script-\(UUID().uuidString).sh"
+            try script.write(toFile: path, atomically: true, encoding: .utf8)
+            arguments = [path]
+            file = path
+        }
+        defer { if let file { try? FileManager.default.removeItem(atPath: file) } }
         let result = try await Subprocess.run(
-            .path("/bin/bash"), arguments: ["-c", script],
+            .path("/bin/bash"), arguments: Arguments(arguments),
             output: .string(limit: 4 << 20), error: .string(limit: 4 << 20))
         let status: Int32
         switch result.terminationStatus {

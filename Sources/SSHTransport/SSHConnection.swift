@@ -51,15 +51,24 @@ public actor SSHConnection {
     /// Connects, checks the host key and logs in, each step bounded by its timeout.
     public static func connect(to target: SSHTarget, options: SSHOptions = SSHOptions()) async throws -> SSHConnection {
         precondition(libssh2Initialised, "libssh2_init failed")
-        let connection = SSHConnection(target: target, options: options)
-        do {
-            try await connection.open()
-        } catch {
-            await connection.close()
-            throw error
+        var attempt = 1
+        while true {
+            let connection = SSHConnection(target: target, options: options)
+            do {
+                try await connection.open()
+                return connection
+            } catch {
+                await connection.close()
+                // Measured: one of 30 simultaneous handshakes on a loaded 2-core machine failed
+                // libssh2 1.10's key exchange (-8). A fresh connection then succeeds: try once more.
+                if attempt == 1, await connection.keyExchangeFailed { attempt += 1; continue }
+                throw error
+            }
         }
-        return connection
     }
+
+    /// Whether the handshake failed in the key exchange itself (worth one fresh try).
+    var keyExchangeFailed = false
 
     isolated deinit {
         if let sftp { libssh2_sftp_shutdown(sftp) }
@@ -85,7 +94,8 @@ public actor SSHConnection {
         try retrying(until: deadline, onTimeout: .handshakeTimedOut(endpoint: endpoint, seconds: options.handshakeTimeout.seconds)) {
             libssh2_session_handshake(session, socket)
         } failure: { rc in
-            .handshakeFailed(endpoint: endpoint, reason: handshakeFailureReason(rc))
+            keyExchangeFailed = rc == LIBSSH2_ERROR_KEY_EXCHANGE_FAILURE
+            return .handshakeFailed(endpoint: endpoint, reason: handshakeFailureReason(rc))
         }
         try verifyHostKey(knownHosts)
         try authenticate(deadline: ContinuousClock.now + options.handshakeTimeout)
