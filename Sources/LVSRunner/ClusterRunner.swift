@@ -76,7 +76,7 @@ public struct ClusterRunner: Sendable {
         case .down: script = HostScript.down()
         }
         do {
-            let result = try await runAsRoot(script, on: connection, host: plan.host, user: target.user)
+            let result = try await access.runAsRoot(script, on: connection, host: plan.host, user: target.user)
             switch verb {
             case .plan, .up:
                 report.steps = HostOutput.steps(result.standardOutput, steps: plan.steps)
@@ -91,11 +91,6 @@ public struct ClusterRunner: Sendable {
         await connection.close()
         report.seconds = (clock.now - started).seconds
         return report
-    }
-
-    func runAsRoot(_ script: String, on connection: SSHConnection, host: InventoryHost, user: String) async throws -> CommandResult {
-        let (command, prefix) = access.shell(for: host, user: user)
-        return try await connection.run(command, stdin: Array((prefix + script).utf8), timeout: access.commandTimeout)
     }
 
     /// A script that could not run at all: sudo wanting a password, no /bin/sh, no mktemp.

@@ -62,6 +62,12 @@ public struct HostAccess: Sendable {
         }
     }
 
+    /// Runs `script` as root on `host` over `connection` (through sudo when the host says so).
+    public func runAsRoot(_ script: String, on connection: SSHConnection, host: InventoryHost, user: String) async throws -> CommandResult {
+        let (command, prefix) = shell(for: host, user: user)
+        return try await connection.run(command, stdin: Array((prefix + script).utf8), timeout: commandTimeout)
+    }
+
     /// The command that runs a script from standard input as root on this host.
     public func shell(for host: InventoryHost, user: String) -> (command: String, stdinPrefix: String) {
         guard host.become == .sudo, user != "root" else { return ("/bin/sh -s", "") }

@@ -112,8 +112,7 @@ public struct Verifier: Sendable {
             script += "echo '@@lvsctl-service \(rules.flag) \(rules.address)'; ipvsadm -L -n --thresholds \(rules.flag) \(rules.address)\n"
         }
         let output = try await access.withConnection(to: director) { connection, target in
-            let (command, prefix) = access.shell(for: director, user: target.user)
-            return try await connection.run(command, stdin: Array((prefix + script).utf8), timeout: access.commandTimeout).standardOutput
+            try await access.runAsRoot(script, on: connection, host: director, user: target.user).standardOutput
         }
         let sections = output.components(separatedBy: "@@lvsctl-service ")
         var table = IPVSTable.parse(save: sections[0])

@@ -20,8 +20,7 @@ struct Status: AsyncParsableCommand {
             print("==> live on \(director.name): ipvsadm -L -n --stats")
             do {
                 let live = try await access.withConnection(to: director) { connection, target in
-                    let (command, prefix) = access.shell(for: director, user: target.user)
-                    return try await connection.run(command, stdin: Array((prefix + "ipvsadm -L -n --stats 2>&1\n").utf8)).standardOutput
+                    try await access.runAsRoot("ipvsadm -L -n --stats 2>&1\n", on: connection, host: director, user: target.user).standardOutput
                 }
                 print(live, terminator: "")
             } catch {
