@@ -13,7 +13,7 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let context = try ClusterContext(inventory, data, connection)
-        let access = connection.access(for: context.inventory)
+        let access = context.runner.access   // built once: --ask-become-pass asks once
         if let director = context.inventory.host(named: context.inventory.director.host) {
             print("==> desired IPVS table (ipvsadm-save -n)")
             print(ScriptRenderer.ipvsadmSave(context.inventory), terminator: "")
