@@ -12,21 +12,23 @@ struct ClusterContext {
 
     init(_ inventory: InventoryOption, _ data: DataOption, _ connection: ConnectionOptions) throws {
         self.inventory = try inventory.load()
-        let all = try Renderer(library: data.library()).render(self.inventory)
-        if let limit = connection.limit {
-            let names = limit.split(separator: ",").map(String.init)
-            for name in names where !all.contains(where: { $0.host.name == name }) {
-                throw ValidationError("--limit names '\(name)', which has no role in \(self.inventory.file)")
-            }
-            self.plans = all.filter { names.contains($0.host.name) }
-        } else {
-            self.plans = all
-        }
+        self.plans = try Self.plans(for: self.inventory, data, limit: connection.limit)
         let reporter = Reporter(json: connection.json, verbose: connection.verbose)
         self.reporter = reporter
         self.runner = ClusterRunner(access: connection.access(for: self.inventory), forks: connection.forks) { report, done, total in
             reporter.hostDone(report, done: done, total: total)
         }
+    }
+
+    /// Every host's rendered steps, or only those of the hosts `--limit` names.
+    static func plans(for inventory: Inventory, _ data: DataOption, limit: String?) throws -> [HostPlan] {
+        let all = try Renderer(library: data.library()).render(inventory)
+        guard let limit else { return all }
+        let names = limit.split(separator: ",").map(String.init)
+        for name in names where !all.contains(where: { $0.host.name == name }) {
+            throw ValidationError("--limit names '\(name)', which has no role in \(inventory.file)")
+        }
+        return all.filter { names.contains($0.host.name) }
     }
 
     func run(_ verb: Verb) async throws {
@@ -48,7 +50,7 @@ struct Plan: AsyncParsableCommand {
     func run() async throws {
         if showScript {
             let inventory = try inventory.load()
-            for plan in try Renderer(library: data.library()).render(inventory) {
+            for plan in try ClusterContext.plans(for: inventory, data, limit: connection.limit) {
                 print("# ===== \(plan.host.name) (\(plan.host.address)): `lvsctl up` sends this to /bin/sh as root")
                 print(HostScript.up(plan.steps))
             }
