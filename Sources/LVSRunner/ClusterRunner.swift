@@ -88,6 +88,7 @@ public struct ClusterRunner: Sendable {
             report.error = "\(error)"
         }
         report.roundTrips = await connection.roundTrips
+        report.handshakes = await connection.handshakeAttempts
         await connection.close()
         report.seconds = (clock.now - started).seconds
         return report

@@ -17,6 +17,8 @@ public actor SSHConnection {
     public internal(set) var hostKey: PublicKeyBlob?
     /// How many request/response exchanges (commands, transfers) this connection has made.
     public internal(set) var roundTrips = 0
+    /// 2 when the first key exchange failed and a fresh connection was needed (see `connect`).
+    public private(set) var handshakeAttempts = 1
 
     nonisolated let executor: ThreadExecutor
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
@@ -56,6 +58,7 @@ public actor SSHConnection {
             let connection = SSHConnection(target: target, options: options)
             do {
                 try await connection.open()
+                await connection.setHandshakeAttempts(attempt)
                 return connection
             } catch {
                 await connection.close()
@@ -67,6 +70,8 @@ public actor SSHConnection {
             }
         }
     }
+
+    private func setHandshakeAttempts(_ attempts: Int) { handshakeAttempts = attempts }
 
     /// Whether the handshake failed in the key exchange itself (worth one fresh try).
     var keyExchangeFailed = false

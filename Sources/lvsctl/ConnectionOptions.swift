@@ -64,6 +64,7 @@ struct Reporter: Sendable {
         if notRun > 0 && !verbose { lines.append("    not-run      \(notRun) later steps (a step failed before them)") }
         var summary = "\(prefix): " + String(format: "%.2f s", report.seconds)
         if verbose { summary += ", \(report.roundTrips) round trip\(report.roundTrips == 1 ? "" : "s") after connecting" }
+        if report.handshakes > 1 { summary += " (key exchange failed once; a fresh connection succeeded)" }
         if let error = report.error { summary += "  ERROR: \(error)" }
         say(([summary] + lines).joined(separator: "\n"))
     }

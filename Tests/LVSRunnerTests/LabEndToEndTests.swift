@@ -94,8 +94,15 @@ import Testing
 
     func run(_ lab: VMLab, _ host: String, _ command: String) async throws -> String {
         let connection = try await SSHConnection.connect(to: lab.target(host), options: lab.sshOptions)
-        defer { Task { await connection.close() } }
-        return try await connection.run(command).standardOutput
+        // Closed before returning, so the next command never races a session still closing.
+        do {
+            let output = try await connection.run(command).standardOutput
+            await connection.close()
+            return output
+        } catch {
+            await connection.close()
+            throw error
+        }
     }
 
     /// What down must restore on a lab host: sysctls, addresses, routes, modules, IPVS table, files.

@@ -29,16 +29,19 @@ public struct HostReport: Codable, Sendable {
     public var error: String?
     public var steps: [StepOutcome]
     public var roundTrips: Int
+    /// Connections it took to log in: 2 when a failed key exchange was retried.
+    public var handshakes: Int
     public var seconds: Double
 
     public init(host: String, address: String, reachable: Bool, error: String? = nil, steps: [StepOutcome] = [],
-                roundTrips: Int = 0, seconds: Double = 0) {
+                roundTrips: Int = 0, handshakes: Int = 0, seconds: Double = 0) {
         self.host = host
         self.address = address
         self.reachable = reachable
         self.error = error
         self.steps = steps
         self.roundTrips = roundTrips
+        self.handshakes = handshakes
         self.seconds = seconds
     }
 
