@@ -83,23 +83,15 @@ struct LabCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOption
 
         func run() async throws {
-            let clock = ContinuousClock()
-            let started = clock.now
-            var phases: [(String, Duration)] = []
-            func timed<T>(_ name: String, _ body: () async throws -> T) async rethrows -> T {
-                let t0 = clock.now
-                let result = try await body()
-                phases.append((name, clock.now - t0))
-                return result
-            }
+            let timings = PhaseTimings()
             let lab = VMLab(realServers: realServers)
             if lab.isRunning { try await lab.down() }
-            try await timed("lab up") { try await lab.up { print("==> \($0)") } }
+            try await timings.time("lab up") { try await lab.up { print("==> \($0)") } }
             var failed = false
             do {
                 let library = try data.library()
                 for mode in ["dr", "nat", "tun"] {
-                    failed = try await demo(mode: mode, lab: lab, library: library, timed: timed) || failed
+                    failed = try await demo(mode: mode, lab: lab, library: library, timings: timings) || failed
                 }
             } catch {
                 print("demo stopped: \(error)")
@@ -108,17 +100,15 @@ struct LabCommand: AsyncParsableCommand {
             if keep {
                 print("==> lab left running: \(lab.folder) (stop it with `lvsctl lab down`)")
             } else {
-                try await timed("lab down") { try await lab.down() }
+                try await timings.time("lab down") { try await lab.down() }
             }
             print("\n==> timings")
-            for (name, duration) in phases { print("    \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(Timing.format(duration))") }
-            print("    \("total".padding(toLength: 16, withPad: " ", startingAt: 0)) \(Timing.format(clock.now - started))")
+            print(timings.table())
             if failed { throw ExitCode(1) }
         }
 
         /// One mode: up, verify (answers and IPVS table), up again, down. Answers whether anything failed.
-        func demo(mode: String, lab: VMLab, library: PlaybookLibrary,
-                  timed: (String, () async throws -> Recap) async throws -> Recap) async throws -> Bool {
+        func demo(mode: String, lab: VMLab, library: PlaybookLibrary, timings: PhaseTimings) async throws -> Bool {
             let file = "\(lab.folder)/lab-\(mode).yml"
             let inventory = try InventoryParser.parse(String(contentsOfFile: file, encoding: .utf8), file: file).get()
             let plans = try Renderer(library: library).render(inventory)
@@ -127,11 +117,10 @@ struct LabCommand: AsyncParsableCommand {
             let runner = ClusterRunner(access: access)
             let name = mode.uppercased()
             print("\n==> \(name): lvsctl up -i \(file)")
-            let up = try await timed("\(name) up") { await runner.run(.up, plans: plans, inventory: file) }
+            let up = await timings.time("\(name) up") { await runner.run(.up, plans: plans, inventory: file) }
             print(summary(up))
             print("==> \(name): 12 requests from the client to http://192.168.0.200/")
-            let t0 = ContinuousClock.now
-            let report = await Verifier(access: access).verify(inventory, requests: 12, fromLocal: false)
+            let report = await timings.time("\(name) verify") { await Verifier(access: access).verify(inventory, requests: 12, fromLocal: false) }
             let answers = report.services.first?.sequence.map { host in inventory.page(for: host) } ?? []
             for (index, answer) in answers.enumerated() { print("    \(index + 1). \(answer)") }
             for verdict in report.services.flatMap(\.verdicts) + report.table { print(VerifyText.line(verdict)) }
@@ -141,10 +130,9 @@ struct LabCommand: AsyncParsableCommand {
                 }
                 print("==> \(name): ipvsadm -L -n --stats on the director\n" + (table ?? "    (could not read it)"), terminator: "")
             }
-            phasesNote(name, ContinuousClock.now - t0)
-            let again = try await timed("\(name) up again") { await runner.run(.up, plans: plans, inventory: file) }
+            let again = await timings.time("\(name) up again") { await runner.run(.up, plans: plans, inventory: file) }
             print("==> \(name): second up: \(again.hosts.map { $0.count(.changed) }.reduce(0, +)) changed")
-            let down = try await timed("\(name) down") { await runner.run(.down, plans: plans, inventory: file) }
+            let down = await timings.time("\(name) down") { await runner.run(.down, plans: plans, inventory: file) }
             print("==> \(name): down: \(down.hosts.map { $0.count(.restored) }.reduce(0, +)) changes undone, every host as before")
             return up.exitCode != 0 || !report.passed || again.exitCode != 0 || down.exitCode != 0
         }
@@ -155,9 +143,25 @@ struct LabCommand: AsyncParsableCommand {
                     : "    \(host.host): UNREACHABLE \(host.error ?? "")"
             }.joined(separator: "\n")
         }
+    }
 
-        func phasesNote(_ name: String, _ duration: Duration) {
-            print("    (\(name) verify and table: \(Timing.format(duration)))")
+    /// How long each phase of the demo took, in order, for the table printed at the end.
+    final class PhaseTimings {
+        private let clock = ContinuousClock()
+        private let started = ContinuousClock.now
+        private var phases: [(String, Duration)] = []
+
+        func time<T>(_ name: String, _ body: () async throws -> T) async rethrows -> T {
+            let t0 = clock.now
+            let result = try await body()
+            phases.append((name, clock.now - t0))
+            return result
+        }
+
+        func table() -> String {
+            (phases + [("total", clock.now - started)])
+                .map { "    \($0.0.padding(toLength: 16, withPad: " ", startingAt: 0)) \(Timing.format($0.1))" }
+                .joined(separator: "\n")
         }
     }
 
