@@ -29,72 +29,212 @@ public struct CommandResult: Sendable {
     public var succeeded: Bool { status == .exited(0) }
 }
 
+/// A command started with `SSHConnection.start`, fed and read in parts: a conversation with one
+/// remote process (lvsctl keeps one shell per host per verb, so one process holds the host's
+/// lock across several exchanges).
+public struct RemoteCommand: Sendable, Hashable {
+    let id: Int
+    public let command: String
+}
+
+/// What `SSHConnection.receive` read: standard output up to the marker line, and whether the
+/// marker came (false: the command ended first).
+public struct Received: Sendable, Equatable {
+    public var text: String
+    public var sawMarker: Bool
+}
+
+/// A started command's channel and what it has printed so far (kept on the connection's actor).
+final class RemoteCommandState {
+    let channel: OpaquePointer
+    let deadline: ContinuousClock.Instant
+    let started: ContinuousClock.Instant
+    let timedOut: SSHError
+    var output: [[UInt8]] = [[], []]
+    /// Standard output bytes already handed out by `receive`.
+    var consumed = 0
+    var eofSent = false
+
+    init(channel: OpaquePointer, started: ContinuousClock.Instant, deadline: ContinuousClock.Instant, timedOut: SSHError) {
+        self.channel = channel
+        self.started = started
+        self.deadline = deadline
+        self.timedOut = timedOut
+    }
+}
+
 extension SSHConnection {
     /// Runs `command` through the user's shell on the host, feeding `stdin` if given, and reads
     /// stdout and stderr together (never one then the other: that deadlocks once the unread one
     /// fills its channel window).
     public func run(_ command: String, stdin: [UInt8]? = nil, timeout: Duration? = nil) async throws -> CommandResult {
+        let started = try await start(command, timeout: timeout)
+        roundTrips += 1
+        do {
+            if let stdin { try await send(stdin, to: started) }
+            return try await finish(started)
+        } catch {
+            abandon(started)
+            throw error
+        }
+    }
+
+    /// Starts `command` and leaves its standard input open: `send` parts to it, `receive` its
+    /// answers, then `finish` (or `abandon`) it. It holds one of the connection's channels until then.
+    public func start(_ command: String, timeout: Duration? = nil) async throws -> RemoteCommand {
         try ensureOpen()
         let started = ContinuousClock.now
         let limit = timeout ?? options.commandTimeout
         let deadline = started + limit
         let timedOut = SSHError.commandTimedOut(endpoint: endpoint, command: command, seconds: limit.seconds)
         try await acquireChannel()
-        defer { releaseChannel() }
+        let channel: OpaquePointer
+        do {
+            // libssh2 keeps a channel open's progress in the session: one open at a time.
+            channel = try await exclusively(.channelOpen) { try await openChannel(deadline: deadline, timedOut: timedOut) }
+        } catch {
+            releaseChannel()
+            throw error
+        }
+        do {
+            try await step(deadline: deadline, timedOut: timedOut, during: command) { lvs_channel_exec(channel, command) }
+        } catch {
+            freeChannel(channel)
+            releaseChannel()
+            throw error
+        }
+        nextCommandID += 1
+        commands[nextCommandID] = RemoteCommandState(channel: channel, started: started, deadline: deadline, timedOut: timedOut)
+        return RemoteCommand(id: nextCommandID, command: command)
+    }
+
+    /// Writes `bytes` to the command's standard input (reading its output meanwhile).
+    public func send(_ bytes: [UInt8], to command: RemoteCommand) async throws {
+        let state = try commandState(command)
+        var pending = ArraySlice(bytes)
+        while !pending.isEmpty {
+            var progressed = false
+            let written = pending.withUnsafeBufferPointer { p in
+                p.withMemoryRebound(to: CChar.self) { lvs_channel_write(state.channel, $0.baseAddress, $0.count) }
+            }
+            if written > 0 { pending = pending.dropFirst(written); progressed = true }
+            else if written != Int(LIBSSH2_ERROR_EAGAIN) { throw lose(during: command.command, rc: Int32(written)) }
+            if try readAvailable(state, during: command.command) { progressed = true }
+            if libssh2_channel_eof(state.channel) != 0 && !pending.isEmpty {
+                throw SSHError.connectionLost(endpoint: endpoint, during: "`\(SSHError.abbreviate(command.command))`",
+                                              reason: "the command ended before reading all its input")
+            }
+            if !progressed { try await pause(deadline: state.deadline, timedOut: state.timedOut) }
+        }
+    }
+
+    /// Reads the command's standard output until a line that starts with `marker`, or until the
+    /// command ends; answers the text before that line (one exchange: counted as a round trip).
+    public func receive(from command: RemoteCommand, untilLine marker: String) async throws -> Received {
+        let state = try commandState(command)
         roundTrips += 1
+        let needle = Array(marker.utf8)
+        var searchFrom = state.consumed
+        while true {
+            if let found = Self.lineStart(needle, in: state.output[0], from: searchFrom, lineStartAfter: state.consumed) {
+                let text = String(decoding: state.output[0][state.consumed..<found], as: UTF8.self)
+                let lineEnd = state.output[0][found...].firstIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? state.output[0].count
+                state.consumed = lineEnd
+                return Received(text: text, sawMarker: true)
+            }
+            searchFrom = max(state.consumed, state.output[0].count - needle.count - 1)
+            if libssh2_channel_eof(state.channel) != 0 {
+                _ = try readAvailable(state, during: command.command)
+                if Self.lineStart(needle, in: state.output[0], from: searchFrom, lineStartAfter: state.consumed) != nil { continue }
+                let text = String(decoding: state.output[0][state.consumed...], as: UTF8.self)
+                state.consumed = state.output[0].count
+                return Received(text: text, sawMarker: false)
+            }
+            if try !readAvailable(state, during: command.command) {
+                try await pause(deadline: state.deadline, timedOut: state.timedOut)
+            }
+        }
+    }
 
-        // libssh2 keeps a channel open's progress in the session: one open at a time.
-        let channel = try await exclusively(.channelOpen) { try await openChannel(deadline: deadline, timedOut: timedOut) }
-        defer { freeChannel(channel) }
-        try await step(deadline: deadline, timedOut: timedOut, during: command) { lvs_channel_exec(channel, command) }
-
-        var output: [[UInt8]] = [[], []]
-        var input = stdin.map { ArraySlice($0) }
-        var eofSent = stdin == nil
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Closes the command's standard input, reads the rest of its output, and answers how it
+    /// ended (its whole output, including what `receive` already handed out).
+    public func finish(_ command: RemoteCommand) async throws -> CommandResult {
+        let state = try commandState(command)
+        defer { abandon(command) }
         while true {
             var progressed = false
-            if let pending = input, !pending.isEmpty {
-                let written = pending.withUnsafeBufferPointer { p in
-                    p.withMemoryRebound(to: CChar.self) { lvs_channel_write(channel, $0.baseAddress, $0.count) }
-                }
-                if written > 0 { input = pending.dropFirst(written); progressed = true }
-                else if written != Int(LIBSSH2_ERROR_EAGAIN) { throw lose(during: command, rc: Int32(written)) }
-            } else if !eofSent {
-                let rc = libssh2_channel_send_eof(channel)
-                if rc == 0 { eofSent = true; progressed = true }
-                else if rc != LIBSSH2_ERROR_EAGAIN { throw lose(during: command, rc: rc) }
+            if !state.eofSent {
+                let rc = libssh2_channel_send_eof(state.channel)
+                if rc == 0 { state.eofSent = true; progressed = true }
+                else if rc != LIBSSH2_ERROR_EAGAIN { throw lose(during: command.command, rc: rc) }
             }
-            for stream in 0...1 {
-                while true {
-                    let count = buffer.withUnsafeMutableBufferPointer { p in
-                        p.withMemoryRebound(to: CChar.self) { lvs_channel_read(channel, Int32(stream), $0.baseAddress, $0.count) }
-                    }
-                    if count > 0 { output[stream] += buffer[0..<count]; progressed = true; continue }
-                    if count < 0 && count != Int(LIBSSH2_ERROR_EAGAIN) { throw lose(during: command, rc: Int32(count)) }
-                    break
-                }
-            }
-            if libssh2_channel_eof(channel) != 0 { break }
-            if !progressed { try await pause(deadline: deadline, timedOut: timedOut) }
+            if try readAvailable(state, during: command.command) { progressed = true }
+            if libssh2_channel_eof(state.channel) != 0 { break }
+            if !progressed { try await pause(deadline: state.deadline, timedOut: state.timedOut) }
         }
-
         // The server sends exit-status (or exit-signal) before it closes the channel; only a clean
         // close makes libssh2's status trustworthy.
         var status = ExitStatus.unknown
         var closed = true
         do {
-            try await step(deadline: deadline, timedOut: timedOut, during: command) { libssh2_channel_close(channel) }
-            try await step(deadline: deadline, timedOut: timedOut, during: command) { libssh2_channel_wait_closed(channel) }
+            try await step(deadline: state.deadline, timedOut: state.timedOut, during: command.command) { libssh2_channel_close(state.channel) }
+            try await step(deadline: state.deadline, timedOut: state.timedOut, during: command.command) { libssh2_channel_wait_closed(state.channel) }
         } catch {
             closed = false
         }
-        if let signal = exitSignal(channel) {
+        if let signal = exitSignal(state.channel) {
             status = .signaled(signal)
         } else if closed {
-            status = .exited(libssh2_channel_get_exit_status(channel))
+            status = .exited(libssh2_channel_get_exit_status(state.channel))
         }
-        return CommandResult(stdout: output[0], stderr: output[1], status: status, duration: ContinuousClock.now - started)
+        return CommandResult(stdout: state.output[0], stderr: state.output[1], status: status,
+                             duration: ContinuousClock.now - state.started)
+    }
+
+    /// Frees the command's channel without waiting for it to end (its input is closed with it).
+    public func abandon(_ command: RemoteCommand) {
+        guard let state = commands.removeValue(forKey: command.id) else { return }
+        freeChannel(state.channel)
+        releaseChannel()
+    }
+
+    private func commandState(_ command: RemoteCommand) throws -> RemoteCommandState {
+        try ensureOpen()
+        guard let state = commands[command.id] else {
+            throw SSHError.channelFailed(endpoint: endpoint, reason: "`\(SSHError.abbreviate(command.command))` has already finished")
+        }
+        return state
+    }
+
+    /// Reads whatever stdout and stderr hold now; true if anything came.
+    private func readAvailable(_ state: RemoteCommandState, during command: String) throws -> Bool {
+        var progressed = false
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        for stream in 0...1 {
+            while true {
+                let count = buffer.withUnsafeMutableBufferPointer { p in
+                    p.withMemoryRebound(to: CChar.self) { lvs_channel_read(state.channel, Int32(stream), $0.baseAddress, $0.count) }
+                }
+                if count > 0 { state.output[stream] += buffer[0..<count]; progressed = true; continue }
+                if count < 0 && count != Int(LIBSSH2_ERROR_EAGAIN) { throw lose(during: command, rc: Int32(count)) }
+                break
+            }
+        }
+        return progressed
+    }
+
+    /// Where a line starting with `needle` begins in `bytes`, looking from `from` (a line starts
+    /// at `lineStartAfter` or after a newline).
+    static func lineStart(_ needle: [UInt8], in bytes: [UInt8], from: Int, lineStartAfter start: Int) -> Int? {
+        guard !needle.isEmpty, bytes.count - from >= needle.count else { return nil }
+        var index = max(from, start)
+        while index + needle.count <= bytes.count {
+            if (index == start || bytes[index - 1] == UInt8(ascii: "\n")) && bytes[index..<index + needle.count].elementsEqual(needle) {
+                return index
+            }
+            index += 1
+        }
+        return nil
     }
 
     // MARK: - Channels

@@ -15,7 +15,8 @@ public actor SSHConnection {
     public nonisolated let options: SSHOptions
     /// The key the server proved it holds, once connected.
     public internal(set) var hostKey: PublicKeyBlob?
-    /// How many request/response exchanges (commands, transfers) this connection has made.
+    /// How many request/response exchanges (commands, transfers, answers received from a started
+    /// command) this connection has made.
     public internal(set) var roundTrips = 0
     /// 2 when the first key exchange failed and a fresh connection was needed (see `connect`).
     public private(set) var handshakeAttempts = 1
@@ -39,6 +40,9 @@ public actor SSHConnection {
     /// Operations whose progress libssh2 keeps per session (or per SFTP instance), not per call.
     enum SessionLock: Hashable { case channelOpen, sftp }
     var heldLocks: Set<SessionLock> = []
+    /// Commands started with `start` and not yet finished.
+    var commands: [Int: RemoteCommandState] = [:]
+    var nextCommandID = 0
     var lockWaiters: [(SessionLock, CheckedContinuation<Void, Never>)] = []
 
     var endpoint: String { target.description }
@@ -122,6 +126,8 @@ public actor SSHConnection {
                 libssh2_session_disconnect_ex(session, SSH_DISCONNECT_BY_APPLICATION, "bye", "")
             } failure: { _ in .closed(endpoint: endpoint) }
         }
+        // The session frees its channels: forget started commands, so `abandon` cannot free twice.
+        commands.removeAll()
         libssh2_session_free(session)
         self.session = nil
         if socket >= 0 { Glibc.close(socket); socket = -1 }
