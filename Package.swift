@@ -28,16 +28,17 @@ let package = Package(
             name: "LVSKit",
             dependencies: ["Yams", .product(name: "Mustache", package: "swift-mustache")]
         ),
-        // Lab hosts: network namespaces with their own sshd (used by tests and `lvsctl lab`).
+        // Runs rendered steps on hosts over SSH: plan, up, down, verify, status.
+        .target(name: "LVSRunner", dependencies: ["LVSKit", "SSHTransport"]),
+        // Lab hosts: network namespaces with their own sshd, and the lab's scenarios (the demo
+        // and the end-to-end tests run the same ones).
         .target(
             name: "LVSLab",
             dependencies: [
-                "SSHTransport",
+                "SSHTransport", "LVSKit", "LVSRunner",
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
-        // Runs rendered steps on hosts over SSH: plan, up, down, verify, status.
-        .target(name: "LVSRunner", dependencies: ["LVSKit", "SSHTransport"]),
         .executableTarget(
             name: "lvsctl",
             dependencies: [

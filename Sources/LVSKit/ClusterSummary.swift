@@ -3,7 +3,7 @@ public enum ClusterSummary {
     public static func text(_ inventory: Inventory) -> String {
         let director = inventory.director
         var lines = ["\(inventory.file): OK",
-                     "mode \(inventory.mode.rawValue.uppercased()) (ipvsadm \(inventory.mode.ipvsadmFlag)), director \(director.host) (\(inventory.host(named: director.host)?.address ?? "?")), DIP \(director.dip) on \(director.innerInterface ?? director.interface), VIPs on \(director.interface)"]
+                     "mode \(inventory.mode.rawValue.uppercased()) (ipvsadm \(IPVSAdm.flag(inventory.mode))), director \(director.host) (\(inventory.host(named: director.host)?.address ?? "?")), DIP \(director.dip) on \(director.innerInterface ?? director.interface), VIPs on \(director.interface)"]
         for service in inventory.services {
             var head = "  \(service.address)  vip \(service.vip)  scheduler \(service.scheduler.rawValue)"
             if let p = service.persistence { head += "  persistent \(p)s" }

@@ -2,114 +2,193 @@ import Foundation
 import LVSKit
 import SSHTransport
 
-/// The verbs that run a script per host.
+/// The verbs that converse with hosts.
 public enum Verb: String, Sendable {
     case plan, up, down
 }
 
-/// Runs one verb on every host of a cluster: hosts in parallel (at most `forks` at once), one
-/// SSH connection per host, one command per verb. A host that fails never stops the others.
+/// How a run behaves beyond which hosts it reaches.
+public struct RunOptions: Sendable {
+    /// How long a leaving real server may keep connections before it is deleted anyway.
+    public var drainTimeout: Duration = .seconds(30)
+    /// How often its connections are counted meanwhile.
+    public var drainPoll: Duration = .seconds(1)
+    /// Seconds to wait for a host another lvsctl run holds (0: refuse at once).
+    public var lockWait = 0
+    /// plan: read the director's traffic counters too (for `status`).
+    public var readStats = false
+
+    public init() {}
+}
+
+/// Runs one verb on a cluster, director first: its shell takes the director's lock, which keeps
+/// a second run of the same cluster out for the whole run, and stays open while the real servers
+/// (in parallel, at most `forks` at once) do their part. A host that fails never stops the others.
 public struct ClusterRunner: Sendable {
     public let access: HostAccess
     public let forks: Int
-    /// Called as each host finishes (for progress lines).
+    public let options: RunOptions
+    /// Called as each host finishes a phase (for progress lines).
     public let onHostDone: @Sendable (HostReport, _ done: Int, _ total: Int) -> Void
 
-    public init(access: HostAccess, forks: Int = 20, onHostDone: @escaping @Sendable (HostReport, Int, Int) -> Void = { _, _, _ in }) {
+    public init(access: HostAccess, forks: Int = 20, options: RunOptions = RunOptions(),
+                onHostDone: @escaping @Sendable (HostReport, Int, Int) -> Void = { _, _, _ in }) {
         self.access = access
         self.forks = max(1, forks)
+        self.options = options
         self.onHostDone = onHostDone
     }
 
-    public func run(_ verb: Verb, plans: [HostPlan], inventory: String) async -> Recap {
+    /// `cluster` is every host the inventory gives a role; `only` limits the run to some of them
+    /// (`--limit`), hosts that left the cluster included.
+    public func run(_ verb: Verb, cluster: [HostState], only: Set<String>? = nil, inventory: Inventory) async -> Recap {
         let clock = ContinuousClock()
         let started = clock.now
-        let reports = await forEachHost(plans) { plan in await self.run(verb, on: plan) }
-        return Recap(verb: verb.rawValue, inventory: inventory, hosts: reports, seconds: (clock.now - started).seconds)
+        let run = ClusterRun(runner: self, verb: verb, cluster: cluster, only: only, inventory: inventory)
+        let reports: [HostReport]
+        switch verb {
+        case .plan: reports = await run.plan().reports
+        case .up: reports = await run.up()
+        case .down: reports = await run.down()
+        }
+        return Recap(verb: verb.rawValue, inventory: inventory.file, hosts: reports, seconds: (clock.now - started).seconds)
     }
 
-    /// Runs `body` for every plan, `forks` at a time; reports in the plans' order.
-    func forEachHost(_ plans: [HostPlan], _ body: @escaping @Sendable (HostPlan) async -> HostReport) async -> [HostReport] {
-        await withTaskGroup(of: (Int, HostReport).self) { group in
+    /// `status`: the director's live table with its counters, and the drift (a plan).
+    public func status(cluster: [HostState], inventory: Inventory) async -> StatusReport {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var options = self.options
+        options.readStats = true
+        let runner = ClusterRunner(access: access, forks: forks, options: options, onHostDone: onHostDone)
+        let (reports, live) = await ClusterRun(runner: runner, verb: .plan, cluster: cluster, only: nil, inventory: inventory).plan()
+        return StatusReport(desired: inventory.services.map { IPVSService($0, mode: inventory.mode) }, live: live,
+                            drift: Recap(verb: "plan", inventory: inventory.file, hosts: reports, seconds: (clock.now - started).seconds))
+    }
+
+    /// Runs `body` for every item, `forks` at a time; results in the items' order.
+    func forEach<Item: Sendable, Result: Sendable>(_ items: [Item], _ body: @escaping @Sendable (Item) async -> Result) async -> [Result] {
+        await withTaskGroup(of: (Int, Result).self) { group in
             var next = 0
-            var results = [HostReport?](repeating: nil, count: plans.count)
-            var done = 0
+            var results = [Result?](repeating: nil, count: items.count)
             func launch() {
-                guard next < plans.count else { return }
-                let index = next, plan = plans[index]
+                guard next < items.count else { return }
+                let index = next, item = items[index]
                 next += 1
-                group.addTask { (index, await body(plan)) }
+                group.addTask { (index, await body(item)) }
             }
-            for _ in 0..<min(forks, plans.count) { launch() }
-            while let (index, report) = await group.next() {
-                results[index] = report
-                done += 1
-                onHostDone(report, done, plans.count)
+            for _ in 0..<min(forks, items.count) { launch() }
+            while let (index, result) = await group.next() {
+                results[index] = result
                 launch()
             }
             return results.compactMap { $0 }
         }
     }
 
-    func run(_ verb: Verb, on plan: HostPlan) async -> HostReport {
-        let clock = ContinuousClock()
-        let started = clock.now
-        let (target, options) = access.connection(for: plan.host)
-        var report = HostReport(host: plan.host.name, address: target.host, reachable: false)
-        if let jump = plan.host.jump {
-            report.error = "\(plan.host.name) is to be reached through jump host '\(jump)', which lvsctl cannot do yet: reach it directly, or forward a port to it (ssh -L) and give that address"
-            return report
-        }
-        let connection: SSHConnection
-        do {
-            connection = try await SSHConnection.connect(to: target, options: options)
-        } catch {
-            report.error = "\(error)"
-            report.seconds = (clock.now - started).seconds
-            return report
-        }
-        report.reachable = true
-        let script: String
-        switch verb {
-        case .plan: script = HostScript.plan(plan.steps)
-        case .up: script = HostScript.up(plan.steps)
-        case .down: script = HostScript.down()
-        }
-        do {
-            let result = try await access.runAsRoot(script, on: connection, host: plan.host, user: target.user)
-            switch verb {
-            case .plan, .up:
-                report.steps = HostOutput.steps(result.standardOutput, steps: plan.steps)
-            case .down:
-                report.steps = HostOutput.undo(result.standardOutput, names: Dictionary(plan.steps.map { ($0.id, $0.name) }) { a, _ in a })
-            }
-            if let problem = scriptProblem(result, host: plan.host, user: target.user) { report.error = problem }
-        } catch {
-            report.error = "\(error)"
-        }
-        report.roundTrips = await connection.roundTrips
-        report.handshakes = await connection.handshakeAttempts
-        await connection.close()
-        report.seconds = (clock.now - started).seconds
-        return report
+    /// Who holds a host's lock, for a run that finds it taken.
+    func owner(_ verb: Verb) -> String {
+        let formatter = ISO8601DateFormatter()
+        let user = ProcessInfo.processInfo.environment["USER"] ?? "root"
+        return "\(verb.rawValue) started \(formatter.string(from: Date())) by \(user)@\(ProcessInfo.processInfo.hostName), pid \(getpid())"
+    }
+}
+
+/// A host's conversation and its report, as a verb goes along.
+struct HostWork: Sendable {
+    var report: HostReport
+    var session: HostSession?
+    /// What the host answered to the first part.
+    var opening = HostOutput()
+    let state: HostState
+    let started = ContinuousClock.now
+
+    /// The host can go on: connected, not locked out, its shell still running.
+    var usable: Bool { session != nil && report.error == nil && report.lockedBy == nil }
+
+    init(state: HostState, leaving: Bool = false) {
+        self.state = state
+        report = HostReport(host: state.host.name, address: state.host.address, reachable: false)
+        report.leaving = leaving
     }
 
-    /// A script that could not run at all: sudo wanting a password, no /bin/sh, no mktemp.
-    func scriptProblem(_ result: CommandResult, host: InventoryHost, user: String) -> String? {
-        if result.standardError.contains("a password is required") || result.standardError.contains("a terminal is required") {
-            return "sudo on \(host.name) wants a password for \(user): pass --ask-become-pass, or allow \(user) NOPASSWD sudo"
+    /// Connects and sends the first part, and reads all of its answer.
+    static func open(_ state: HostState, access: HostAccess, leaving: Bool = false, first body: String) async -> HostWork {
+        var work = await connect(state, access: access, leaving: leaving)
+        await work.begin(body)
+        await work.complete()
+        return work
+    }
+
+    static func connect(_ state: HostState, access: HostAccess, leaving: Bool = false) async -> HostWork {
+        var work = HostWork(state: state, leaving: leaving)
+        do {
+            let session = try await HostSession.connect(state.host, access: access)
+            work.report.reachable = true
+            work.report.address = session.address
+            work.session = session
+        } catch let HostSession.Failure.unreachable(reason) {
+            work.report.error = reason
+        } catch {
+            work.report.error = "\(error)"
         }
-        if result.standardError.contains("incorrect password") || result.standardError.contains("Sorry, try again") {
-            return "sudo on \(host.name) refused the password given for \(user)"
+        return work
+    }
+
+    /// Sends the first part and reads its answer up to the point where the host's lock is held
+    /// (other hosts may start then); `complete` reads the rest.
+    mutating func begin(_ body: String) async {
+        guard usable, let session else { return }
+        do {
+            let output = try await session.send(body, pausingAt: HostScript.held)
+            opening.read(output)
+            absorb(output)
+        } catch {
+            fail(error)
         }
-        switch result.status {
-        case .exited(0): return nil
-        case .exited(97): return "cannot create a temporary folder on \(host.name) (mktemp failed: is /tmp writable?)"
-        case .exited(98): return "cannot create lvsctl's state folder \(HostScript.stateDirectory) on \(host.name) (not root? read-only /var?)"
-        case let status:
-            let detail = result.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
-            return "the host script on \(host.name) ended with \(status)\(detail.isEmpty ? "" : ": \(detail)")"
+    }
+
+    mutating func complete() async {
+        guard usable, let session else { return }
+        do {
+            let output = try await session.resume()
+            opening.read(output)
+            absorb(output)
+        } catch {
+            fail(error)
         }
+    }
+
+    mutating func fail(_ error: Error) {
+        if case let HostSession.Failure.failed(reason) = error { report.error = reason } else { report.error = "\(error)" }
+    }
+
+    /// Sends a later part (nothing once the host stopped).
+    mutating func send(_ body: String) async -> HostOutput {
+        guard usable, let session else { return HostOutput() }
+        do {
+            let output = try await session.send(body)
+            absorb(output)
+            return output
+        } catch {
+            fail(error)
+        }
+        return HostOutput()
+    }
+
+    mutating func absorb(_ output: HostOutput) {
+        if let owner = output.locked { report.lockedBy = owner }
+        if let fatal = output.fatal { report.error = fatal }
+    }
+
+    /// Ends the conversation: releases the host's lock, notes round trips and time.
+    mutating func close() async {
+        guard let session else { return }
+        self.session = nil
+        if let problem = await session.close(), report.error == nil { report.error = problem }
+        report.roundTrips = await session.roundTrips
+        report.handshakes = await session.handshakes
+        report.seconds = (ContinuousClock.now - started).seconds
     }
 }
 

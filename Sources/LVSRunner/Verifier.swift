@@ -19,6 +19,30 @@ public struct VerifyReport: Codable, Sendable {
     public var table: [Verdict]
     public var errors: [String]
     public var passed: Bool { errors.isEmpty && (services.flatMap(\.verdicts) + table).allSatisfy(\.passed) }
+
+    /// What `lvsctl verify` prints.
+    public func text(_ inventory: Inventory) -> String {
+        var lines: [String] = []
+        for service in services {
+            lines.append("\(service.service)  scheduler \(service.scheduler)  (requests from \(from))")
+            lines.append("    real server         answers")
+            for server in inventory.services.first(where: { $0.address.description == service.service })?.realServers ?? [] {
+                lines.append("    \(server.host.padding(toLength: 18, withPad: " ", startingAt: 0))  \(service.counts[server.host] ?? 0)   (\(server.rip), weight \(server.weight))")
+            }
+            if let none = service.counts["none"], none > 0 { lines.append("    (no answer)         \(none)") }
+            lines.append("    sequence: " + service.sequence.joined(separator: " "))
+            for verdict in service.verdicts { lines.append(verdict.line) }
+        }
+        for verdict in table { lines.append(verdict.line) }
+        for error in errors { lines.append("ERROR  \(error)") }
+        lines.append(passed ? "verify: PASSED" : "verify: FAILED")
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension Verdict {
+    /// `  PASS  every request answered: 12 of 12`
+    public var line: String { "  \(passed ? "PASS" : "FAIL")  \(check): \(detail)" }
 }
 
 /// Sends requests to each VIP from a client and compares the director's IPVS table with the
@@ -52,13 +76,22 @@ public struct Verifier: Sendable {
         }
         if let director = inventory.host(named: inventory.director.host) {
             do {
-                let live = try await readTable(inventory, on: director)
-                report.table = live.compare(toDesired: IPVSTable.desired(inventory))
+                let live = try await readTable(on: director, stats: false)
+                report.table = TableJudge.judge(live: live, desired: inventory.services.map { IPVSService($0, mode: inventory.mode) })
             } catch {
                 report.errors.append("director \(director.name): \(error)")
             }
         }
         return report
+    }
+
+    /// The director's live table (with traffic counters when `stats`), read without a lock:
+    /// reading changes nothing.
+    public func readTable(on director: InventoryHost, stats: Bool) async throws -> IPVSTable {
+        let output = try await access.withConnection(to: director) { connection, target in
+            try await access.runAsRoot(HostScript.readIPVSTable(stats: stats), on: connection, host: director, user: target.user).standardOutput
+        }
+        return HostOutput(output).ipvsTable ?? IPVSTable()
     }
 
     /// One request per line, each a new connection; answers printed as `@@lvsctl-answer VIP:port body`.
@@ -103,24 +136,5 @@ public struct Verifier: Sendable {
         try await access.withConnection(to: host) { connection, _ in
             try await connection.run("/bin/sh -s", stdin: Array(script.utf8), timeout: access.commandTimeout).standardOutput
         }
-    }
-
-    func readTable(_ inventory: Inventory, on director: InventoryHost) async throws -> IPVSTable {
-        var script = "ipvsadm -S -n\n"
-        for service in inventory.services {
-            let rules = IPVSRules(service: service, mode: inventory.mode)
-            script += "echo '@@lvsctl-service \(rules.flag) \(rules.address)'; ipvsadm -L -n --thresholds \(rules.flag) \(rules.address)\n"
-        }
-        let output = try await access.withConnection(to: director) { connection, target in
-            try await access.runAsRoot(script, on: connection, host: director, user: target.user).standardOutput
-        }
-        let sections = output.components(separatedBy: "@@lvsctl-service ")
-        var table = IPVSTable.parse(save: sections[0])
-        for section in sections.dropFirst() {
-            let lines = section.split(separator: "\n", maxSplits: 1)
-            guard let key = lines.first else { continue }
-            table.addThresholds(lines.count > 1 ? String(lines[1]) : "", service: String(key))
-        }
-        return table
     }
 }

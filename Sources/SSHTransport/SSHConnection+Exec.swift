@@ -129,10 +129,11 @@ extension SSHConnection {
     }
 
     /// Reads the command's standard output until a line that starts with `marker`, or until the
-    /// command ends; answers the text before that line (one exchange: counted as a round trip).
-    public func receive(from command: RemoteCommand, untilLine marker: String) async throws -> Received {
+    /// command ends; answers the text before that line. Counted as a round trip unless it reads
+    /// on in an answer already counted.
+    public func receive(from command: RemoteCommand, untilLine marker: String, newExchange: Bool = true) async throws -> Received {
         let state = try commandState(command)
-        roundTrips += 1
+        if newExchange { roundTrips += 1 }
         let needle = Array(marker.utf8)
         var searchFrom = state.consumed
         while true {

@@ -3,56 +3,66 @@ import Foundation
 import LVSKit
 import LVSRunner
 
-/// What every cluster verb needs: the inventory, its rendered plans, and how to reach hosts.
+/// What every cluster verb needs: the inventory, each host's desired state, and how to reach hosts.
 struct ClusterContext {
     let inventory: Inventory
-    let plans: [HostPlan]
+    /// Every host the inventory gives a role, whatever `--limit` says.
+    let cluster: [HostState]
+    let only: Set<String>?
     let reporter: Reporter
     let runner: ClusterRunner
 
-    init(_ inventory: InventoryOption, _ data: DataOption, _ connection: ConnectionOptions) throws {
+    init(_ inventory: InventoryOption, _ data: DataOption, _ connection: ConnectionOptions, options: RunOptions = RunOptions()) throws {
         self.inventory = try inventory.load()
-        self.plans = try Self.plans(for: self.inventory, data, limit: connection.limit)
+        self.cluster = try Renderer(library: data.library()).render(self.inventory)
+        self.only = try connection.limitedHosts(of: self.cluster, inventory: self.inventory)
         let reporter = Reporter(json: connection.json, verbose: connection.verbose)
         self.reporter = reporter
-        self.runner = ClusterRunner(access: connection.access(for: self.inventory), forks: connection.forks) { report, done, total in
+        var options = options
+        options.lockWait = connection.lockWait
+        self.runner = ClusterRunner(access: connection.access(for: self.inventory), forks: connection.forks, options: options) { report, done, total in
             reporter.hostDone(report, done: done, total: total)
         }
     }
 
-    /// Every host's rendered steps, or only those of the hosts `--limit` names.
-    static func plans(for inventory: Inventory, _ data: DataOption, limit: String?) throws -> [HostPlan] {
-        let all = try Renderer(library: data.library()).render(inventory)
-        guard let limit else { return all }
-        let names = limit.split(separator: ",").map(String.init)
-        for name in names where !all.contains(where: { $0.host.name == name }) {
-            throw ValidationError("--limit names '\(name)', which has no role in \(inventory.file)")
-        }
-        return all.filter { names.contains($0.host.name) }
-    }
+    /// The hosts a verb works on (`--limit`), among those with a role.
+    var selected: [HostState] { cluster.filter { only?.contains($0.host.name) ?? true } }
 
     func run(_ verb: Verb) async throws {
-        reporter.say("==> \(verb.rawValue): \(plans.count) hosts from \(inventory.file) (mode \(inventory.mode.rawValue.uppercased()))")
-        try reporter.finish(await runner.run(verb, plans: plans, inventory: inventory.file))
+        reporter.say("==> \(verb.rawValue): \(selected.count) hosts from \(inventory.file) (mode \(inventory.mode.rawValue.uppercased()))")
+        try reporter.finish(await runner.run(verb, cluster: cluster, only: only, inventory: inventory))
     }
 }
 
 struct Plan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show what `up` would change on each host (runs checks only; writes nothing).",
-        discussion: "Each step is `ok` (already as wanted) or `would-change`. --show-script prints, without connecting, the exact shell `up` sends to each host.")
+        abstract: "Show what `up` would change on each host, as a diff (reads only; writes nothing).",
+        discussion: """
+        Per host and resource: `+` added, `~` changed (old → new), `-` removed (a real server that \
+        leaves a service: drained, then deleted), `!` found and left alone (an IPVS service lvsctl \
+        did not create); nothing for what is already right. Resources are named by what they are \
+        (`sysctl net.ipv4.ip_forward`, `address lo 192.168.0.200/32`, `ipvs tcp 192.168.0.200:80`). \
+        A host the inventory no longer names, but that an earlier `up` provisioned, is listed as \
+        leaving. --json prints the same as data.
+
+        --show-script prints, without connecting, what `up` sends each host: the first part of its \
+        conversation (lock, record, the resources), and for the director the IPVS part as it would \
+        be for a director that has none of the services yet (`up` computes it from the live table).
+        """)
     @OptionGroup var inventory: InventoryOption
     @OptionGroup var data: DataOption
     @OptionGroup var connection: ConnectionOptions
-    @Flag(name: .customLong("show-script"), help: "Print the exact script `up` runs on each host, and connect nowhere.")
+    @Flag(name: .customLong("show-script"), help: "Print the script `up` sends each host, and connect nowhere.")
     var showScript = false
 
     func run() async throws {
         if showScript {
             let inventory = try inventory.load()
-            for plan in try ClusterContext.plans(for: inventory, data, limit: connection.limit) {
-                print("# ===== \(plan.host.name) (\(plan.host.address)): `lvsctl up` sends this to /bin/sh as root")
-                print(HostScript.up(plan.steps))
+            let cluster = try Renderer(library: data.library()).render(inventory)
+            let only = try connection.limitedHosts(of: cluster, inventory: inventory)
+            for state in cluster where only?.contains(state.host.name) ?? true {
+                print("# ===== \(state.host.name) (\(state.host.address)): `lvsctl up` sends this to /bin/sh as root")
+                print(UpScript.firstParts(state, cluster: cluster), terminator: "")
             }
             return
         }
@@ -62,31 +72,45 @@ struct Plan: AsyncParsableCommand {
 
 struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Provision the cluster: run each host's steps whose check fails.",
+        abstract: "Provision the cluster, or converge a running one to an edited inventory, in place.",
         discussion: """
-        For each host, in one SSH command: every step's check; for each that fails, the state it \
-        will change is saved under /var/lib/lvsctl (once: a later `up` keeps the original), then it \
-        is applied and checked again. A host stops at its first failed step; other hosts go on. \
-        Running `up` again reports 0 changed.
+        The director first reads its record and live IPVS table and takes the cluster's lock; real \
+        servers get what they lack (a new one is ready before it gets traffic); the director then \
+        edits IPVS in place: `-E` for a changed scheduler or persistence, `-e` for weights, \
+        thresholds or forwarding, `-a` for new real servers; a real server that leaves is set to \
+        weight 0 and deleted once it has no connections, or after --drain-timeout. A service that \
+        stays is never deleted and re-created; services lvsctl did not create are left alone. Then \
+        what the inventory no longer asks for is undone (the old VIP, sysctls, pages), newest first, \
+        and hosts that left the cluster are restored. Each change is recorded on its host (what was \
+        there before, and how to put it back) before it is made, so `up` and `down` may be killed \
+        at any point and run again. A second `up` reports 0 changed.
 
-        Exit status: 0 all done; 1 a step failed; 2 a host was unreachable; 65 invalid inventory.
+        Exit status: 0 all done; 1 a step failed; 2 a host was unreachable; 75 another lvsctl run \
+        holds a host (nothing was changed there); 65 invalid inventory.
         """)
     @OptionGroup var inventory: InventoryOption
     @OptionGroup var data: DataOption
     @OptionGroup var connection: ConnectionOptions
+    @Option(name: .customLong("drain-timeout"), help: "Seconds a leaving real server may keep connections before it is deleted anyway.")
+    var drainTimeout = 30
 
-    func run() async throws { try await ClusterContext(inventory, data, connection).run(.up) }
+    func run() async throws {
+        var options = RunOptions()
+        options.drainTimeout = .seconds(drainTimeout)
+        try await ClusterContext(inventory, data, connection, options: options).run(.up)
+    }
 }
 
 struct Down: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Tear the cluster down and put every host back as it was before `up`.",
         discussion: """
-        Runs, in reverse order, the undo of every step `up` changed, with the state saved before \
-        it: sysctls get their old values back, addresses and routes go, modules lvsctl loaded are \
-        unloaded, files are restored or removed, the ipvsadm services lvsctl created are deleted. \
-        The saved state lives on each host, so `down` works from another machine or after a crash; \
-        on a host never provisioned, or a second time, it does nothing.
+        Runs, newest first, the undo of every change `up` recorded, with the state saved before it: \
+        sysctls get their old values back, addresses and routes go, modules lvsctl loaded are \
+        unloaded, files are restored or removed, the IPVS services lvsctl created are deleted. The \
+        record lives on each host, so `down` works from another machine or after a crash, reaches \
+        hosts an earlier inventory had (the cluster's hosts are recorded too), and on a host never \
+        provisioned, or a second time, does nothing.
         """)
     @OptionGroup var inventory: InventoryOption
     @OptionGroup var data: DataOption

@@ -22,10 +22,23 @@ struct ConnectionOptions: ParsableArguments {
     var connectTimeout = 10
     @Option(help: "Only these hosts (comma-separated names).")
     var limit: String?
+    @Option(name: .customLong("lock-wait"), help: "Seconds to wait for a host that another lvsctl run is changing (default: refuse at once, exit 75).")
+    var lockWait = 0
     @Flag(help: "Print the recap as JSON on standard output (progress goes to standard error).")
     var json = false
     @Flag(name: .shortAndLong, help: "Show every step with its time, and round trips per host.")
     var verbose = false
+
+    /// The hosts `--limit` names (nil: all). A name must be a host of the inventory: one with a
+    /// role, or one still defined under `hosts:` that has left the cluster.
+    func limitedHosts(of cluster: [HostState], inventory: Inventory) throws -> Set<String>? {
+        guard let limit else { return nil }
+        let names = limit.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        for name in names where !cluster.contains(where: { $0.host.name == name }) && inventory.host(named: name) == nil {
+            throw ValidationError("--limit names '\(name)', which is not a host of \(inventory.file)")
+        }
+        return Set(names)
+    }
 
     /// Command-line options first, then the inventory's `ssh:` section, then OpenSSH's defaults.
     func access(for inventory: Inventory) -> HostAccess {
@@ -48,21 +61,27 @@ struct Reporter: Sendable {
         if json { FileHandle.standardError.write(Data((text + "\n").utf8)) } else { print(text) }
     }
 
-    /// A host's lines when it finishes.
+    /// A host's lines when it finishes: its changes in plan's words, with how each went.
     func hostDone(_ report: HostReport, done: Int, total: Int) {
-        let prefix = "[\(done)/\(total)] \(report.host)"
+        let prefix = "[\(done)/\(total)] \(report.host)\(report.leaving ? " (left the cluster)" : "")"
         guard report.reachable else { say("\(prefix): UNREACHABLE: \(report.error ?? "")"); return }
+        if let owner = report.lockedBy {
+            say("\(prefix): LOCKED: host \(report.host) is being changed by another lvsctl run (\(owner)); nothing done")
+            return
+        }
         var lines: [String] = []
-        for step in report.steps where verbose || (step.status != .ok && step.status != .notRun) {
-            lines.append("    \(step.status.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)) \(step.name)  (\(step.milliseconds) ms)")
-            if step.status == .failed {
-                if let command = step.command { lines.append("        command: " + command.replacingOccurrences(of: "\n", with: "\n                 ")) }
-                if let output = step.output, !output.isEmpty { lines.append("        output:  " + output.replacingOccurrences(of: "\n", with: "\n                 ")) }
+        for outcome in report.changes {
+            let mark = outcome.status == .failed ? "FAILED   " : outcome.status == .notRun ? "not-run  " : "    "
+            var line = "  \(mark)\(outcome.change.text)"
+            if verbose && outcome.milliseconds > 0 { line += "  (\(outcome.milliseconds) ms)" }
+            lines.append(line)
+            if outcome.status == .failed || (outcome.status == .notRun && outcome.output != nil) {
+                if let command = outcome.command { lines.append("        command: " + command.replacingOccurrences(of: "\n", with: "\n                 ")) }
+                if let output = outcome.output, !output.isEmpty { lines.append("        output:  " + output.replacingOccurrences(of: "\n", with: "\n                 ")) }
             }
         }
-        let notRun = report.count(.notRun)
-        if notRun > 0 && !verbose { lines.append("    not-run      \(notRun) later steps (a step failed before them)") }
         var summary = "\(prefix): " + String(format: "%.2f s", report.seconds)
+        summary += report.changes.isEmpty ? ", nothing to change (\(report.unchanged) ok)" : ", \(report.unchanged) ok"
         if verbose { summary += ", \(report.roundTrips) round trip\(report.roundTrips == 1 ? "" : "s") after connecting" }
         if report.handshakes > 1 { summary += " (key exchange failed once; a fresh connection succeeded)" }
         if let error = report.error { summary += "  ERROR: \(error)" }

@@ -91,7 +91,11 @@ struct LabCommand: AsyncParsableCommand {
             do {
                 let library = try data.library()
                 for mode in ["dr", "nat", "tun"] {
-                    failed = try await demo(mode: mode, lab: lab, library: library, timings: timings) || failed
+                    let cluster = try lab.cluster(lab.inventory(mode: mode), name: "lab-\(mode)", library: library)
+                    print("")
+                    let result = try await LabScenario.mode(cluster, timings: timings) { print($0) }
+                    print("==> \(mode.uppercased()): \(result.passed ? "PASS" : "FAIL")")
+                    failed = failed || !result.passed
                 }
             } catch {
                 print("demo stopped: \(error)")
@@ -103,65 +107,8 @@ struct LabCommand: AsyncParsableCommand {
                 try await timings.time("lab down") { try await lab.down() }
             }
             print("\n==> timings")
-            print(timings.table())
+            print(timings.table(format: Timing.format))
             if failed { throw ExitCode(1) }
-        }
-
-        /// One mode: up, verify (answers and IPVS table), up again, down. Answers whether anything failed.
-        func demo(mode: String, lab: VMLab, library: PlaybookLibrary, timings: PhaseTimings) async throws -> Bool {
-            let file = "\(lab.folder)/lab-\(mode).yml"
-            let inventory = try InventoryParser.parse(String(contentsOfFile: file, encoding: .utf8), file: file).get()
-            let plans = try Renderer(library: library).render(inventory)
-            var access = HostAccess(knownHostsFiles: inventory.knownHostsFiles)
-            access.handshakeTimeout = .seconds(30)
-            let runner = ClusterRunner(access: access)
-            let name = mode.uppercased()
-            print("\n==> \(name): lvsctl up -i \(file)")
-            let up = await timings.time("\(name) up") { await runner.run(.up, plans: plans, inventory: file) }
-            print(summary(up))
-            print("==> \(name): 12 requests from the client to http://192.168.0.200/")
-            let report = await timings.time("\(name) verify") { await Verifier(access: access).verify(inventory, requests: 12, fromLocal: false) }
-            let answers = report.services.first?.sequence.map { host in inventory.page(for: host) } ?? []
-            for (index, answer) in answers.enumerated() { print("    \(index + 1). \(answer)") }
-            for verdict in report.services.flatMap(\.verdicts) + report.table { print(VerifyText.line(verdict)) }
-            if let director = inventory.host(named: "director") {
-                let table = try? await access.withConnection(to: director) { connection, _ in
-                    try await connection.run("sleep 2.5; ipvsadm -L -n --stats").standardOutput   // counters are summed every ~2 s
-                }
-                print("==> \(name): ipvsadm -L -n --stats on the director\n" + (table ?? "    (could not read it)"), terminator: "")
-            }
-            let again = await timings.time("\(name) up again") { await runner.run(.up, plans: plans, inventory: file) }
-            print("==> \(name): second up: \(again.hosts.map { $0.count(.changed) }.reduce(0, +)) changed")
-            let down = await timings.time("\(name) down") { await runner.run(.down, plans: plans, inventory: file) }
-            print("==> \(name): down: \(down.hosts.map { $0.count(.restored) }.reduce(0, +)) changes undone, every host as before")
-            return up.exitCode != 0 || !report.passed || again.exitCode != 0 || down.exitCode != 0
-        }
-
-        func summary(_ recap: Recap) -> String {
-            recap.hosts.map { host in
-                host.reachable ? "    \(host.host): \(host.count(.changed)) changed, \(host.count(.ok)) ok, \(host.count(.failed)) failed (\(String(format: "%.1f", host.seconds)) s)"
-                    : "    \(host.host): UNREACHABLE \(host.error ?? "")"
-            }.joined(separator: "\n")
-        }
-    }
-
-    /// How long each phase of the demo took, in order, for the table printed at the end.
-    final class PhaseTimings {
-        private let clock = ContinuousClock()
-        private let started = ContinuousClock.now
-        private var phases: [(String, Duration)] = []
-
-        func time<T>(_ name: String, _ body: () async throws -> T) async rethrows -> T {
-            let t0 = clock.now
-            let result = try await body()
-            phases.append((name, clock.now - t0))
-            return result
-        }
-
-        func table() -> String {
-            (phases + [("total", clock.now - started)])
-                .map { "    \($0.0.padding(toLength: 16, withPad: " ", startingAt: 0)) \(Timing.format($0.1))" }
-                .joined(separator: "\n")
         }
     }
 

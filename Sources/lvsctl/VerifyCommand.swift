@@ -31,32 +31,8 @@ struct Verify: AsyncParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
-            print(VerifyText.render(report, inventory: inventory))
+            print(report.text(inventory))
         }
         if !report.passed { throw ExitCode(1) }
-    }
-}
-
-enum VerifyText {
-    static func render(_ report: VerifyReport, inventory: Inventory) -> String {
-        var lines: [String] = []
-        for service in report.services {
-            lines.append("\(service.service)  scheduler \(service.scheduler)  (requests from \(report.from))")
-            lines.append("    real server         answers")
-            for server in inventory.services.first(where: { $0.address.description == service.service })?.realServers ?? [] {
-                lines.append("    \(server.host.padding(toLength: 18, withPad: " ", startingAt: 0))  \(service.counts[server.host] ?? 0)   (\(server.rip), weight \(server.weight))")
-            }
-            if let none = service.counts["none"], none > 0 { lines.append("    (no answer)         \(none)") }
-            lines.append("    sequence: " + service.sequence.joined(separator: " "))
-            for verdict in service.verdicts { lines.append(line(verdict)) }
-        }
-        for verdict in report.table { lines.append(line(verdict)) }
-        for error in report.errors { lines.append("ERROR  \(error)") }
-        lines.append(report.passed ? "verify: PASSED" : "verify: FAILED")
-        return lines.joined(separator: "\n")
-    }
-
-    static func line(_ verdict: Verdict) -> String {
-        "  \(verdict.passed ? "PASS" : "FAIL")  \(verdict.check): \(verdict.detail)"
     }
 }

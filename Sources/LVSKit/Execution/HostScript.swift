@@ -1,137 +1,186 @@
-/// The scripts lvsctl sends to a host, one per verb, so that a verb costs one round trip
-/// whatever the number of steps. Each prints marker lines (`@@lvsctl …`) that `HostOutput`
-/// reads back; everything else a step prints goes to its own error log.
+/// The shell lvsctl sends a host. Each verb is one conversation with one `/bin/sh` on the host,
+/// sent in parts; each part is a function that runs only once it has arrived whole (a part cut
+/// short by lvsctl dying is a syntax error, never half a command) and ends by printing
+/// `@@lvsctl-end N`. The shell holds the host's lock for the whole conversation, and ignores
+/// SIGPIPE: a part that started runs to its end even if lvsctl goes away.
 ///
-/// State kept on the host under /var/lib/lvsctl (so `down` works from another machine, after a
-/// crash, or after the playbooks changed): for each step `up` changed, what `capture` saw before
-/// (`state/ID.prior`, written once, never overwritten by a later `up`) and the step's own undo
-/// script (`state/ID.undo`); `manifest` lists them in the order they were applied.
+/// The host's record lives under /var/lib/lvsctl: `r/KEY/` per resource lvsctl changed (KEY from
+/// `ResourceID.recordKey`), holding its identity (`id`), when it was first changed (`order`),
+/// what was there before (`prior`, written once), the undo script (`undo`) and the value last
+/// applied (`applied`). A record is made in `tmp/` and renamed into `r/` (one step), before the
+/// change it protects; undoing it is running its undo (which may run twice: undo scripts are
+/// idempotent) and renaming it away. So a run killed at any point leaves a record that `down`
+/// or the next `up` completes.
 public enum HostScript {
     public static let stateDirectory = "/var/lib/lvsctl"
 
-    /// Runs every check; changes nothing.
-    public static func plan(_ steps: [RenderedStep]) -> String {
-        var script = prologue(state: false)
-        for (index, step) in steps.enumerated() {
-            script += """
-            # \(step.name)
-            if ( \(block(step.check)) ) >/dev/null 2>"$T/e"; then echo "@@lvsctl \(index) ok 0"; else echo "@@lvsctl \(index) would-change 0"; fi
+    /// Which lock a conversation takes: plan reads (shared), up and down change (exclusive).
+    public enum Access: Sendable { case read, change }
 
-            """
-        }
-        return script
+    /// Part `number`: a function holding `body`, called only after its closing brace arrived.
+    public static func part(_ number: Int, _ body: String) -> String {
+        "lvsctl_part_\(number)() {\n\(body)\necho '@@lvsctl-end \(number)'\n}\nlvsctl_part_\(number)\n"
     }
 
-    /// Check; if it fails: capture (first time only), record the undo, apply, check again.
-    /// The first failed step ends the script.
-    public static func up(_ steps: [RenderedStep]) -> String {
-        var script = prologue(state: true)
-        for (index, step) in steps.enumerated() {
-            let id = step.id
-            let undo = step.undo ?? "true"
-            let end = delimiter(avoiding: undo)
-            script += """
-            # \(step.name)
-            clock; t0=$ticks
-            if ( \(block(step.check)) ) >/dev/null 2>"$T/e"; then
-              report "@@lvsctl \(index) ok"
-            else
-              if [ ! -e "$S/state/\(id).prior" ]; then
-                ( \(block(step.capture ?? "true")) ) > "$T/prior" 2>>"$T/e"
-                mkdir -p "$(dirname "$S/state/\(id)")" && mv "$T/prior" "$S/state/\(id).prior"
-                cat > "$S/state/\(id).undo" <<'\(end)'
-            \(undo)
-            \(end)
-              fi
-              grep -qx '\(id) .*' "$S/manifest" 2>/dev/null || echo '\(id) applied' >> "$S/manifest"
-              if ( \(block(step.apply)) ) >>"$T/e" 2>&1; then
-                if ( \(block(step.check)) ) >/dev/null 2>>"$T/e"; then
-                  report "@@lvsctl \(index) changed"
-                else
-                  step_failed \(index) '\(id)' "apply succeeded, but the check still fails afterwards"
-                fi
-              else
-                step_failed \(index) '\(id)' "apply failed with exit status $?"
-              fi
-            fi
+    /// The start of every conversation: the shell's helpers, the state folder (created only by
+    /// a run that changes things), the lock, and what the host has recorded.
+    /// - owner: who holds the lock, for a run that finds it taken.
+    public static func opening(_ access: Access, owner: String, lockWait: Int, readIPVS: Bool) -> String {
+        var text = prologue
+        switch access {
+        case .change:
+            text += """
+            if [ ! -d "$S" ]; then mkdir -p "$(dirname "$S")" && mkdir "$S" 2>/dev/null && : > "$S/.created"; fi
+            [ -d "$S" ] && chmod 700 "$S" || { echo "@@lvsctl-fatal cannot create lvsctl's state folder $S (not root? read-only /var?)"; exit 0; }
+            lvsctl_lock -x \(lockWait) \(ShellQuote.quote(owner))
 
             """
+        case .read:
+            text += "[ ! -d \"$S\" ] || lvsctl_lock -s \(lockWait) \(ShellQuote.quote(owner))\n"
         }
-        return script
+        text += "lvsctl_records\n"
+        text += "[ ! -f \"$S/cluster\" ] || sed 's/^/@@lvsctl-cluster /' \"$S/cluster\"\n"
+        // The lock is held and the record read: lvsctl may start on other hosts meanwhile.
+        text += "echo '\(held)'\n"
+        if readIPVS { text += readIPVSTable(stats: false) }
+        return text
     }
 
-    /// Runs the recorded undo scripts in reverse order; a no-op on a host never provisioned.
-    public static func down() -> String {
-        prologue(state: false) + """
-        S=\(stateDirectory)
-        [ -f "$S/manifest" ] || { echo "@@lvsctl-nothing"; exit 0; }
-        awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$S/manifest" > "$T/order"
-        : > "$T/kept"
-        while read -r id how; do
-          clock; t0=$ticks
-          prior=$(cat "$S/state/$id.prior" 2>/dev/null)
-          if ( . "$S/state/$id.undo" ) >"$T/e" 2>&1; then
-            report "@@lvsctl-undo $id restored"
-            rm -f "$S/state/$id.prior" "$S/state/$id.undo"
-          elif [ "$how" = failed ]; then
-            report "@@lvsctl-undo $id skipped"
-            rm -f "$S/state/$id.prior" "$S/state/$id.undo"
-          else
-            report "@@lvsctl-undo $id failed"; sed "s/^/@@lvsctl-err $id /" "$T/e"
-            echo "$id $how" >> "$T/kept"
-          fi
-        done < "$T/order"
-        if [ -s "$T/kept" ]; then
-          awk '{ line[NR] = $0 } END { for (i = NR; i > 0; i--) print line[i] }' "$T/kept" > "$S/manifest"
-        else
-          rm -rf "$S/manifest" "$S/state" "$S/www"
-          if [ -e "$S/.created" ]; then rm -rf "$S"; fi
+    /// The line a conversation prints once it holds the host's lock.
+    public static let held = "@@lvsctl-held"
+
+    /// The director's table, when IPVS is loaded (reading it with ipvsadm would load the module,
+    /// and a module lvsctl did not load must be recorded as loaded by someone else first).
+    public static func readIPVSTable(stats: Bool) -> String {
+        """
+        if [ -d /sys/module/ip_vs ] && command -v ipvsadm >/dev/null 2>&1; then
+          echo '@@lvsctl-ipvs save'; \(IPVSAdm.readSave) 2>&1
+          echo '@@lvsctl-ipvs thresholds'; \(IPVSAdm.readThresholds) 2>&1
+        \(stats ? "  echo '@@lvsctl-ipvs stats'; \(IPVSAdm.readStats) 2>&1\n" : "")  echo '@@lvsctl-ipvs end'
         fi
 
         """
     }
 
-    /// Shell functions and folders every script starts with. Times come from /proc/uptime in
-    /// hundredths of a second, reported in milliseconds. The bookkeeping around a step starts no
-    /// process (a `$(…)` would fork, about 0.2 ms each on a small VM): `clock` sets `ticks`, and
-    /// `report` prints a marker line ending in the milliseconds since `t0`.
-    static func prologue(state: Bool) -> String {
-        var text = """
-        set -u
-        umask 022
-        T=$(mktemp -d) || exit 97
-        trap 'rm -rf "$T"' EXIT
-        clock() { read -r up _ < /proc/uptime; ticks=${up%.*}${up#*.}; }
-        report() { clock; echo "$1 $(( (ticks - t0) * 10 ))"; }
-
-        """
-        if state {
-            text += """
-            # A failed step is reported with what it printed; later steps may depend on it, so the
-            # script stops (they report not-run).
-            step_failed() {
-              report "@@lvsctl $1 failed"; echo "($3)" >> "$T/e"; sed "s/^/@@lvsctl-err $1 /" "$T/e"
-              sed -i "s|^$2 applied\\$|$2 failed|" "$S/manifest"
-              exit 0
-            }
-            S=\(stateDirectory)
-            if [ ! -d "$S" ]; then mkdir -p "$S" && touch "$S/.created"; fi
-            chmod 700 "$S" && mkdir -p "$S/state" || exit 98
-
-            """
-        }
-        return text
+    /// The connection counts of the services whose real servers are draining.
+    public static func readConnections(_ keys: [IPVSServiceKey]) -> String {
+        "echo '@@lvsctl-ipvs thresholds'\n" + keys.map { IPVSAdm.shell(IPVSAdm.readThresholds(of: $0)) + " 2>&1\n" }.joined()
+            + "echo '@@lvsctl-ipvs end'\n"
     }
 
-    /// A step's script as the body of a subshell: newlines kept, and a comment ending the last
-    /// line cannot swallow the closing parenthesis.
-    static func block(_ text: String) -> String { text + "\n" }
+    /// Undoes, newest first, every recorded resource whose key is not in `keeping`; with
+    /// `forgetWhenEmpty`, removes lvsctl's folder once nothing is recorded (as `down` leaves it).
+    public static func undo(keeping keys: [String], forgetWhenEmpty: Bool) -> String {
+        "lvsctl_undo_unwanted ' \(keys.joined(separator: " ")) '\n" + (forgetWhenEmpty ? "lvsctl_forget\n" : "")
+    }
+
+    /// The cluster's hosts and how to reach them (JSON lines), for runs after this one to find a
+    /// host the inventory no longer names.
+    public static func writeCluster(_ lines: [String]) -> String {
+        let end = delimiter(avoiding: lines.joined())
+        return """
+        cat > "$S/cluster.new" <<'\(end)'
+        \(lines.joined(separator: "\n"))
+        \(end)
+        mv "$S/cluster.new" "$S/cluster"
+
+        """
+    }
+
+    /// Helpers every conversation starts with. Times come from /proc/uptime in hundredths of a
+    /// second, reported in milliseconds; the bookkeeping around a step starts no process
+    /// (`clock` sets `ticks`; `report` prints a marker line ending in the milliseconds since `t0`).
+    static let prologue = #"""
+    set -u
+    umask 022
+    trap '' PIPE
+    S=\#(stateDirectory)
+    T=$(mktemp -d) || { echo "@@lvsctl-fatal cannot create a temporary folder (mktemp failed: is /tmp writable?)"; exit 0; }
+    trap 'rm -rf "$T"' EXIT
+    clock() { read -r up _ < /proc/uptime; ticks=${up%.*}${up#*.}; }
+    report() { clock; echo "$1 $(( (ticks - t0) * 10 ))"; }
+    short() { short=$1; [ ${#1} -le 60 ] || short=${1%"${1#????????????????????????????????????????????????????????????}"}; }
+    # $1 -x (change) or -s (read), $2 seconds to wait, $3 who we are (for a run that finds it taken).
+    # The lock is fd 9 of this shell; every step runs with fd 9 closed, or a daemon it starts (a
+    # web server) would hold the lock for good.
+    lvsctl_lock() {
+      command -v flock >/dev/null 2>&1 || { echo "@@lvsctl-fatal flock (util-linux) is missing: lvsctl needs it to keep two runs apart"; exit 0; }
+      for attempt in 1 2 3; do
+        exec 9>>"$S/lock" || { echo "@@lvsctl-fatal cannot open $S/lock"; exit 0; }
+        if [ "$2" -gt 0 ]; then flock "$1" -w "$2" 9; else flock "$1" -n 9; fi || {
+          owner=; read -r owner < "$S/lock" 2>/dev/null; echo "@@lvsctl-locked ${owner:-another lvsctl run}"; exit 0; }
+        # down removes the lock file with the state folder: a lock on a file no longer there
+        # keeps nobody out, so take the one there now.
+        [ "$S/lock" -ef /proc/$$/fd/9 ] && break
+        exec 9>&-
+      done
+      printf '%s\n' "$3" > "$S/lock"
+    }
+    lvsctl_records() {
+      [ -d "$S/r" ] || return 0
+      for d in "$S"/r/*/; do
+        [ -f "${d}undo" ] || continue
+        k=${d%/}; k=${k##*/}; n=0; read -r n < "${d}order"; id=; read -r id < "${d}id"
+        echo "@@lvsctl-record $k $n $id"
+        if [ -f "${d}applied" ]; then a=; read -r a < "${d}applied"; echo "@@lvsctl-applied $k $a"; fi
+      done
+    }
+    # $1 key, $2 identity: files the record of a resource about to change ($T/prior, $T/undo).
+    record_new() {
+      [ -d "$S/r/$1" ] && return 0
+      mkdir -p "$S/r" "$S/tmp" && rm -rf "$S/tmp/$1" && mkdir "$S/tmp/$1" || return 1
+      n=0; [ -f "$S/seq" ] && read -r n < "$S/seq"; n=$((n + 1)); echo "$n" > "$S/seq"
+      echo "$n" > "$S/tmp/$1/order" && printf '%s\n' "$2" > "$S/tmp/$1/id" &&
+        mv "$T/prior" "$S/tmp/$1/prior" && mv "$T/undo" "$S/tmp/$1/undo" && mv "$S/tmp/$1" "$S/r/$1"
+    }
+    record_applied() {
+      [ -d "$S/r/$1" ] || return 0
+      a=; [ -f "$S/r/$1/applied" ] && read -r a < "$S/r/$1/applied"
+      [ "$a" = "$2" ] || { printf '%s\n' "$2" > "$S/r/$1/applied.new" && mv "$S/r/$1/applied.new" "$S/r/$1/applied"; }
+    }
+    # Runs a record's undo with its prior state in $prior, then renames the record away.
+    record_undo() {
+      d="$S/r/$1"; id=; read -r id < "$d/id"; echo "@@lvsctl-undo-id $1 $id"
+      clock; t0=$ticks
+      prior=$(cat "$d/prior")
+      if ( . "$d/undo" ) 9>&- > "$T/e" 2>&1; then
+        mkdir -p "$S/tmp" && rm -rf "$S/tmp/gone-$1" && mv "$d" "$S/tmp/gone-$1" && rm -rf "$S/tmp/gone-$1"
+        report "@@lvsctl-undo $1 restored"
+      else
+        report "@@lvsctl-undo $1 failed"; sed "s/^/@@lvsctl-undo-err $1 /" "$T/e"
+      fi
+    }
+    lvsctl_undo_unwanted() {
+      [ -d "$S/r" ] || return 0
+      : > "$T/order"
+      for d in "$S"/r/*/; do
+        [ -f "${d}undo" ] || continue
+        k=${d%/}; k=${k##*/}
+        case "$1" in *" $k "*) continue ;; esac
+        n=0; read -r n < "${d}order"; echo "$n $k" >> "$T/order"
+      done
+      sort -rn "$T/order" > "$T/undo-order"
+      while read -r n k; do record_undo "$k"; done < "$T/undo-order"
+    }
+    # Nothing recorded any more: lvsctl's folder goes back to how lvsctl found it.
+    lvsctl_forget() {
+      for d in "$S"/r/*/; do [ -f "${d}undo" ] && return 0; done
+      rm -rf "$S/r" "$S/tmp" "$S/www" "$S/seq" "$S/cluster" "$S/cluster.new"
+      if [ -e "$S/.created" ]; then rm -rf "$S"; else rm -f "$S/lock"; fi
+    }
+    # A failed step: what it printed, then the conversation ends (later steps may depend on it).
+    step_failed() {
+      report "@@lvsctl-step $1 failed"; echo "($2)" >> "$T/e"; sed "s/^/@@lvsctl-err $1 /" "$T/e"
+      exit 0
+    }
+
+    """#
 
     /// A here-document end marker that does not occur in `text`.
     static func delimiter(avoiding text: String) -> String {
-        var marker = "LVSCTL_UNDO_END"
+        var marker = "LVSCTL_END"
         var n = 0
-        while text.contains(marker) { n += 1; marker = "LVSCTL_UNDO_END_\(n)" }
+        while text.contains(marker) { n += 1; marker = "LVSCTL_END_\(n)" }
         return marker
     }
 }

@@ -1,23 +1,41 @@
 import Foundation
 
-/// How one step went on one host.
-public enum StepStatus: String, Codable, Sendable {
-    case ok, changed, failed
-    case wouldChange = "would-change"
-    case restored, skipped
-    /// The host script stopped before reaching it.
+/// How one change went: planned (plan), done or failed (up, down), or not run because an
+/// earlier one failed.
+public enum ChangeStatus: String, Codable, Sendable {
+    case planned, done, failed
     case notRun = "not-run"
 }
 
-public struct StepOutcome: Codable, Sendable, Equatable {
-    public var id: String
-    public var name: String
-    public var status: StepStatus
+public struct ChangeOutcome: Codable, Sendable, Equatable {
+    public var change: ResourceChange
+    public var status: ChangeStatus
     public var milliseconds: Int
-    /// What the step printed when it failed (its stderr and stdout).
+    /// What the host printed when it failed.
     public var output: String?
     /// The shell that failed, for the error report.
     public var command: String?
+
+    public init(change: ResourceChange, status: ChangeStatus, milliseconds: Int = 0, output: String? = nil, command: String? = nil) {
+        self.change = change
+        self.status = status
+        self.milliseconds = milliseconds
+        self.output = output
+        self.command = command
+    }
+}
+
+/// Per host: resources already right, changes by kind, and how many failed or did not run.
+public struct HostCounts: Codable, Sendable, Equatable {
+    public var ok = 0
+    public var added = 0
+    public var changed = 0
+    public var removed = 0
+    public var leftAlone = 0
+    public var failed = 0
+    public var notRun = 0
+    public var unreachable = 0
+    public var locked = 0
 }
 
 /// What happened on one host during one verb.
@@ -25,28 +43,52 @@ public struct HostReport: Codable, Sendable {
     public var host: String
     public var address: String
     public var reachable: Bool
-    /// Why the host could not be used (unreachable, authentication, sudo), or why its script stopped.
+    /// Why the host could not be used (unreachable, authentication, sudo), or why it stopped.
     public var error: String?
-    public var steps: [StepOutcome]
-    public var roundTrips: Int
+    /// Set when another lvsctl run held the host: who it was.
+    public var lockedBy: String?
+    /// The host has left the cluster (the inventory no longer names it): it is being restored.
+    public var leaving = false
+    /// Resources already as wanted.
+    public var unchanged = 0
+    public var changes: [ChangeOutcome] = []
+    public var roundTrips = 0
     /// Connections it took to log in: 2 when a failed key exchange was retried.
-    public var handshakes: Int
-    public var seconds: Double
+    public var handshakes = 0
+    public var seconds: Double = 0
+    public var counts = HostCounts()
 
-    public init(host: String, address: String, reachable: Bool, error: String? = nil, steps: [StepOutcome] = [],
-                roundTrips: Int = 0, handshakes: Int = 0, seconds: Double = 0) {
+    public init(host: String, address: String, reachable: Bool, error: String? = nil) {
         self.host = host
         self.address = address
         self.reachable = reachable
         self.error = error
-        self.steps = steps
-        self.roundTrips = roundTrips
-        self.handshakes = handshakes
-        self.seconds = seconds
     }
 
-    public func count(_ status: StepStatus) -> Int { steps.filter { $0.status == status }.count }
-    public var failed: Bool { !reachable || error != nil || steps.contains { $0.status == .failed || $0.status == .notRun } }
+    public var failed: Bool {
+        !reachable || error != nil || lockedBy != nil || changes.contains { $0.status == .failed || $0.status == .notRun }
+    }
+
+    /// Fills `counts` from the rest (done once a host's report is complete).
+    public mutating func tally() {
+        var counts = HostCounts(ok: unchanged)
+        for outcome in changes {
+            switch outcome.status {
+            case .failed: counts.failed += 1
+            case .notRun: counts.notRun += 1
+            case .planned, .done:
+                switch outcome.change.action {
+                case .add: counts.added += 1
+                case .change: counts.changed += 1
+                case .remove: counts.removed += 1
+                case .leftAlone: counts.leftAlone += 1
+                }
+            }
+        }
+        counts.unreachable = reachable ? 0 : 1
+        counts.locked = lockedBy == nil ? 0 : 1
+        self.counts = counts
+    }
 }
 
 /// The end-of-run summary, as text and as JSON.
@@ -59,13 +101,15 @@ public struct Recap: Codable, Sendable {
     public init(verb: String, inventory: String, hosts: [HostReport], seconds: Double) {
         self.verb = verb
         self.inventory = inventory
-        self.hosts = hosts
+        self.hosts = hosts.map { var host = $0; host.tally(); return host }
         self.seconds = seconds
     }
 
-    /// 0 when every host did everything; 2 when a host was unreachable; 1 for any other failure.
+    /// 0 when every host did everything; 2 when a host was unreachable; 75 when another lvsctl
+    /// run held a host; 1 for any other failure.
     public var exitCode: Int32 {
         if hosts.contains(where: { !$0.reachable }) { return 2 }
+        if hosts.contains(where: { $0.lockedBy != nil }) { return 75 }   // EX_TEMPFAIL: try again later
         return hosts.contains(where: \.failed) ? 1 : 0
     }
 
@@ -84,49 +128,19 @@ public struct Recap: Codable, Sendable {
                 lines.append("\(name)  unreachable: \(host.error ?? "")")
                 continue
             }
-            var counts = [StepStatus.ok, .changed, .wouldChange, .restored, .skipped, .failed, .notRun]
-                .filter { $0 == .ok || $0 == .changed || $0 == .failed || host.count($0) > 0 }
-                .map { "\($0.rawValue)=\(host.count($0))" }
-            counts.append("unreachable=0")
-            lines.append("\(name)  \(counts.joined(separator: "  "))")
+            if let owner = host.lockedBy {
+                lines.append("\(name)  locked: being changed by another lvsctl run (\(owner)); nothing done")
+                continue
+            }
+            let c = host.counts
+            let changes = c.added + c.changed + c.removed
+            var words = ["ok=\(c.ok)", "\(verb == "plan" ? "to-change" : "changed")=\(changes) (+\(c.added) ~\(c.changed) -\(c.removed))",
+                         "failed=\(c.failed)"]
+            if c.notRun > 0 { words.append("not-run=\(c.notRun)") }
+            if c.leftAlone > 0 { words.append("left-alone=\(c.leftAlone)") }
+            words.append("unreachable=0")
+            lines.append("\(name)  \(words.joined(separator: "  "))\(host.leaving ? "  (left the cluster)" : "")")
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-/// Reads the marker lines a host script printed.
-public enum HostOutput {
-    /// Outcomes of `plan` and `up`, one per step, in order.
-    public static func steps(_ stdout: String, steps: [RenderedStep]) -> [StepOutcome] {
-        var outcomes = steps.map { StepOutcome(id: $0.id, name: $0.name, status: .notRun, milliseconds: 0) }
-        for line in stdout.split(separator: "\n") {
-            let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
-            if fields.first == "@@lvsctl", fields.count >= 4, let index = Int(fields[1]), outcomes.indices.contains(index),
-               let status = StepStatus(rawValue: String(fields[2])) {
-                outcomes[index].status = status
-                outcomes[index].milliseconds = Int(fields[3]) ?? 0
-                if status == .failed { outcomes[index].command = steps[index].apply }
-            } else if fields.first == "@@lvsctl-err", fields.count >= 2, let index = Int(fields[1]), outcomes.indices.contains(index) {
-                let text = fields.count > 2 ? fields[2...].joined(separator: " ") : ""
-                outcomes[index].output = (outcomes[index].output.map { $0 + "\n" } ?? "") + text
-            }
-        }
-        return outcomes
-    }
-
-    /// Outcomes of `down`: one per undone step, in the order undone.
-    public static func undo(_ stdout: String, names: [String: String]) -> [StepOutcome] {
-        var outcomes: [StepOutcome] = []
-        for line in stdout.split(separator: "\n") {
-            let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
-            if fields.first == "@@lvsctl-undo", fields.count >= 4, let status = StepStatus(rawValue: fields[2]) {
-                outcomes.append(StepOutcome(id: fields[1], name: names[fields[1]] ?? fields[1], status: status,
-                                            milliseconds: Int(fields[3]) ?? 0))
-            } else if fields.first == "@@lvsctl-err", fields.count >= 2, let index = outcomes.lastIndex(where: { $0.id == fields[1] }) {
-                let text = fields.count > 2 ? fields[2...].joined(separator: " ") : ""
-                outcomes[index].output = (outcomes[index].output.map { $0 + "\n" } ?? "") + text
-            }
-        }
-        return outcomes
     }
 }

@@ -30,6 +30,7 @@ public enum InventoryProblem: Sendable, Equatable {
     case serviceAddressConflict(String)
     case clientIsDirector
     case directorIsRealServer(String)
+    case samePage(host: String, other: String, page: String)
 
     public var message: String {
         switch self {
@@ -92,6 +93,8 @@ public enum InventoryProblem: Sendable, Equatable {
             return text
         case .clientIsDirector:
             return "the client is the director: IPVS does not balance connections that start on the director itself; pick another host"
+        case let .samePage(host, other, page):
+            return "real servers '\(other)' and '\(host)' would both serve the test page \"\(page)\": verify could not tell them apart. Put {host} or {rip} in test_page, or give one its own 'page'"
         case let .directorIsRealServer(host):
             return "host '\(host)' is both the director and a real server: give the real server a host of its own"
         }

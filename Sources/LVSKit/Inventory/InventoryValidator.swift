@@ -37,6 +37,14 @@ enum InventoryValidator {
                 }
             }
         }
+        var pages: [String: String] = [:]
+        for host in inventory.realServerHosts {
+            let page = inventory.page(for: host)
+            if let other = pages[page], let server = inventory.services.flatMap(\.realServers).first(where: { $0.host == host }) {
+                report(server.location, .samePage(host: host, other: other, page: page))
+            }
+            pages[page] = pages[page] ?? host
+        }
         return found
     }
 }

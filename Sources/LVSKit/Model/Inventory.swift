@@ -15,14 +15,6 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
 /// How the director forwards packets to real servers (ipvsadm `-m`, `-g`, `-i`).
 public enum ForwardingMode: String, Sendable, CaseIterable {
     case nat, directRouting = "dr", tunnel = "tun"
-
-    public var ipvsadmFlag: String {
-        switch self {
-        case .nat: return "-m"
-        case .directRouting: return "-g"
-        case .tunnel: return "-i"
-        }
-    }
 }
 
 /// ipvsadm's scheduling methods (`-s`), including those newer kernels add.
@@ -32,7 +24,6 @@ public enum Scheduler: String, Sendable, CaseIterable {
 
 public enum ServiceProtocol: String, Sendable, CaseIterable {
     case tcp, udp
-    var ipvsadmFlag: String { self == .tcp ? "-t" : "-u" }
 }
 
 /// How to become root on a host whose SSH user is not root.
@@ -79,14 +70,6 @@ public struct RealServer: Sendable, Equatable {
 public enum ServiceAddress: Sendable, Hashable, CustomStringConvertible {
     case socket(ServiceProtocol, IPAddress, port: Int)
     case firewallMark(Int)
-
-    /// `-t 1.2.3.4:80`, `-u [::1]:53`, `-f 7`
-    public var ipvsadmArguments: [String] {
-        switch self {
-        case let .socket(proto, address, port): return [proto.ipvsadmFlag, address.withPort(port)]
-        case let .firewallMark(mark): return ["-f", String(mark)]
-        }
-    }
 
     public var description: String {
         switch self {
@@ -155,14 +138,23 @@ public struct Inventory: Sendable, Equatable {
         return seen
     }
 
-    /// The test page a real-server host serves.
+    /// The test page a real-server host serves. Nothing in it depends on the other servers, so
+    /// adding, removing or reordering them never rewrites a page.
     public func page(for host: String) -> String {
         let servers = services.flatMap(\.realServers).filter { $0.host == host }
         if let explicit = servers.first(where: { $0.page != nil })?.page { return explicit }
-        let number = (realServerHosts.firstIndex(of: host) ?? 0) + 1
         return pageTemplate
-            .replacingOccurrences(of: "{n}", with: String(number))
+            .replacingOccurrences(of: "{n}", with: Self.number(host: host, rip: servers.first?.rip))
             .replacingOccurrences(of: "{host}", with: host)
             .replacingOccurrences(of: "{rip}", with: servers.first.map { "\($0.rip)" } ?? "")
+    }
+
+    /// `{n}` of a test page: the number a host's name ends in (rs2 → 2), else the last number of
+    /// its RIP (10.0.0.12 → 12).
+    static func number(host: String, rip: IPAddress?) -> String {
+        let digits = host.reversed().prefix { $0.isASCII && $0.isNumber }
+        if !digits.isEmpty, let value = Int(String(digits.reversed())) { return String(value) }
+        guard let rip else { return "" }
+        return rip.isV6 ? String(Int(rip.bytes[14]) << 8 | Int(rip.bytes[15])) : String(rip.bytes[3])
     }
 }

@@ -15,7 +15,10 @@ enum Facts {
             "vips": vips.filter { !$0.isV6 }.enumerated().map { index, vip in
                 ["vip": vip.description, "prefix": "32", "label": "\(director.interface):\(index)"]
             },
-            "services": inventory.services.map { serviceFacts(IPVSRules(service: $0, mode: inventory.mode)) },
+            "services": inventory.services.map { service -> [String: Any] in
+                let ipvs = IPVSService(service, mode: inventory.mode)
+                return ["title": ipvs.key.description, "service": ipvs]
+            },
             "mark_rules": inventory.services.compactMap { service -> [String: Any]? in
                 guard case let .firewallMark(mark) = service.address else { return nil }
                 return ["vip": service.vip.description, "mark": String(mark),
@@ -28,7 +31,7 @@ enum Facts {
             "flush_nat": inventory.options.flushNAT,
             "selinux_permissive": inventory.options.selinuxPermissive,
             "persist": inventory.options.persist,
-            "ipvs_rules": inventory.services.flatMap { IPVSRules(service: $0, mode: inventory.mode).saveLines }.joined(separator: "\n"),
+            "ipvs_rules": inventory.services.flatMap { IPVSAdm.saveLines(IPVSService($0, mode: inventory.mode)) }.joined(separator: "\n"),
             "sysctl_conf": (["net.ipv4.ip_forward = 1"] + (inventory.mode == .nat
                 ? (["all", "default", director.interface] + (director.innerInterface.map { [$0] } ?? []))
                     .map { "net.ipv4.conf.\($0).send_redirects = 0" } : [])).joined(separator: "\n"),
@@ -37,23 +40,6 @@ enum Facts {
             facts["masquerade"] = network.network
             facts["masquerade_rule"] = ["-s", network.network, "-j", "MASQUERADE"]
         }
-        return facts
-    }
-
-    static func serviceFacts(_ rules: IPVSRules) -> [String: Any] {
-        var facts: [String: Any] = [
-            "title": rules.service.address.description, "flag": rules.flag, "address": rules.address,
-            "match": rules.match, "scheduler": rules.service.scheduler.rawValue,
-            "rules": rules.saveLines, "thresholds": rules.thresholdLines,
-            "servers": rules.service.realServers.map { server -> [String: Any] in
-                var entry: [String: Any] = ["server": rules.server(server), "method": rules.mode.ipvsadmFlag, "weight": String(server.weight)]
-                if server.upperThreshold > 0 { entry["upper"] = String(server.upperThreshold) }
-                if server.lowerThreshold > 0 { entry["lower"] = String(server.lowerThreshold) }
-                return entry
-            },
-        ]
-        if let timeout = rules.service.persistence { facts["persistence"] = String(timeout) }
-        if let netmask = rules.netmask { facts["netmask"] = netmask }
         return facts
     }
 

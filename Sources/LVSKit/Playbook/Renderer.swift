@@ -1,66 +1,50 @@
 import Foundation
 import Mustache
 
-/// One step, ready to run on one host.
-public struct RenderedStep: Sendable, Equatable {
-    /// Stable and unique per host (`director/ipv4-forwarding-on`): where `up` keeps what
-    /// `capture` saw, so `down` can find it again.
-    public let id: String
-    public let name: String
-    public let role: Role
-    public let template: String
-    public let check: String
-    public let capture: String?
-    public let apply: String
-    public let undo: String?
-}
-
-/// What one host runs, in order.
-public struct HostPlan: Sendable, Equatable {
-    public let host: InventoryHost
-    public let roles: [Role]
-    public let steps: [RenderedStep]
-}
-
-/// Renders playbooks for an inventory: facts into step parameters (plain text), parameters into
-/// template shell (shell-quoted by default).
+/// Renders playbooks for an inventory into each host's desired state: facts into step
+/// parameters (plain text), parameters into typed resources and template shell (shell-quoted by
+/// default).
 public struct Renderer: Sendable {
     public let library: PlaybookLibrary
+    /// Templates lvsctl implements itself rather than in templates/.
+    static let builtIn = ["ipvs-service"]
 
     public init(library: PlaybookLibrary) { self.library = library }
 
-    /// Every host of the cluster with its steps: the director, then the real servers in order.
-    public func render(_ inventory: Inventory) throws -> [HostPlan] {
-        var plans: [HostPlan] = []
+    /// Every host of the cluster with its resources: the director, then the real servers in order.
+    public func render(_ inventory: Inventory) throws -> [HostState] {
+        var states: [HostState] = []
         // Every host renders the same few templates: parse each once (parsing was ~40% of
         // rendering 100 hosts), not once per host and item.
         var templates = CompiledTemplates()
         if let director = inventory.host(named: inventory.director.host) {
-            plans.append(HostPlan(host: director, roles: [.director],
-                                  steps: try steps(for: .director, facts: Facts.director(inventory), mode: inventory.mode, &templates)))
+            states.append(HostState(host: director, roles: [.director],
+                                    resources: try resources(for: .director, facts: Facts.director(inventory), mode: inventory.mode, &templates)))
         }
         for name in inventory.realServerHosts {
             guard let host = inventory.host(named: name) else { continue }
-            plans.append(HostPlan(host: host, roles: [.realServer],
-                                  steps: try steps(for: .realServer, facts: Facts.realServer(inventory, host: name),
-                                                   mode: inventory.mode, &templates)))
+            states.append(HostState(host: host, roles: [.realServer],
+                                    resources: try resources(for: .realServer, facts: Facts.realServer(inventory, host: name),
+                                                             mode: inventory.mode, &templates)))
         }
-        return plans
+        return states
     }
 
-    func steps(for role: Role, facts: [String: Any], mode: ForwardingMode,
-               _ templates: inout CompiledTemplates) throws -> [RenderedStep] {
+    func resources(for role: Role, facts: [String: Any], mode: ForwardingMode,
+                   _ templates: inout CompiledTemplates) throws -> [Resource] {
         guard let playbook = library.playbooks[role] else { return [] }
-        var rendered: [RenderedStep] = []
-        var usedIDs: Set<String> = []
+        var rendered: [Resource] = []
+        var usedBy: [ResourceID: String] = [:]
         for definition in playbook.steps {
             if let modes = definition.modes, !modes.contains(mode) { continue }
             if let condition = definition.when, !Self.truthy(Self.lookup(condition, in: facts)) { continue }
-            guard let template = library.templates[definition.template] else {
-                throw PlaybookError.unknownTemplate(step: definition.name, template: definition.template, known: library.templates.keys.sorted())
+            let template = library.templates[definition.template]
+            guard template != nil || Self.builtIn.contains(definition.template) else {
+                throw PlaybookError.unknownTemplate(step: definition.name, template: definition.template,
+                                                    known: (library.templates.keys + Self.builtIn).sorted())
             }
-            for parameter in template.params where !definition.with.contains(where: { $0.0 == parameter }) {
-                throw PlaybookError.missingParameter(step: definition.name, template: template.name, parameter: parameter)
+            for parameter in template?.params ?? [] where !definition.with.contains(where: { $0.0 == parameter }) {
+                throw PlaybookError.missingParameter(step: definition.name, template: definition.template, parameter: parameter)
             }
             for item in try items(definition, facts: facts) {
                 var context = facts
@@ -68,26 +52,37 @@ public struct Renderer: Sendable {
                 let name = try templates.text(definition.name, context, step: definition.name)
                 var parameters: [String: Any] = [:]
                 for (key, value) in definition.with {
-                    if !value.contains("{{"), let list = Self.lookup(value, in: context) as? [Any] {
-                        parameters[key] = list
+                    if !value.contains("{{"), let fact = Self.lookup(value, in: context), !(fact is String) {
+                        parameters[key] = fact   // a list, or a typed value (an IPVS service)
                     } else {
                         let text = try templates.text(value, context, step: name)
                         if !text.isEmpty { parameters[key] = text }   // empty means absent: `{{#x}}` skips it
                     }
                 }
-                var id = "\(role.rawValue)/\(Self.slug(name))"
-                var suffix = 2
-                while usedIDs.contains(id) { id = "\(role.rawValue)/\(Self.slug(name))-\(suffix)"; suffix += 1 }
-                usedIDs.insert(id)
-                func shell(_ script: String?) throws -> String? {
-                    try script.map { try templates.shell($0, parameters, step: name) }
+                let resource: Resource
+                if let template {
+                    let identity = try template.identity.map { try templates.text($0, parameters, step: name) }
+                    func shell(_ script: String?) throws -> String? {
+                        try script.map { try templates.shell($0, parameters, step: name) }
+                    }
+                    resource = Resource(
+                        name: name, role: role, template: template.name,
+                        value: try ResourceValue.make(template: template, parameters: parameters, identity: identity, step: name),
+                        shell: StepShell(check: try templates.shell(template.check, parameters, step: name), capture: try shell(template.capture),
+                                         apply: try templates.shell(template.apply, parameters, step: name), undo: try shell(template.undo)))
+                } else {
+                    guard let service = parameters["service"] as? IPVSService else {
+                        throw PlaybookError.badParameter(step: name, parameter: "service", reason: "must name a service fact (item.service)")
+                    }
+                    resource = Resource(name: name, role: role, template: definition.template, value: .ipvsService(service), shell: nil)
                 }
-                rendered.append(RenderedStep(
-                    id: id, name: name, role: role, template: template.name,
-                    check: try templates.shell(template.check, parameters, step: name),
-                    capture: try shell(template.capture),
-                    apply: try templates.shell(template.apply, parameters, step: name),
-                    undo: try shell(template.undo)))
+                // One resource, one step: two steps making the same thing would fight over it
+                // and over its record.
+                if let first = usedBy[resource.id] {
+                    throw PlaybookError.duplicateResource(resource.id.description, first: first, second: name)
+                }
+                usedBy[resource.id] = name
+                rendered.append(resource)
             }
         }
         return rendered
@@ -121,15 +116,6 @@ public struct Renderer: Sendable {
         case let list as [Any]: return !list.isEmpty
         default: return true
         }
-    }
-
-    static func slug(_ text: String) -> String {
-        var slug = ""
-        for character in text.lowercased() {
-            if character.isLetter || character.isNumber, character.isASCII { slug.append(character) }
-            else if !slug.hasSuffix("-") { slug.append("-") }
-        }
-        return slug.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
     }
 }
 

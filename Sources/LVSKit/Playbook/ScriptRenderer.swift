@@ -1,29 +1,36 @@
-/// A host's steps as one script a person can read and run by hand: each step's check, and its
-/// apply when the check fails — the seed's scripts, generated.
+/// A host's desired state as one script a person can read and run by hand: each template
+/// resource's check, and its apply when the check fails — the seed's scripts, generated — and
+/// each virtual service as the ipvsadm commands that create it. This is not what `up` sends:
+/// `up` records what it changes, and edits live IPVS services in place (`plan --show-script`).
 public enum ScriptRenderer {
-    public static func script(_ plan: HostPlan, inventory: Inventory) -> String {
-        let roles = plan.roles.map(\.rawValue).joined(separator: ", ")
+    public static func script(_ state: HostState, inventory: Inventory) -> String {
+        let roles = state.roles.map(\.rawValue).joined(separator: ", ")
         var lines = [
             "#!/bin/bash",
-            "# lvsctl render: host \(plan.host.name) (\(plan.host.address)), role \(roles), mode \(inventory.mode.rawValue.uppercased()), from \(inventory.file)",
+            "# lvsctl render: host \(state.host.name) (\(state.host.address)), role \(roles), mode \(inventory.mode.rawValue.uppercased()), from \(inventory.file)",
             "# Each step runs its check and applies only when the check fails. Run as root.",
             "set -u",
         ]
-        for (index, step) in plan.steps.enumerated() {
+        for (index, resource) in state.resources.enumerated() {
             lines.append("")
-            lines.append("# --- \(index + 1). \(step.name)   [\(step.template)]")
-            // Bodies are not indented: that would change multi-line quoted values.
-            lines.append("if ! {")
-            lines.append(step.check)
-            lines.append("} >/dev/null 2>&1; then")
-            lines.append(step.apply)
-            lines.append("fi")
+            lines.append("# --- \(index + 1). \(resource.name)   [\(resource.id)]")
+            if let shell = resource.shell {
+                // Bodies are not indented: that would change multi-line quoted values.
+                lines.append("if ! {")
+                lines.append(shell.check)
+                lines.append("} >/dev/null 2>&1; then")
+                lines.append(shell.apply)
+                lines.append("fi")
+            } else if case let .ipvsService(service) = resource.value {
+                lines.append("# (up edits an existing service in place instead: see `lvsctl plan`)")
+                lines += IPVSAdm.create(service).map(IPVSAdm.shell)
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
     /// The director's rules as `ipvsadm-save -n` prints them (readable by `ipvsadm-restore`).
     public static func ipvsadmSave(_ inventory: Inventory) -> String {
-        inventory.services.flatMap { IPVSRules(service: $0, mode: inventory.mode).saveLines }.joined(separator: "\n") + "\n"
+        inventory.services.flatMap { IPVSAdm.saveLines(IPVSService($0, mode: inventory.mode)) }.joined(separator: "\n") + "\n"
     }
 }

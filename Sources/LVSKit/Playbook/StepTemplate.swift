@@ -4,6 +4,9 @@ import Yams
 public struct StepTemplate: Sendable, Equatable {
     public let name: String
     public let params: [String]
+    /// What a step's resource is, from its parameters (`nginx-site {{name}}`): needed by
+    /// templates lvsctl does not know; the built-in ones have typed identities.
+    public let identity: String?
     public let check: String
     public let capture: String?
     public let apply: String
@@ -18,7 +21,8 @@ public struct StepTemplate: Sendable, Equatable {
             throw PlaybookError.malformed(file: "templates/\(name).yml", reason: "needs both 'check' and 'apply'")
         }
         let params = map[Node("params")]?.sequence?.compactMap { $0.scalar?.string } ?? []
-        return StepTemplate(name: name, params: params, check: check, capture: field("capture"), apply: apply, undo: field("undo"))
+        return StepTemplate(name: name, params: params, identity: field("identity"), check: check, capture: field("capture"),
+                            apply: apply, undo: field("undo"))
     }
 }
 
@@ -29,6 +33,9 @@ public enum PlaybookError: Error, Equatable, CustomStringConvertible {
     case missingParameter(step: String, template: String, parameter: String)
     case unknownFact(step: String, fact: String)
     case renderFailed(step: String, reason: String)
+    case badParameter(step: String, parameter: String, reason: String)
+    case noIdentity(template: String)
+    case duplicateResource(String, first: String, second: String)
     case noPlaybooks(searched: [String])
 
     public var description: String {
@@ -41,6 +48,11 @@ public enum PlaybookError: Error, Equatable, CustomStringConvertible {
         case let .unknownFact(step, fact):
             return "step '\(step)' iterates over '\(fact)', which is not a list fact of its role (see playbooks/README.md)"
         case let .renderFailed(step, reason): return "step '\(step)' cannot be rendered: \(reason)"
+        case let .badParameter(step, parameter, reason): return "step '\(step)': parameter '\(parameter)' \(reason)"
+        case let .noIdentity(template):
+            return "template '\(template)' has no 'identity:': say what its resource is from its parameters (e.g. identity: \"nginx-site {{name}}\"), so lvsctl can record and undo it"
+        case let .duplicateResource(resource, first, second):
+            return "steps '\(first)' and '\(second)' both make \(resource): one resource, one step (remove one, or make them differ)"
         case let .noPlaybooks(searched):
             return "cannot find lvsctl's playbooks/ and templates/ folders (looked in \(searched.joined(separator: ", "))); pass --data DIR or set LVSCTL_DATA"
         }

@@ -1,8 +1,28 @@
+/// What a verdict checks, for programs and tests (the `check` text is for people).
+public enum VerdictKind: String, Codable, Sendable {
+    case everyRequestAnswered = "every-request-answered"
+    case weightZeroIdle = "weight-zero-idle"
+    case everyServerAnswers = "every-server-answers"
+    case cyclesInOrder = "cycles-in-order"
+    case followsWeights = "follows-weights"
+    case sameServer = "same-server"
+    case highestWeightOnly = "highest-weight-only"
+    case tableMatches = "table-matches"
+}
+
 /// One verdict of `lvsctl verify`.
 public struct Verdict: Codable, Sendable, Equatable {
+    public var kind: VerdictKind
     public var check: String
     public var passed: Bool
     public var detail: String
+
+    public init(_ kind: VerdictKind, check: String, passed: Bool, detail: String) {
+        self.kind = kind
+        self.check = check
+        self.passed = passed
+        self.detail = detail
+    }
 }
 
 /// Judges which real servers answered a sequence of requests from one client, against what the
@@ -14,12 +34,12 @@ public enum DistributionJudge {
         let weighted = service.realServers.filter { $0.weight > 0 }.map(\.host)
         let idle = service.realServers.filter { $0.weight == 0 }.map(\.host)
         let unanswered = answers.filter { $0 == nil }.count
-        verdicts.append(Verdict(check: "every request answered", passed: unanswered == 0,
+        verdicts.append(Verdict(.everyRequestAnswered, check: "every request answered", passed: unanswered == 0,
                                 detail: unanswered == 0 ? "\(answers.count) of \(answers.count)" : "\(unanswered) of \(answers.count) got no answer from a known real server"))
         let seen = answers.compactMap { $0 }
         if !idle.isEmpty {
             let leaked = seen.filter(idle.contains)
-            verdicts.append(Verdict(check: "weight 0 receives nothing", passed: leaked.isEmpty,
+            verdicts.append(Verdict(.weightZeroIdle, check: "weight 0 receives nothing", passed: leaked.isEmpty,
                                     detail: leaked.isEmpty ? "\(idle.joined(separator: ", ")) got 0" : "\(Set(leaked).sorted().joined(separator: ", ")) answered \(leaked.count) times"))
         }
         guard !seen.isEmpty else { return verdicts }
@@ -41,7 +61,7 @@ public enum DistributionJudge {
         case .fo, .ovf:
             let top = service.realServers.filter { $0.weight > 0 }.max { $0.weight < $1.weight }?.host
             let others = seen.filter { $0 != top }
-            verdicts.append(Verdict(check: "\(service.scheduler.rawValue): the highest-weight server takes the load", passed: others.isEmpty,
+            verdicts.append(Verdict(.highestWeightOnly, check: "\(service.scheduler.rawValue): the highest-weight server takes the load", passed: others.isEmpty,
                                     detail: others.isEmpty ? "all \(seen.count) answered by \(top ?? "?")" : "\(others.count) answered by others"))
         case .lc, .wlc, .sed, .nq, .twos, .sh, .mh:
             verdicts.append(everyServerAnswers(weighted, seen))
@@ -51,26 +71,26 @@ public enum DistributionJudge {
 
     static func everyServerAnswers(_ weighted: [String], _ seen: [String]) -> Verdict {
         let silent = weighted.filter { !seen.contains($0) }
-        return Verdict(check: "every real server with weight > 0 answers", passed: silent.isEmpty,
+        return Verdict(.everyServerAnswers, check: "every real server with weight > 0 answers", passed: silent.isEmpty,
                        detail: silent.isEmpty ? "\(weighted.count) of \(weighted.count)" : "never answered: \(silent.joined(separator: ", "))")
     }
 
     static func sameServer(_ name: String, _ seen: [String]) -> Verdict {
         let distinct = Set(seen)
-        return Verdict(check: name, passed: distinct.count == 1,
+        return Verdict(.sameServer, check: name, passed: distinct.count == 1,
                        detail: distinct.count == 1 ? "all \(seen.count) answered by \(seen[0])" : "answered by \(distinct.sorted().joined(separator: ", "))")
     }
 
     /// Round robin: the answers repeat one order of the servers.
     static func cycles(_ seen: [String], period: Int) -> Verdict {
         guard period > 0, seen.count >= period else {
-            return Verdict(check: "answers cycle in a fixed order", passed: false, detail: "too few answers for a cycle of \(period)")
+            return Verdict(.cyclesInOrder, check: "answers cycle in a fixed order", passed: false, detail: "too few answers for a cycle of \(period)")
         }
         let order = Array(seen.prefix(period))
         let distinctOrder = Set(order).count == period
         let broken = seen.indices.first { seen[$0] != order[$0 % period] }
         let passed = distinctOrder && broken == nil
-        return Verdict(check: "answers cycle in a fixed order", passed: passed,
+        return Verdict(.cyclesInOrder, check: "answers cycle in a fixed order", passed: passed,
                        detail: passed ? order.joined(separator: " → ") + " → …" : "order breaks at request \((broken ?? 0) + 1): \(seen.prefix(12).joined(separator: " "))")
     }
 
@@ -83,16 +103,16 @@ public enum DistributionJudge {
         let period = shares.values.reduce(0, +)
         let name = "counts follow the weights (" + servers.map { "\($0.host) \($0.weight)" }.joined(separator: " : ") + ")"
         guard period > 0, seen.count >= period else {
-            return Verdict(check: name, passed: false, detail: "need at least \(period) answers, got \(seen.count)")
+            return Verdict(.followsWeights, check: name, passed: false, detail: "need at least \(period) answers, got \(seen.count)")
         }
         for start in stride(from: 0, through: seen.count - period, by: period) {
             var counts: [String: Int] = [:]
             for host in seen[start..<start + period] { counts[host, default: 0] += 1 }
             if counts != shares {
-                return Verdict(check: name, passed: false, detail: "requests \(start + 1)-\(start + period): \(counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
+                return Verdict(.followsWeights, check: name, passed: false, detail: "requests \(start + 1)-\(start + period): \(counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
             }
         }
-        return Verdict(check: name, passed: true, detail: "each cycle of \(period): " + shares.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        return Verdict(.followsWeights, check: name, passed: true, detail: "each cycle of \(period): " + shares.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
     }
 
     static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }

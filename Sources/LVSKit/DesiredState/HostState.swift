@@ -1,0 +1,41 @@
+/// The shell of one template resource, rendered from templates/ with its step's parameters.
+public struct StepShell: Sendable, Equatable {
+    public let check: String
+    public let capture: String?
+    public let apply: String
+    public let undo: String?
+}
+
+/// One thing a host should have: its typed value (which gives its identity), the playbook step
+/// that asked for it, and the shell that makes it so (none for an IPVS service: lvsctl's
+/// ipvsadm grammar reconciles those).
+public struct Resource: Sendable, Equatable {
+    public let name: String
+    public let role: Role
+    public let template: String
+    public let value: ResourceValue
+    public let shell: StepShell?
+
+    public var id: ResourceID { value.id }
+}
+
+/// A host's desired state: its roles and resources, in the order they are made.
+public struct HostState: Sendable, Equatable {
+    public let host: InventoryHost
+    public let roles: [Role]
+    public let resources: [Resource]
+
+    public init(host: InventoryHost, roles: [Role], resources: [Resource]) {
+        self.host = host
+        self.roles = roles
+        self.resources = resources
+    }
+
+    /// Resources made by templates (the host script checks and applies these itself).
+    public var templateResources: [Resource] { resources.filter { $0.shell != nil } }
+
+    /// The IPVS services it should hold.
+    public var ipvsServices: [IPVSService] {
+        resources.compactMap { if case let .ipvsService(service) = $0.value { return service }; return nil }
+    }
+}

@@ -1,0 +1,156 @@
+/// A kernel parameter under /proc/sys (`net/ipv4/conf/all/arp_ignore`) and its value.
+public struct Sysctl: Hashable, Sendable {
+    public var path: String
+    public var value: String
+    /// sysctl(8)'s name: dots between levels, and a dot inside a level (`eth0.100`) as a slash.
+    public var name: String {
+        path.split(separator: "/").map { $0.replacingOccurrences(of: ".", with: "/") }.joined(separator: ".")
+    }
+}
+
+/// An address on a device, with the alias label the seed's ifconfig gave it (`lo:0`).
+public struct InterfaceAddress: Hashable, Sendable {
+    public var device: String
+    public var address: IPAddress
+    public var prefix: Int
+    public var label: String
+}
+
+/// A route: to one host through a device, or the default route through a gateway.
+public struct Route: Hashable, Sendable {
+    public enum Target: Hashable, Sendable { case host(IPAddress), defaultRoute }
+    public var target: Target
+    public var device: String?
+    public var gateway: IPAddress?
+}
+
+/// What `lvsctl up` makes true on a host, typed: built-in kinds have their own shape (and the
+/// template of the same name holds their shell); a template a user added is a `custom` step
+/// whose identity its template declares.
+public enum ResourceValue: Hashable, Sendable {
+    case sysctl(Sysctl)
+    case address(InterfaceAddress)
+    case route(Route)
+    case module(name: String)
+    case package(command: String, package: String)
+    case linkUp(device: String)
+    case file(path: String, content: String, mode: String)
+    case webServer(port: Int, root: String)
+    case firewallRule(table: String, chain: String, rule: [String])
+    case firewallFlush(table: String)
+    case selinuxPermissive
+    case ipvsService(IPVSService)
+    case custom(template: String, identity: String, parameters: [String: String])
+
+    public var id: ResourceID {
+        switch self {
+        case let .sysctl(sysctl): return ResourceID(kind: "sysctl", key: sysctl.name)
+        case let .address(a): return ResourceID(kind: "address", key: "\(a.device) \(a.address)/\(a.prefix)")
+        case let .route(route):
+            switch route.target {
+            case let .host(address): return ResourceID(kind: "route", key: "\(address)/\(address.bitCount)")
+            case .defaultRoute: return ResourceID(kind: "route", key: "default")
+            }
+        case let .module(name): return ResourceID(kind: "module", key: name)
+        case let .package(command, _): return ResourceID(kind: "package", key: command)
+        case let .linkUp(device): return ResourceID(kind: "link", key: device)
+        case let .file(path, _, _): return ResourceID(kind: "file", key: path)
+        case let .webServer(port, _): return ResourceID(kind: "web-server", key: String(port))
+        case let .firewallRule(table, chain, rule): return ResourceID(kind: "iptables", key: ([table, chain] + rule).joined(separator: " "))
+        case let .firewallFlush(table): return ResourceID(kind: "iptables-flush", key: table)
+        case .selinuxPermissive: return ResourceID(kind: "selinux", key: "mode")
+        case let .ipvsService(service): return service.key.resourceID
+        case let .custom(template, identity, _): return ResourceID(kind: template, key: identity)
+        }
+    }
+
+    /// The wanted value in words: what plan shows after `→`, and what a host's record keeps as
+    /// "applied" so the next plan can say what changed.
+    public var value: Difference {
+        switch self {
+        case let .sysctl(sysctl): return Difference("", to: sysctl.value)
+        case let .address(a): return Difference("label", to: a.label)
+        case let .route(route):
+            if let gateway = route.gateway { return Difference("", to: "via \(gateway)") }
+            return Difference("", to: "dev \(route.device ?? "?")")
+        case .module: return Difference("", to: "loaded")
+        case .package: return Difference("", to: "installed")
+        case .linkUp: return Difference("", to: "up")
+        case let .file(_, content, mode): return Difference("", to: Self.excerpt(content) + " (mode \(mode))")
+        case let .webServer(_, root): return Difference("serving", to: root)
+        case .firewallRule: return Difference("", to: "present")
+        case .firewallFlush: return Difference("", to: "no rules")
+        case .selinuxPermissive: return Difference("", to: "permissive")
+        case let .ipvsService(service): return Difference("scheduler", to: service.scheduler)
+        case let .custom(_, _, parameters):
+            return Difference("", to: parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        }
+    }
+
+    /// What the host has now, in the same words as `value`, from the first line of the
+    /// template's capture output; nil where the two do not compare (an address is there or not).
+    public func current(fromCapture line: String) -> String? {
+        switch self {
+        case .sysctl: return line
+        case let .route(route):
+            if line.isEmpty { return "none" }
+            let words = line.split(separator: " ").map(String.init)
+            if route.gateway != nil, let at = words.firstIndex(of: "via"), at + 1 < words.count { return "via \(words[at + 1])" }
+            if let at = words.firstIndex(of: "dev"), at + 1 < words.count { return "dev \(words[at + 1])" }
+            return line
+        case .selinuxPermissive: return line.lowercased()
+        default: return nil
+        }
+    }
+
+    static func excerpt(_ text: String) -> String {
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        let short = line.count > 40 ? String(line.prefix(39)) + "…" : line
+        return "\"" + short + "\"" + (line.count < text.count ? " …" : "")
+    }
+}
+
+extension ResourceValue {
+    /// The typed value of a playbook step: built-in templates by name, any other through the
+    /// `identity` its template declares.
+    static func make(template: StepTemplate, parameters: [String: Any], identity: String?, step: String) throws -> ResourceValue {
+        func text(_ name: String) throws -> String {
+            guard let value = parameters[name] as? String else {
+                throw PlaybookError.badParameter(step: step, parameter: name, reason: "missing or not text")
+            }
+            return value
+        }
+        func address(_ name: String) throws -> IPAddress {
+            let raw = try text(name)
+            guard case let .success(address) = IPAddress.parse(raw) else {
+                throw PlaybookError.badParameter(step: step, parameter: name, reason: "'\(raw)' is not an IP address")
+            }
+            return address
+        }
+        func number(_ name: String) throws -> Int {
+            let raw = try text(name)
+            guard let value = Int(raw) else { throw PlaybookError.badParameter(step: step, parameter: name, reason: "'\(raw)' is not a number") }
+            return value
+        }
+        switch template.name {
+        case "sysctl": return .sysctl(Sysctl(path: try text("path"), value: try text("value")))
+        case "address":
+            return .address(InterfaceAddress(device: try text("device"), address: try address("address"), prefix: try number("prefix"), label: try text("label")))
+        case "host-route": return .route(Route(target: .host(try address("address")), device: try text("device")))
+        case "default-route": return .route(Route(target: .defaultRoute, gateway: try address("gateway")))
+        case "module": return .module(name: try text("module"))
+        case "package": return .package(command: try text("command"), package: try text("package"))
+        case "link-up": return .linkUp(device: try text("device"))
+        case "file": return .file(path: try text("path"), content: try text("content"), mode: try text("mode"))
+        case "web-server": return .webServer(port: try number("port"), root: try text("root"))
+        case "iptables-rule":
+            guard let rule = parameters["rule"] as? [Any] else { throw PlaybookError.badParameter(step: step, parameter: "rule", reason: "not a list") }
+            return .firewallRule(table: try text("table"), chain: try text("chain"), rule: rule.map { "\($0)" })
+        case "iptables-flush": return .firewallFlush(table: try text("table"))
+        case "selinux-permissive": return .selinuxPermissive
+        default:
+            guard let identity else { throw PlaybookError.noIdentity(template: template.name) }
+            return .custom(template: template.name, identity: identity, parameters: parameters.compactMapValues { $0 as? String })
+        }
+    }
+}

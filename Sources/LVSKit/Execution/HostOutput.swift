@@ -1,0 +1,114 @@
+/// What a host printed during a conversation, read back from its marker lines (`@@lvsctl-…`);
+/// everything else a step prints goes to its own error log, which comes back only on failure.
+public struct HostOutput: Sendable, Equatable {
+    /// A resource the host's record holds.
+    public struct Record: Sendable, Equatable {
+        public var key: String
+        public var order: Int
+        public var id: String
+        public var applied: String?
+    }
+
+    /// How one step (a template resource, or an IPVS change) went.
+    public struct Step: Sendable, Equatable {
+        public var status: String
+        public var milliseconds: Int
+        /// What lvsctl last applied (from the record), and what the host had before this run.
+        public var was: String?
+        public var now: String?
+        public var output: [String] = []
+    }
+
+    public struct Undo: Sendable, Equatable {
+        public var key: String
+        public var id: String
+        public var status: String = ""
+        public var milliseconds = 0
+        public var output: [String] = []
+    }
+
+    /// Who holds the host's lock, when another run does.
+    public var locked: String?
+    /// Why the conversation could not even start.
+    public var fatal: String?
+    public var records: [Record] = []
+    /// The cluster's hosts as the host last recorded them (JSON lines).
+    public var cluster: [String] = []
+    /// ipvsadm's output by section: `save`, `thresholds`, `stats`.
+    public var ipvs: [String: String] = [:]
+    public var steps: [Int: Step] = [:]
+    public var ipvsSteps: [Int: Step] = [:]
+    public var undos: [Undo] = []
+
+    public init() {}
+
+    public init(_ text: String) { read(text) }
+
+    /// The director's live table, if IPVS was read.
+    public var ipvsTable: IPVSTable? {
+        guard let save = ipvs["save"] else { return nil }
+        return IPVSAdm.table(save: save, thresholds: ipvs["thresholds"] ?? "", stats: ipvs["stats"])
+    }
+
+    /// Adds what another stretch of the same conversation printed.
+    public mutating func read(_ other: HostOutput) {
+        locked = other.locked ?? locked
+        fatal = other.fatal ?? fatal
+        records += other.records
+        cluster += other.cluster
+        ipvs.merge(other.ipvs) { $1 }
+        steps.merge(other.steps) { $1 }
+        ipvsSteps.merge(other.ipvsSteps) { $1 }
+        undos += other.undos
+    }
+
+    public mutating func read(_ text: String) {
+        var section: String?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
+            let rest = { (from: Int) in fields.count > from ? fields[from...].joined(separator: " ") : "" }
+            switch fields[0] {
+            case "@@lvsctl-ipvs" where fields.count == 2:
+                section = fields[1] == "end" ? nil : fields[1]
+                if let section { ipvs[section] = "" }
+            case _ where section != nil && !line.hasPrefix("@@lvsctl-"):
+                ipvs[section!, default: ""] += line + "\n"
+            case "@@lvsctl-locked": locked = rest(1)
+            case "@@lvsctl-fatal": fatal = rest(1)
+            case "@@lvsctl-cluster": cluster.append(rest(1))
+            case "@@lvsctl-record" where fields.count >= 4:
+                records.append(Record(key: fields[1], order: Int(fields[2]) ?? 0, id: fields[3]))
+            case "@@lvsctl-applied" where fields.count >= 2:
+                if let at = records.lastIndex(where: { $0.key == fields[1] }) { records[at].applied = rest(2) }
+            case "@@lvsctl-step" where fields.count >= 4:
+                if let index = Int(fields[1]) {
+                    steps[index, default: Step(status: "", milliseconds: 0)].status = fields[2]
+                    steps[index]?.milliseconds = Int(fields[3]) ?? 0
+                }
+            case "@@lvsctl-was", "@@lvsctl-now", "@@lvsctl-err":
+                guard fields.count >= 2, let index = Int(fields[1]) else { continue }
+                var step = steps[index] ?? Step(status: "", milliseconds: 0)
+                if fields[0] == "@@lvsctl-was" { step.was = rest(2) } else if fields[0] == "@@lvsctl-now" { step.now = rest(2) } else { step.output.append(rest(2)) }
+                steps[index] = step
+            case "@@lvsctl-ipvs" where fields.count >= 4:
+                if let index = Int(fields[1]) {
+                    ipvsSteps[index, default: Step(status: "", milliseconds: 0)].status = fields[2]
+                    ipvsSteps[index]?.milliseconds = Int(fields[3]) ?? 0
+                }
+            case "@@lvsctl-ipvs-err" where fields.count >= 2:
+                if let index = Int(fields[1]) { ipvsSteps[index, default: Step(status: "failed", milliseconds: 0)].output.append(rest(2)) }
+            case "@@lvsctl-undo-id" where fields.count >= 2:
+                undos.append(Undo(key: fields[1], id: rest(2)))
+            case "@@lvsctl-undo" where fields.count >= 4:
+                if let at = undos.lastIndex(where: { $0.key == fields[1] }) {
+                    undos[at].status = fields[2]
+                    undos[at].milliseconds = Int(fields[3]) ?? 0
+                }
+            case "@@lvsctl-undo-err" where fields.count >= 2:
+                if let at = undos.lastIndex(where: { $0.key == fields[1] }) { undos[at].output.append(rest(2)) }
+            default:
+                continue
+            }
+        }
+    }
+}

@@ -1,0 +1,147 @@
+extension HostScript {
+    /// plan: each template resource's check; for those that fail, what the host has now and
+    /// what lvsctl last applied (the `~ old → new` of the plan). Changes nothing.
+    public static func check(_ resources: [Resource]) -> String {
+        var script = ""
+        for (index, resource) in resources.enumerated() {
+            guard let shell = resource.shell else { continue }
+            let key = resource.id.recordKey
+            script += """
+            # \(resource.name)
+            clock; t0=$ticks
+            if ( \(shell.check)
+            ) 9>&- >/dev/null 2>"$T/e"; then report "@@lvsctl-step \(index) ok"; else
+              ( \(shell.capture ?? "true")
+              ) 9>&- > "$T/prior" 2>/dev/null; now=; read -r now < "$T/prior"; short "$now"; echo "@@lvsctl-now \(index) $short"
+              if [ -d "$S/r/\(key)" ]; then was=; [ -f "$S/r/\(key)/applied" ] && read -r was < "$S/r/\(key)/applied"; echo "@@lvsctl-was \(index) $was"; fi
+              report "@@lvsctl-step \(index) would-change"
+            fi
+
+            """
+        }
+        return script
+    }
+
+    /// up: each template resource's check; for each that fails: what the host has now (the
+    /// prior state, recorded with the undo the first time only), apply, check again.
+    public static func apply(_ resources: [Resource]) -> String {
+        var script = ""
+        for (index, resource) in resources.enumerated() {
+            guard let shell = resource.shell else { continue }
+            let key = resource.id.recordKey
+            let undo = shell.undo ?? "true"
+            let end = delimiter(avoiding: undo)
+            let value = ShellQuote.quote(resource.value.value.text)
+            script += """
+            # \(resource.name)
+            clock; t0=$ticks
+            if ( \(shell.check)
+            ) 9>&- >/dev/null 2>"$T/e"; then
+              record_applied \(key) \(value)
+              report "@@lvsctl-step \(index) ok"
+            else
+              ( \(shell.capture ?? "true")
+              ) 9>&- > "$T/prior" 2>>"$T/e"
+              now=; read -r now < "$T/prior"; short "$now"; echo "@@lvsctl-now \(index) $short"
+              if [ -d "$S/r/\(key)" ]; then
+                was=; [ -f "$S/r/\(key)/applied" ] && read -r was < "$S/r/\(key)/applied"; echo "@@lvsctl-was \(index) $was"
+              else
+                cat > "$T/undo" <<'\(end)'
+            \(undo)
+            \(end)
+                record_new \(key) \(ShellQuote.quote(resource.id.description)) || step_failed \(index) "cannot write the record under $S"
+              fi
+              if ( \(shell.apply)
+              ) 9>&- >>"$T/e" 2>&1; then
+                if ( \(shell.check)
+                ) 9>&- >/dev/null 2>>"$T/e"; then
+                  record_applied \(key) \(value)
+                  report "@@lvsctl-step \(index) changed"
+                else
+                  step_failed \(index) "apply succeeded, but the check still fails afterwards"
+                fi
+              else
+                step_failed \(index) "apply failed with exit status $?"
+              fi
+            fi
+
+            """
+        }
+        return script
+    }
+
+    /// One IPVS change as the director runs it: the service's record first (when lvsctl has
+    /// none: what the director had before, and how to put it back), then the ipvsadm commands.
+    public struct IPVSStep: Sendable, Equatable {
+        public var change: IPVSService.Change
+        /// Set when the service needs a record: the live service before lvsctl (nil: none).
+        public var record: IPVSRecord?
+        public init(change: IPVSService.Change, record: IPVSRecord? = nil) {
+            self.change = change
+            self.record = record
+        }
+    }
+
+    public struct IPVSRecord: Sendable, Equatable {
+        public var key: IPVSServiceKey
+        public var prior: IPVSService?
+        public init(key: IPVSServiceKey, prior: IPVSService?) {
+            self.key = key
+            self.prior = prior
+        }
+
+        /// Deletes the service, then puts back what was there before lvsctl: runs again safely.
+        public var undo: String {
+            var lines = [IPVSAdm.shell(IPVSAdm.deleteService(key)) + " 2>/dev/null || :"]
+            if let prior { lines += IPVSAdm.create(prior).map(IPVSAdm.shell) }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// up, on the director: the IPVS changes, each reported as `@@lvsctl-ipvs N done|failed`.
+    /// A service that left the inventory is deleted by its record's undo. The first failure
+    /// ends the conversation.
+    public static func ipvs(_ steps: [IPVSStep]) -> String {
+        var script = ""
+        for (index, step) in steps.enumerated() {
+            script += "# \(step.change.description.text)\nclock; t0=$ticks\n"
+            if case let .delete(service) = step.change {
+                let key = service.key.resourceID.recordKey
+                script += """
+                if [ -d "$S/r/\(key)" ]; then record_undo \(key); else \(IPVSAdm.shell(IPVSAdm.deleteService(service.key))) 2>/dev/null || :; fi
+                report "@@lvsctl-ipvs \(index) done"
+
+                """
+                continue
+            }
+            if let record = step.record {
+                let undo = record.undo
+                let end = delimiter(avoiding: undo)
+                let prior = record.prior.map { IPVSAdm.saveLines($0).joined(separator: "\n") } ?? ""
+                script += """
+                if [ ! -d "$S/r/\(record.key.resourceID.recordKey)" ]; then
+                  printf '%s\\n' \(ShellQuote.quote(prior)) > "$T/prior"
+                  cat > "$T/undo" <<'\(end)'
+                \(undo)
+                \(end)
+                  record_new \(record.key.resourceID.recordKey) \(ShellQuote.quote(record.key.resourceID.description)) ||
+                    { report "@@lvsctl-ipvs \(index) failed"; echo "@@lvsctl-ipvs-err \(index) cannot write the record under $S"; exit 0; }
+                fi
+
+                """
+            }
+            let commands = step.change.commands.map { IPVSAdm.shell($0) }
+            if commands.isEmpty {
+                script += "report \"@@lvsctl-ipvs \(index) done\"\n"
+                continue
+            }
+            script += """
+            if { \(commands.joined(separator: " && ")); } 2>"$T/e"; then report "@@lvsctl-ipvs \(index) done"; else
+              report "@@lvsctl-ipvs \(index) failed"; sed "s/^/@@lvsctl-ipvs-err \(index) /" "$T/e"; exit 0
+            fi
+
+            """
+        }
+        return script
+    }
+}

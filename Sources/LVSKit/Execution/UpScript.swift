@@ -1,0 +1,34 @@
+/// What `up` sends each host, part by part (the runner and `plan --show-script` both use these).
+public enum UpScript {
+    /// A real server's only part: lock, record, its resources, the cluster's hosts. What it
+    /// holds and no longer needs waits until the director stopped sending it that traffic.
+    public static func realServer(_ state: HostState, members: [String], owner: String, lockWait: Int) -> String {
+        HostScript.opening(.change, owner: owner, lockWait: lockWait, readIPVS: false)
+            + HostScript.apply(state.resources) + HostScript.writeCluster(members)
+    }
+
+    /// The director's first part: lock, record, its resources (IPVS loaded, the VIP…), then the
+    /// live table (read after the module is loaded: lvsctl records loading it itself).
+    public static func directorOpening(_ state: HostState, owner: String, lockWait: Int) -> String {
+        HostScript.opening(.change, owner: owner, lockWait: lockWait, readIPVS: false)
+            + HostScript.apply(state.resources) + HostScript.readIPVSTable(stats: false)
+    }
+
+    /// The director's second part: the IPVS steps computed from the first part's answer, the
+    /// removal of what it no longer needs, the cluster's hosts (leaving ones too).
+    public static func directorChanges(_ state: HostState, steps: [HostScript.IPVSStep], members: [String]) -> String {
+        HostScript.ipvs(steps) + HostScript.undo(keeping: state.resources.map(\.id.recordKey), forgetWhenEmpty: false)
+            + HostScript.writeCluster(members)
+    }
+
+    /// Every part `up` sends a host with nothing recorded yet (a director with an empty table).
+    public static func firstParts(_ state: HostState, cluster: [HostState], owner: String = "up", lockWait: Int = 0) -> String {
+        let members = cluster.map { ClusterMember($0.host).line }
+        guard state.roles.contains(.director) else {
+            return HostScript.part(1, realServer(state, members: members, owner: owner, lockWait: lockWait))
+        }
+        let (steps, _) = HostDiff.ipvs(desired: state.ipvsServices, live: IPVSTable(), records: [])
+        return HostScript.part(1, directorOpening(state, owner: owner, lockWait: lockWait))
+            + HostScript.part(2, directorChanges(state, steps: steps, members: members))
+    }
+}

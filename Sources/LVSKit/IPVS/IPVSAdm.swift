@@ -1,0 +1,236 @@
+/// The one place that speaks ipvsadm: the commands lvsctl sends (`-A -E -D -a -e -d`), the lines
+/// of `ipvsadm -S -n` (what `ipvsadm -R` reads back), and the parsing of what ipvsadm prints
+/// (`-S -n`, `-L -n`, `-L -n --thresholds`, `-L -n --stats --exact`). `up`, `plan`, `verify`,
+/// `status` and `render` all go through here; no template or command spells ipvsadm's arguments.
+public enum IPVSAdm {
+    /// What lvsctl runs to read a director's table: the rules, then thresholds and connection
+    /// counts (`-S` has no thresholds).
+    public static let readSave = "ipvsadm -S -n"
+    public static let readThresholds = "ipvsadm -L -n --thresholds"
+    public static let readStats = "ipvsadm -L -n --stats --exact"
+
+    // MARK: - Words
+
+    public static func flag(_ mode: ForwardingMode) -> String {
+        switch mode {
+        case .nat: return "-m"
+        case .directRouting: return "-g"
+        case .tunnel: return "-i"
+        }
+    }
+
+    /// `-t 192.168.0.200:80`, `-u [fd00::1]:53`, `-f 7`, `-f 8 -6`.
+    public static func arguments(_ key: IPVSServiceKey) -> [String] {
+        switch key {
+        case let .tcp(address, port): return ["-t", address.withPort(port)]
+        case let .udp(address, port): return ["-u", address.withPort(port)]
+        case let .sctp(address, port): return ["--sctp-service", address.withPort(port)]
+        case let .fwmark(mark, family): return ["-f", String(mark)] + (family == .v6 ? ["-6"] : [])
+        }
+    }
+
+    static func serviceOptions(_ service: IPVSService) -> [String] {
+        var words = ["-s", service.scheduler]
+        if let timeout = service.persistence {
+            words += ["-p", String(timeout)]
+            if let netmask = service.netmask { words += ["-M", netmask] }
+        }
+        if let flags = service.schedulerFlags { words += ["-b", flags] }
+        return words
+    }
+
+    static func destinationOptions(_ destination: IPVSDestination, thresholds: Bool) -> [String] {
+        var words = ["-r", destination.key, flag(destination.method), "-w", String(destination.weight)]
+        // -e resets what it is not given: thresholds left out become 0, which is what 0 means.
+        if thresholds && destination.upper > 0 { words += ["-x", String(destination.upper)] }
+        if thresholds && destination.lower > 0 { words += ["-y", String(destination.lower)] }
+        return words
+    }
+
+    // MARK: - Commands (argument vectors, without the leading `ipvsadm`)
+
+    public static func addService(_ service: IPVSService) -> [String] { ["-A"] + arguments(service.key) + serviceOptions(service) }
+    /// `-E` takes the whole service: what it is not given reverts to ipvsadm's defaults.
+    public static func editService(_ service: IPVSService) -> [String] { ["-E"] + arguments(service.key) + serviceOptions(service) }
+    public static func deleteService(_ key: IPVSServiceKey) -> [String] { ["-D"] + arguments(key) }
+    public static func addDestination(_ destination: IPVSDestination, to key: IPVSServiceKey) -> [String] {
+        ["-a"] + arguments(key) + destinationOptions(destination, thresholds: true)
+    }
+    /// `-e` takes the whole destination: method, weight and thresholds.
+    public static func editDestination(_ destination: IPVSDestination, in key: IPVSServiceKey) -> [String] {
+        ["-e"] + arguments(key) + destinationOptions(destination, thresholds: true)
+    }
+    public static func deleteDestination(_ destination: IPVSDestination, from key: IPVSServiceKey) -> [String] {
+        ["-d"] + arguments(key) + ["-r", destination.key]
+    }
+    /// The connection counts of one service (`ipvsadm -L -n --thresholds -t …`).
+    public static func readThresholds(of key: IPVSServiceKey) -> [String] { ["-L", "-n", "--thresholds"] + arguments(key) }
+
+    /// A command line for a shell, every word quoted where it needs to be.
+    public static func shell(_ arguments: [String]) -> String {
+        (["ipvsadm"] + arguments.map(ShellQuote.quote)).joined(separator: " ")
+    }
+
+    /// The commands that create a service with all its destinations.
+    public static func create(_ service: IPVSService) -> [[String]] {
+        [addService(service)] + service.destinations.map { addDestination($0, to: service.key) }
+    }
+
+    /// The lines `ipvsadm -S -n` prints for the service (no thresholds: ipvsadm -S has none).
+    public static func saveLines(_ service: IPVSService) -> [String] {
+        [(["-A"] + arguments(service.key) + serviceOptions(service)).joined(separator: " ")]
+            + service.destinations.map { (["-a"] + arguments(service.key) + destinationOptions($0, thresholds: false)).joined(separator: " ") }
+    }
+
+    // MARK: - Reading
+
+    /// The services of `ipvsadm -S -n`, in its order (thresholds 0: -S does not print them).
+    public static func parseSave(_ text: String) -> [IPVSService] {
+        var services: [IPVSService] = []
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ").map(String.init)
+            guard words.count >= 3, let key = key(fromSave: words) else { continue }
+            func value(after flag: String) -> String? {
+                words.firstIndex(of: flag).flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil }
+            }
+            if words[0] == "-A" {
+                services.append(IPVSService(key: key, scheduler: value(after: "-s") ?? "wlc",
+                                            persistence: value(after: "-p").flatMap { Int($0) },
+                                            netmask: value(after: "-M"), schedulerFlags: value(after: "-b")))
+            } else if words[0] == "-a", let target = value(after: "-r").flatMap(parseEndpoint),
+                      let index = services.lastIndex(where: { $0.key == key }) {
+                let method: ForwardingMode = words.contains("-m") ? .nat : words.contains("-i") ? .tunnel : .directRouting
+                services[index].destinations.append(IPVSDestination(address: target.address, port: target.port, method: method,
+                                                                    weight: value(after: "-w").flatMap { Int($0) } ?? 1))
+            }
+        }
+        return services
+    }
+
+    /// Reads a `-L -n` listing (plain, `--thresholds` or `--stats`) into `table`: thresholds and
+    /// connection counts onto its destinations, counters beside them. Services the listing has
+    /// and the table not are added (without destinations' methods, which only -S and the plain
+    /// listing name).
+    public static func readListing(_ text: String, into table: inout IPVSTable) {
+        enum Columns { case plain, thresholds, stats }
+        var columns = Columns.plain
+        var current: IPVSServiceKey?
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ").map(String.init)
+            guard let first = words.first else { continue }
+            if first == "Prot" || line.hasPrefix("  -> RemoteAddress") {
+                if line.contains("Uthreshold") { columns = .thresholds } else if line.contains("Conns") { columns = .stats }
+                continue
+            }
+            if first == "->" {
+                guard let key = current, words.count >= 2, let endpoint = parseEndpoint(words[1]) else { continue }
+                let numbers = words.dropFirst(2).compactMap { Int($0) }
+                let name = endpoint.address.withPort(endpoint.port)
+                guard let index = table.services.firstIndex(where: { $0.key == key }) else { continue }
+                var destinations = table.services[index].destinations
+                switch columns {
+                case .plain:
+                    guard words.count >= 6, let weight = Int(words[3]) else { continue }
+                    let method: ForwardingMode = words[2] == "Masq" ? .nat : words[2] == "Tunnel" ? .tunnel : .directRouting
+                    if let at = destinations.firstIndex(where: { $0.key == name }) {
+                        destinations[at].weight = weight
+                    } else {
+                        destinations.append(IPVSDestination(address: endpoint.address, port: endpoint.port, method: method, weight: weight))
+                    }
+                    if numbers.count >= 3 { table.connections[key, default: [:]][name] = IPVSConnectionCounts(active: numbers[1], inactive: numbers[2]) }
+                case .thresholds:
+                    guard numbers.count >= 4 else { continue }
+                    if let at = destinations.firstIndex(where: { $0.key == name }) {
+                        destinations[at].upper = numbers[0]
+                        destinations[at].lower = numbers[1]
+                    }
+                    table.connections[key, default: [:]][name] = IPVSConnectionCounts(active: numbers[2], inactive: numbers[3])
+                case .stats:
+                    guard numbers.count >= 5 else { continue }
+                    table.destinationStats[key, default: [:]][name] = stats(numbers)
+                }
+                table.services[index].destinations = destinations
+                continue
+            }
+            guard let (key, rest) = key(fromListing: words) else { current = nil; continue }
+            current = key
+            if table.service(key) == nil {
+                var service = IPVSService(key: key, scheduler: "?")
+                if columns != .stats { describe(&service, from: rest) }
+                table.services.append(service)
+            }
+            if columns == .stats {
+                let numbers = rest.compactMap { Int($0) }
+                if numbers.count >= 5 { table.serviceStats[key] = stats(numbers) }
+            }
+        }
+    }
+
+    /// The live table from what the director printed for `readSave` and `readThresholds`.
+    public static func table(save: String, thresholds: String, stats: String? = nil) -> IPVSTable {
+        var table = IPVSTable(services: parseSave(save))
+        readListing(thresholds, into: &table)
+        if let stats { readListing(stats, into: &table) }
+        return table
+    }
+
+    static func stats(_ numbers: [Int]) -> IPVSStats {
+        IPVSStats(connections: numbers[0], inPackets: numbers[1], outPackets: numbers[2], inBytes: numbers[3], outBytes: numbers[4])
+    }
+
+    /// `wrr persistent 300 mask 255.255.255.0 (sh-port)` after a listing's service address.
+    static func describe(_ service: inout IPVSService, from words: [String]) {
+        guard let scheduler = words.first else { return }
+        service.scheduler = scheduler
+        if let at = words.firstIndex(of: "persistent"), at + 1 < words.count { service.persistence = Int(words[at + 1]) }
+        if let at = words.firstIndex(of: "mask"), at + 1 < words.count { service.netmask = words[at + 1] }
+        if let flags = words.first(where: { $0.hasPrefix("(") }) { service.schedulerFlags = String(flags.dropFirst().dropLast()) }
+    }
+
+    static func key(fromSave words: [String]) -> IPVSServiceKey? {
+        guard words.count >= 3 else { return nil }
+        switch words[1] {
+        case "-t", "--tcp-service": return parseEndpoint(words[2]).map { .tcp($0.address, port: $0.port) }
+        case "-u", "--udp-service": return parseEndpoint(words[2]).map { .udp($0.address, port: $0.port) }
+        case "--sctp-service": return parseEndpoint(words[2]).map { .sctp($0.address, port: $0.port) }
+        case "-f", "--fwmark-service":
+            guard let mark = Int(words[2]) else { return nil }
+            return .fwmark(mark, words.contains("-6") ? .v6 : .v4)
+        default: return nil
+        }
+    }
+
+    /// `TCP  192.168.0.200:80 …`, `FWM  8 IPv6 …`: the key, and the words after it.
+    static func key(fromListing words: [String]) -> (IPVSServiceKey, [String])? {
+        guard words.count >= 2 else { return nil }
+        switch words[0] {
+        case "TCP", "UDP", "SCTP":
+            guard let endpoint = parseEndpoint(words[1]) else { return nil }
+            let key: IPVSServiceKey = words[0] == "TCP" ? .tcp(endpoint.address, port: endpoint.port)
+                : words[0] == "UDP" ? .udp(endpoint.address, port: endpoint.port) : .sctp(endpoint.address, port: endpoint.port)
+            return (key, Array(words.dropFirst(2)))
+        case "FWM":
+            guard let mark = Int(words[1]) else { return nil }
+            let v6 = words.count > 2 && words[2] == "IPv6"
+            return (.fwmark(mark, v6 ? .v6 : .v4), Array(words.dropFirst(v6 ? 3 : 2)))
+        default:
+            return nil
+        }
+    }
+
+    /// `10.0.0.11:80` or `[fd00::11]:80`.
+    static func parseEndpoint(_ text: String) -> (address: IPAddress, port: Int)? {
+        let host: Substring, port: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            port = text[(text.index(close, offsetBy: 2, limitedBy: text.endIndex) ?? text.endIndex)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+        }
+        guard let number = Int(port), case let .success(address) = IPAddress.parse(String(host)) else { return nil }
+        return (address, number)
+    }
+}

@@ -1,0 +1,146 @@
+/// What a virtual service answers on, as the kernel keys it: protocol, VIP and port, or a
+/// firewall mark (with its address family). Its text is the service's identity:
+/// `tcp 192.168.0.200:80`, `udp [fd00::200]:53`, `fwmark 7`, `fwmark 8 ipv6`.
+public enum IPVSServiceKey: Hashable, Sendable, CustomStringConvertible {
+    case tcp(IPAddress, port: Int)
+    case udp(IPAddress, port: Int)
+    case sctp(IPAddress, port: Int)
+    case fwmark(Int, IPAddress.Family)
+
+    public init(_ address: ServiceAddress, vip: IPAddress) {
+        switch address {
+        case let .socket(.tcp, address, port): self = .tcp(address, port: port)
+        case let .socket(.udp, address, port): self = .udp(address, port: port)
+        case let .firewallMark(mark): self = .fwmark(mark, vip.family)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .tcp(address, port): return "tcp \(address.withPort(port))"
+        case let .udp(address, port): return "udp \(address.withPort(port))"
+        case let .sctp(address, port): return "sctp \(address.withPort(port))"
+        case let .fwmark(mark, family): return family == .v6 ? "fwmark \(mark) ipv6" : "fwmark \(mark)"
+        }
+    }
+
+    /// The resource identity lvsctl records a service under.
+    public var resourceID: ResourceID { ResourceID(kind: "ipvs", key: description) }
+}
+
+/// One real server of a virtual service, as IPVS holds it.
+public struct IPVSDestination: Hashable, Sendable {
+    public var address: IPAddress
+    public var port: Int
+    public var method: ForwardingMode
+    public var weight: Int
+    /// `-x` / `-y` connection thresholds; 0 means none.
+    public var upper: Int
+    public var lower: Int
+
+    public init(address: IPAddress, port: Int, method: ForwardingMode, weight: Int, upper: Int = 0, lower: Int = 0) {
+        self.address = address
+        self.port = port
+        self.method = method
+        self.weight = weight
+        self.upper = upper
+        self.lower = lower
+    }
+
+    /// `10.0.0.11:80`, `[fd00::11]:80`: how ipvsadm names it, and its identity within a service.
+    public var key: String { address.withPort(port) }
+}
+
+/// A virtual service and its destinations: desired (from the inventory) or live (read back
+/// from `ipvsadm -Sn` and `-Ln --thresholds`). One type for both, so comparing them is `==`.
+public struct IPVSService: Hashable, Sendable {
+    public var key: IPVSServiceKey
+    /// ipvsadm's name for it; a live table may hold one lvsctl does not know.
+    public var scheduler: String
+    /// Persistence timeout in seconds (`-p`), nil when not persistent.
+    public var persistence: Int?
+    /// Persistence granularity (`-M`) as ipvsadm prints it: dotted for IPv4, a prefix length
+    /// for IPv6; nil for one client address.
+    public var netmask: String?
+    /// Scheduler flags (`-b sh-port,sh-fallback`), as ipvsadm prints them.
+    public var schedulerFlags: String?
+    public var destinations: [IPVSDestination]
+
+    public init(key: IPVSServiceKey, scheduler: String, persistence: Int? = nil, netmask: String? = nil,
+                schedulerFlags: String? = nil, destinations: [IPVSDestination] = []) {
+        self.key = key
+        self.scheduler = scheduler
+        self.persistence = persistence
+        self.netmask = netmask
+        self.schedulerFlags = schedulerFlags
+        self.destinations = destinations
+    }
+
+    /// The service an inventory asks for.
+    public init(_ service: VirtualService, mode: ForwardingMode) {
+        var netmask: String?
+        if service.persistence != nil, let prefix = service.persistenceNetmask, prefix != service.vip.bitCount {
+            netmask = service.vip.isV6 ? String(prefix) : Netmask.dotted(prefix: prefix)
+        }
+        self.init(key: IPVSServiceKey(service.address, vip: service.vip), scheduler: service.scheduler.rawValue,
+                  persistence: service.persistence, netmask: netmask,
+                  destinations: service.realServers.map {
+                      IPVSDestination(address: $0.rip, port: $0.port, method: mode, weight: $0.weight,
+                                      upper: $0.upperThreshold, lower: $0.lowerThreshold)
+                  })
+    }
+
+    public func destination(_ key: String) -> IPVSDestination? { destinations.first { $0.key == key } }
+
+    /// The service's own settings, without its destinations.
+    var settings: IPVSService { IPVSService(key: key, scheduler: scheduler, persistence: persistence, netmask: netmask, schedulerFlags: schedulerFlags) }
+}
+
+/// Connection counts of one destination (`ipvsadm -Ln`): what draining waits for.
+public struct IPVSConnectionCounts: Hashable, Sendable, Codable {
+    public var active: Int
+    public var inactive: Int
+    public var total: Int { active + inactive }
+}
+
+/// Traffic counters (`ipvsadm -Ln --stats --exact`) of a service or a destination.
+public struct IPVSStats: Hashable, Sendable, Codable {
+    public var connections: Int
+    public var inPackets: Int
+    public var outPackets: Int
+    public var inBytes: Int
+    public var outBytes: Int
+}
+
+/// A director's live table: the services in ipvsadm's order, with what each listing added.
+public struct IPVSTable: Sendable, Equatable {
+    public var services: [IPVSService] = []
+    /// Per service, per destination key.
+    public var connections: [IPVSServiceKey: [String: IPVSConnectionCounts]] = [:]
+    public var serviceStats: [IPVSServiceKey: IPVSStats] = [:]
+    public var destinationStats: [IPVSServiceKey: [String: IPVSStats]] = [:]
+
+    public init(services: [IPVSService] = []) { self.services = services }
+
+    public func service(_ key: IPVSServiceKey) -> IPVSService? { services.first { $0.key == key } }
+}
+
+extension IPVSServiceKey {
+    /// Reads the text `description` gives (`tcp 192.168.0.200:80`, `fwmark 8 ipv6`) back.
+    public init?(identity text: String) {
+        let words = text.split(separator: " ").map(String.init)
+        guard words.count >= 2 else { return nil }
+        if words[0] == "fwmark" {
+            guard let mark = Int(words[1]) else { return nil }
+            self = .fwmark(mark, words.count > 2 && words[2] == "ipv6" ? .v6 : .v4)
+            return
+        }
+        guard let endpoint = IPVSAdm.parseEndpoint(words[1]) else { return nil }
+        switch words[0] {
+        case "tcp": self = .tcp(endpoint.address, port: endpoint.port)
+        case "udp": self = .udp(endpoint.address, port: endpoint.port)
+        case "sctp": self = .sctp(endpoint.address, port: endpoint.port)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import LVSKit
+import LVSRunner
+import SSHTransport
+
+/// A cluster on the lab VM's hosts: an inventory, each host's desired state, and the runner and
+/// verifier that reach them.
+public struct LabCluster: Sendable {
+    public let lab: VMLab
+    public let inventory: Inventory
+    public let cluster: [HostState]
+    public let runner: ClusterRunner
+    public let verifier: Verifier
+
+    public func run(_ verb: Verb) async -> Recap { await runner.run(verb, cluster: cluster, inventory: inventory) }
+    public func verify(requests: Int = 12) async -> VerifyReport { await verifier.verify(inventory, requests: requests, fromLocal: false) }
+}
+
+extension VMLab {
+    /// The lab hosts every cluster uses (the snapshot set).
+    public var hostNames: [String] { topology.hosts.map(\.spec.name) }
+
+    /// Writes `text` as `NAME.yml` into the lab folder and makes a cluster of it.
+    public func cluster(_ text: String, name: String, library: PlaybookLibrary, options: RunOptions = RunOptions()) throws -> LabCluster {
+        let file = "\(folder)/\(name).yml"
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let inventory = try InventoryParser.parse(text, file: file).get()
+        var access = HostAccess(knownHostsFiles: inventory.knownHostsFiles)
+        access.handshakeTimeout = .seconds(30)
+        return LabCluster(lab: self, inventory: inventory, cluster: try Renderer(library: library).render(inventory),
+                          runner: ClusterRunner(access: access, options: options), verifier: Verifier(access: access))
+    }
+
+    /// Runs a command on a lab host as root over SSH (the connection is closed before returning,
+    /// so the next command never races a session still closing).
+    public func run(_ host: String, _ command: String) async throws -> String {
+        let connection = try await SSHConnection.connect(to: target(host), options: sshOptions)
+        do {
+            let output = try await connection.run(command).standardOutput
+            await connection.close()
+            return output
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    /// What `down` must put back on a lab host: sysctls, addresses, links, routes, the IPVS table,
+    /// modules, listening sockets (a web server left running), lvsctl's folder and the files it
+    /// may write.
+    public func snapshot(_ host: String) async throws -> String {
+        try await run(host, """
+            grep -r . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf /proc/sys/net/ipv4/vs 2>/dev/null | sort
+            # The kernel attaches a default qdisc the first time a device goes up (tunl0: noop
+            # becomes noqueue) and never detaches it: nobody's setting, and nothing can undo it.
+            ip -o addr show; ip -o link show | sed 's/ qdisc [a-z_]*//; s/ qlen [0-9]*//'; ip route show table all
+            ipvsadm -S -n 2>&1
+            ls /sys/module | tr '\\n' ' '; echo
+            ss -Hltn 2>/dev/null | awk '{print "listening", $4}' | sort
+            find /var/lib/lvsctl /srv /etc/sysctl.d -xdev 2>/dev/null | sort | while read -r f; do
+              if [ -f "$f" ]; then echo "$f $(md5sum < "$f")"; else echo "$f/"; fi
+            done
+            """)
+    }
+
+    public func snapshots() async throws -> [String: String] {
+        var result: [String: String] = [:]
+        for host in hostNames { result[host] = try await snapshot(host) }
+        return result
+    }
+
+    /// Per host, the lines that differ from `before` (empty when every host is as it was).
+    public func differences(from before: [String: String]) async throws -> [String: String] {
+        var found: [String: String] = [:]
+        for (host, old) in before {
+            let now = try await snapshot(host)
+            if now != old { found[host] = LabSnapshot.difference(old, now) }
+        }
+        return found
+    }
+}
+
+public enum LabSnapshot {
+    /// The lines only in `a` (-) and only in `b` (+).
+    public static func difference(_ a: String, _ b: String) -> String {
+        let left = a.split(separator: "\n"), right = b.split(separator: "\n")
+        return (left.filter { !right.contains($0) }.map { "- \($0)" } + right.filter { !left.contains($0) }.map { "+ \($0)" })
+            .joined(separator: "\n")
+    }
+}

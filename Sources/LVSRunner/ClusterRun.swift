@@ -1,0 +1,184 @@
+import Foundation
+import LVSKit
+import SSHTransport
+
+/// One verb's run over a cluster: which hosts, in which order, and what each is sent.
+struct ClusterRun: Sendable {
+    let runner: ClusterRunner
+    let verb: Verb
+    /// Every host the inventory gives a role.
+    let cluster: [HostState]
+    let only: Set<String>?
+    /// A host that left the cluster but is still defined is reached as the inventory now says.
+    let inventory: Inventory
+    let progress = Progress()
+
+    var access: HostAccess { runner.access }
+    var selected: [HostState] { cluster.filter { only?.contains($0.host.name) ?? true } }
+    var director: HostState? { selected.first { $0.roles.contains(.director) } }
+    var others: [HostState] { selected.filter { !$0.roles.contains(.director) } }
+    var members: [ClusterMember] { cluster.map { ClusterMember($0.host) } }
+
+    func opening(_ access: HostScript.Access, readIPVS: Bool = false) -> String {
+        HostScript.opening(access, owner: runner.owner(verb), lockWait: runner.options.lockWait, readIPVS: readIPVS)
+    }
+
+    /// Hosts the cluster records name that the inventory no longer gives a role.
+    func leaving(_ works: [HostWork]) -> [HostState] {
+        let current = Set(cluster.map(\.host.name))
+        var found: [HostState] = []
+        for work in works {
+            for line in work.opening.cluster {
+                guard let member = ClusterMember(line: line), !current.contains(member.name),
+                      only?.contains(member.name) ?? true, !found.contains(where: { $0.host.name == member.name }) else { continue }
+                let host = inventory.host(named: member.name) ?? member.host(recordedOn: work.state.host.name)
+                found.append(HostState(host: host, roles: [], resources: []))
+            }
+        }
+        return found
+    }
+
+    /// A host not contacted because the run stopped before it.
+    func skipped(_ state: HostState, because reason: String) -> HostReport {
+        var report = HostReport(host: state.host.name, address: state.host.address, reachable: true)
+        report.error = "not contacted: \(reason)"
+        return report
+    }
+
+    func done(_ work: HostWork) async -> HostReport {
+        var report = work.report
+        report.tally()
+        let (count, total) = await progress.finished(totalAtLeast: selected.count)
+        runner.onHostDone(report, count, total)
+        return report
+    }
+
+    // MARK: - plan
+
+    /// plan: every host's diff; the director's live table too (for `status`).
+    func plan() async -> (reports: [HostReport], live: IPVSTable?) {
+        var directorWork: HostWork?
+        if let state = director {
+            let readIPVS = HostScript.opening(.read, owner: runner.owner(verb), lockWait: runner.options.lockWait, readIPVS: false)
+                + HostScript.readIPVSTable(stats: runner.options.readStats)
+            var work = await HostWork.connect(state, access: access)
+            await work.begin(readIPVS + HostScript.check(state.resources))
+            if !work.usable {
+                await work.close()
+                return ([await done(work)] + others.map { skipped($0, because: "director \(state.host.name) could not be read") }, nil)
+            }
+            directorWork = work
+        }
+        // The director holds its lock: the others go on while it answers the rest.
+        async let directorAnswered = Self.completing(directorWork) { describePlan(&$0) }
+        let servers = await runner.forEach(others) { state in
+            var work = await HostWork.open(state, access: access, first: opening(.read) + HostScript.check(state.resources))
+            if work.usable { describePlan(&work) }
+            await work.close()
+            return work
+        }
+        directorWork = await directorAnswered
+        var reports = [HostReport]()
+        for work in servers { reports.append(await done(work)) }
+        let gone = await runner.forEach(leaving(servers + (directorWork.map { [$0] } ?? []))) { state in
+            var work = await HostWork.open(state, access: access, leaving: true, first: opening(.read))
+            if work.usable { describePlan(&work) }
+            await work.close()
+            return work
+        }
+        for work in gone { reports.append(await done(work)) }
+        if var work = directorWork {
+            await work.close()
+            reports.insert(await done(work), at: 0)
+        }
+        return (reports, directorWork?.opening.ipvsTable)
+    }
+
+    /// plan's lines for a host: its template resources, its IPVS services (director), and what
+    /// it has recorded that is no longer wanted.
+    func describePlan(_ work: inout HostWork) {
+        let (unchanged, changes) = HostDiff.resources(work.state.resources, work.opening, planned: true)
+        work.report.unchanged = unchanged
+        work.report.changes = changes
+        let isDirector = work.state.roles.contains(.director)
+        if isDirector {
+            let live = work.opening.ipvsTable ?? IPVSTable()
+            let (steps, leftAlone) = HostDiff.ipvs(desired: work.state.ipvsServices, live: live, records: work.opening.records)
+            work.report.changes += steps.flatMap { $0.change.descriptions }.map { ChangeOutcome(change: $0, status: .planned) }
+            work.report.changes += leftAlone.map { ChangeOutcome(change: HostDiff.leftAlone($0), status: .planned) }
+            let changed = Set(steps.map { Self.serviceKey($0.change) })
+            work.report.unchanged += work.state.ipvsServices.filter { !changed.contains($0.key) }.count
+        }
+        let removals = HostDiff.unwanted(work.opening.records, desired: work.state.resources.map(\.id))
+            .filter { !isDirector || !$0.id.hasPrefix("ipvs ") }
+        work.report.changes += removals.map { ChangeOutcome(change: HostDiff.removal($0), status: .planned) }
+    }
+
+    /// Reads the rest of a first part's answer, then `then` (for `async let`: the director
+    /// answers while the others are worked on).
+    static func completing(_ work: HostWork?, then: @Sendable (inout HostWork) -> Void) async -> HostWork? {
+        guard var work else { return nil }
+        await work.complete()
+        if work.usable { then(&work) }
+        return work
+    }
+
+    static func serviceKey(_ change: IPVSService.Change) -> IPVSServiceKey {
+        switch change {
+        case let .create(service), let .edit(_, service), let .delete(service): return service.key
+        case let .addDestination(key, _), let .editDestination(key, _, _), let .drainDestination(key, _), let .deleteDestination(key, _): return key
+        }
+    }
+
+    // MARK: - down
+
+    /// The director first (its lock keeps a concurrent `up` out while the rest is undone), then
+    /// the real servers in parallel, then any host that had already left the cluster.
+    func down() async -> [HostReport] {
+        var directorWork: HostWork?
+        if let state = director {
+            var work = await HostWork.connect(state, access: access)
+            await work.begin(opening(.change) + HostScript.undo(keeping: [], forgetWhenEmpty: false))
+            if !work.usable {
+                await work.close()
+                return [await done(work)] + others.map { skipped($0, because: "director \(state.host.name) could not be used") }
+            }
+            directorWork = work
+        }
+        async let directorAnswered = Self.completing(directorWork) {
+            $0.report.changes = HostDiff.undone($0.opening.undos, records: $0.opening.records)
+        }
+        let undoAll = opening(.change) + HostScript.undo(keeping: [], forgetWhenEmpty: true)
+        let servers = await runner.forEach(others) { state in
+            var work = await HostWork.open(state, access: access, first: undoAll)
+            work.report.changes = HostDiff.undone(work.opening.undos, records: work.opening.records)
+            await work.close()
+            return work
+        }
+        directorWork = await directorAnswered
+        var reports = [HostReport]()
+        for work in servers { reports.append(await done(work)) }
+        let gone = await runner.forEach(leaving(servers + (directorWork.map { [$0] } ?? []))) { state in
+            var work = await HostWork.open(state, access: access, leaving: true, first: undoAll)
+            work.report.changes = HostDiff.undone(work.opening.undos, records: work.opening.records)
+            await work.close()
+            return work
+        }
+        for work in gone { reports.append(await done(work)) }
+        if var work = directorWork {
+            _ = await work.send("lvsctl_forget")
+            await work.close()
+            reports.insert(await done(work), at: 0)
+        }
+        return reports
+    }
+}
+
+/// Counts hosts as they finish, for progress lines.
+actor Progress {
+    private var count = 0
+    func finished(totalAtLeast total: Int) -> (Int, Int) {
+        count += 1
+        return (count, max(total, count))
+    }
+}
