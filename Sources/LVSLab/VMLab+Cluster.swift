@@ -63,19 +63,21 @@ extension VMLab {
             """)
     }
 
+    /// Every lab host's snapshot, read in parallel (a new connection under emulation takes seconds).
     public func snapshots() async throws -> [String: String] {
-        var result: [String: String] = [:]
-        for host in hostNames { result[host] = try await snapshot(host) }
-        return result
+        try await withThrowingTaskGroup(of: (String, String).self) { group in
+            for host in hostNames { group.addTask { (host, try await snapshot(host)) } }
+            var result: [String: String] = [:]
+            for try await (host, text) in group { result[host] = text }
+            return result
+        }
     }
 
     /// Per host, the lines that differ from `before` (empty when every host is as it was).
     public func differences(from before: [String: String]) async throws -> [String: String] {
+        let now = try await snapshots()
         var found: [String: String] = [:]
-        for (host, old) in before {
-            let now = try await snapshot(host)
-            if now != old { found[host] = LabSnapshot.difference(old, now) }
-        }
+        for (host, old) in before where now[host] != old { found[host] = LabSnapshot.difference(old, now[host] ?? "") }
         return found
     }
 }

@@ -213,11 +213,16 @@ public struct VMLab: Sendable {
         return text
     }
 
-    /// A ready inventory for one mode: the seed's roles on the lab's hosts.
-    public func inventory(mode: String, scheduler: String = "rr", weights: [Int]? = nil) -> String {
+    /// A ready inventory for one mode: the seed's roles on the lab's hosts. `servers` picks real
+    /// servers by name (default: all of the lab's), `weights` gives some a weight, `settings`
+    /// adds lines to the service (persistence…).
+    public func inventory(mode: String, scheduler: String = "rr", servers: [String]? = nil, weights: [String: Int] = [:],
+                          vip: String = "192.168.0.200", settings: [String] = []) -> String {
         let hosts = topology.hosts.map { "  \($0.spec.name): { address: 127.0.0.1, port: \(port(of: $0.spec.name)), identity: \(keyFile) }" }
-        let servers = topology.hosts.filter { $0.spec.name.hasPrefix("rs") }.enumerated().map { index, host in
-            let weight = weights.map { ", weight: \($0[index])" } ?? ""
+        let all = topology.hosts.filter { $0.spec.name.hasPrefix("rs") }
+        let chosen = servers.map { names in names.compactMap { name in all.first { $0.spec.name == name } } } ?? all
+        let lines = chosen.map { host in
+            let weight = weights[host.spec.name].map { ", weight: \($0)" } ?? ""
             return "        - { host: \(host.spec.name), rip: \(host.sshAddress)\(weight) }"
         }
         return """
@@ -232,11 +237,11 @@ public struct VMLab: Sendable {
           director: { host: director, interface: eth0, inner_interface: eth1, dip: 10.0.0.1/24 }
           client: client
           services:
-            - vip: 192.168.0.200
+            - vip: \(vip)
               port: 80
               scheduler: \(scheduler)
-              real_servers:
-        \(servers.joined(separator: "\n"))
+        \(settings.map { "      \($0)\n" }.joined())      real_servers:
+        \(lines.joined(separator: "\n"))
 
         """
     }

@@ -185,7 +185,8 @@ struct HostWork: Sendable {
     mutating func close() async {
         guard let session else { return }
         self.session = nil
-        if let problem = await session.close(), report.error == nil { report.error = problem }
+        // Why the shell could not run (sudo wanting a password) says more than how feeding it failed.
+        if let problem = await session.close() { report.error = problem }
         report.roundTrips = await session.roundTrips
         report.handshakes = await session.handshakes
         report.seconds = (ContinuousClock.now - started).seconds

@@ -18,8 +18,8 @@ struct ShellSafetyTests {
     func hostilePageIsInert(page: String) throws {
         var inventory = try loadInventory("dr.yml")
         inventory.pageTemplate = page
-        let plans = try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(inventory)
-        let step = try #require(plans.first { $0.host.name == "rs1" }?.steps.first { $0.template == "file" })
+        let states = try render(inventory)
+        let step = try #require(states.first { $0.host.name == "rs1" }?.resources.first { $0.template == "file" }?.shell)
         // Point the step at a scratch file and run its apply and check with bash.
         let scratch = NSTemporaryDirectory() + "lvsctl-page-\(UUID().uuidString)"
         let apply = step.apply.replacingOccurrences(of: "/var/lib/lvsctl/www/80/index.html", with: scratch + "/index.html")
@@ -56,7 +56,7 @@ struct PlaybookDataTests {
         let library = try PlaybookLibrary.parse(
             templates: ["sysctl": Self.sysctl],
             playbooks: ["director": "role: director\nsteps:\n  - name: x\n    template: sysctll\n    with: {}\n"])
-        #expect(throws: PlaybookError.unknownTemplate(step: "x", template: "sysctll", known: ["sysctl"])) {
+        #expect(throws: PlaybookError.unknownTemplate(step: "x", template: "sysctll", known: ["ipvs-service", "sysctl"])) {
             try Renderer(library: library).render(loadInventory("dr.yml"))
         }
     }
@@ -83,23 +83,51 @@ struct PlaybookDataTests {
         }
     }
 
-    /// A step added to the data files appears without recompiling anything.
+    /// A step added to the data files appears without recompiling anything, named by what it
+    /// makes (not by its step name or position).
     @Test func addedStepIsRendered() throws {
         let library = try PlaybookLibrary.parse(
             templates: ["sysctl": Self.sysctl],
             playbooks: ["real-server": "role: real-server\nsteps:\n  - name: no source routing on {{item}}\n    for_each: [all, lo]\n    template: sysctl\n    with: { path: \"net/ipv4/conf/{{item}}/accept_source_route\", value: \"0\" }\n"])
-        let plans = try Renderer(library: library).render(loadInventory("dr.yml"))
-        let steps = try #require(plans.first { $0.host.name == "rs1" }?.steps)
-        #expect(steps.map(\.name) == ["no source routing on all", "no source routing on lo"])
-        #expect(steps.map(\.id) == ["real-server/no-source-routing-on-all", "real-server/no-source-routing-on-lo"])
-        #expect(steps[0].apply == "echo 0 > /proc/sys/net/ipv4/conf/all/accept_source_route")
+        let states = try Renderer(library: library).render(loadInventory("dr.yml"))
+        let resources = try #require(states.first { $0.host.name == "rs1" }?.resources)
+        #expect(resources.map(\.name) == ["no source routing on all", "no source routing on lo"])
+        #expect(resources.map(\.id.description) == ["sysctl net.ipv4.conf.all.accept_source_route", "sysctl net.ipv4.conf.lo.accept_source_route"])
+        #expect(resources[0].shell?.apply == "echo 0 > /proc/sys/net/ipv4/conf/all/accept_source_route")
     }
 
-    @Test func stepIDsAreUniquePerHost() throws {
+    /// Two steps that make the same resource would fight over it and over its record: refused,
+    /// whether the playbook repeats a step or a list repeats an item.
+    @Test(arguments: [
+        "  - name: a\n    template: sysctl\n    with: { path: net/ipv4/ip_forward, value: \"1\" }\n  - name: b\n    template: sysctl\n    with: { path: net/ipv4/ip_forward, value: \"0\" }\n",
+        "  - name: c {{item}}\n    for_each: [all, all]\n    template: sysctl\n    with: { path: \"net/ipv4/conf/{{item}}/rp_filter\", value: \"0\" }\n",
+    ])
+    func oneResourceOneStep(steps: String) throws {
+        let library = try PlaybookLibrary.parse(templates: ["sysctl": Self.sysctl], playbooks: ["real-server": "role: real-server\nsteps:\n" + steps])
+        #expect { try Renderer(library: library).render(loadInventory("dr.yml")) } throws: { error in
+            guard case .duplicateResource? = error as? PlaybookError else { return false }
+            return true
+        }
+    }
+
+    /// The shipped playbooks make each resource once, on every host of every shipped inventory.
+    @Test func identitiesAreUniquePerHost() throws {
         for name in ["nat.yml", "dr.yml", "tun.yml", "example.yml"] {
-            for plan in try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(loadInventory(name)) {
-                #expect(Set(plan.steps.map(\.id)).count == plan.steps.count, "\(name) \(plan.host.name)")
+            for state in try render(loadInventory(name)) {
+                #expect(Set(state.resources.map(\.id)).count == state.resources.count, "\(name) \(state.host.name)")
             }
         }
+    }
+
+    /// A template of a user's own must say what its resource is.
+    @Test func customTemplateNeedsAnIdentity() throws {
+        let custom = "params: [name]\ncheck: test -e /etc/{{name}}\napply: touch /etc/{{name}}\n"
+        let playbook = "role: real-server\nsteps:\n  - name: marker\n    template: marker\n    with: { name: lvs-marker }\n"
+        #expect(throws: PlaybookError.noIdentity(template: "marker")) {
+            try Renderer(library: PlaybookLibrary.parse(templates: ["marker": custom], playbooks: ["real-server": playbook])).render(loadInventory("dr.yml"))
+        }
+        let library = try PlaybookLibrary.parse(templates: ["marker": custom + "identity: \"{{name}}\"\n"], playbooks: ["real-server": playbook])
+        let resource = try #require(try Renderer(library: library).render(loadInventory("dr.yml")).first { $0.host.name == "rs1" }?.resources.first)
+        #expect(resource.id.description == "marker lvs-marker")
     }
 }

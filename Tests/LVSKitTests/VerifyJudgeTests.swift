@@ -14,76 +14,77 @@ struct VerifyJudgeTests {
                               scheduler: scheduler, persistence: persistence, realServers: servers, location: here)
     }
 
-    static func verdicts(_ scheduler: Scheduler, _ answers: [String?], weights: [Int] = [1, 1], persistence: Int? = nil) -> [String: Bool] {
+    /// Verdicts by kind (what they check), never by their wording.
+    static func verdicts(_ scheduler: Scheduler, _ answers: [String?], weights: [Int] = [1, 1], persistence: Int? = nil) -> [VerdictKind: Bool] {
         Dictionary(DistributionJudge.judge(service(scheduler, weights: weights, persistence: persistence), answers: answers)
-            .map { ($0.check, $0.passed) }) { a, _ in a }
+            .map { ($0.kind, $0.passed) }) { a, _ in a }
     }
 
     @Test func roundRobinAlternates() {
         let v = Self.verdicts(.rr, ["rs2", "rs1", "rs2", "rs1", "rs2", "rs1"])
-        #expect(v["answers cycle in a fixed order"] == true)
-        #expect(v["every real server with weight > 0 answers"] == true)
-        #expect(v["every request answered"] == true)
+        #expect(v[.cyclesInOrder] == true)
+        #expect(v[.everyServerAnswers] == true)
+        #expect(v[.everyRequestAnswered] == true)
     }
 
     @Test func roundRobinThatDoesNotCycleFails() {
-        #expect(Self.verdicts(.rr, ["rs1", "rs2", "rs2", "rs1"])["answers cycle in a fixed order"] == false)
-        #expect(Self.verdicts(.rr, ["rs1", "rs1", "rs1", "rs1"])["every real server with weight > 0 answers"] == false)
+        #expect(Self.verdicts(.rr, ["rs1", "rs2", "rs2", "rs1"])[.cyclesInOrder] == false)
+        #expect(Self.verdicts(.rr, ["rs1", "rs1", "rs1", "rs1"])[.everyServerAnswers] == false)
     }
 
     @Test func roundRobinOfThreeKeepsItsOrder() {
         let v = Self.verdicts(.rr, ["rs3", "rs1", "rs2", "rs3", "rs1", "rs2", "rs3"], weights: [1, 1, 1])
-        #expect(v["answers cycle in a fixed order"] == true)
+        #expect(v[.cyclesInOrder] == true)
     }
 
     @Test func weightedRoundRobinOneToThree() {
         let answers = ["rs2", "rs2", "rs1", "rs2", "rs2", "rs2", "rs1", "rs2", "rs2", "rs2", "rs1", "rs2"]
         let v = Self.verdicts(.wrr, answers, weights: [1, 3])
-        #expect(v["counts follow the weights (rs1 1 : rs2 3)"] == true)
+        #expect(v[.followsWeights] == true)
         let skewed = ["rs2", "rs2", "rs2", "rs2", "rs1", "rs1", "rs2", "rs2"]
-        #expect(Self.verdicts(.wrr, skewed, weights: [1, 3])["counts follow the weights (rs1 1 : rs2 3)"] == false)
+        #expect(Self.verdicts(.wrr, skewed, weights: [1, 3])[.followsWeights] == false)
     }
 
     @Test func weightedRoundRobinReducesByTheGCD() {
         // 2:4 cycles as 1:2.
         let v = Self.verdicts(.wrr, ["rs2", "rs1", "rs2", "rs2", "rs1", "rs2"], weights: [2, 4])
-        #expect(v["counts follow the weights (rs1 2 : rs2 4)"] == true)
+        #expect(v[.followsWeights] == true)
     }
 
     @Test func sourceHashKeepsOneClientOnOneServer() {
-        #expect(Self.verdicts(.sh, ["rs2", "rs2", "rs2"])["sh: one client always reaches the same server"] == true)
-        #expect(Self.verdicts(.sh, ["rs2", "rs1", "rs2"])["sh: one client always reaches the same server"] == false)
+        #expect(Self.verdicts(.sh, ["rs2", "rs2", "rs2"])[.sameServer] == true)
+        #expect(Self.verdicts(.sh, ["rs2", "rs1", "rs2"])[.sameServer] == false)
     }
 
     @Test func persistenceKeepsOneClientOnOneServer() {
         let v = Self.verdicts(.rr, ["rs1", "rs1", "rs1", "rs1"], persistence: 300)
-        #expect(v["persistence keeps one client on one server"] == true)
-        #expect(v["answers cycle in a fixed order"] == nil, "persistence overrides the scheduler's order")
+        #expect(v[.sameServer] == true)
+        #expect(v[.cyclesInOrder] == nil, "persistence overrides the scheduler's order")
     }
 
     @Test func weightZeroReceivesNothing() {
-        #expect(Self.verdicts(.rr, ["rs1", "rs1", "rs1"], weights: [1, 0])["weight 0 receives nothing"] == true)
-        #expect(Self.verdicts(.rr, ["rs1", "rs2", "rs1"], weights: [1, 0])["weight 0 receives nothing"] == false)
+        #expect(Self.verdicts(.rr, ["rs1", "rs1", "rs1"], weights: [1, 0])[.weightZeroIdle] == true)
+        #expect(Self.verdicts(.rr, ["rs1", "rs2", "rs1"], weights: [1, 0])[.weightZeroIdle] == false)
     }
 
     @Test(arguments: [Scheduler.lc, .wlc, .sed, .nq])
     func connectionSchedulersUseEveryServer(scheduler: Scheduler) {
-        #expect(Self.verdicts(scheduler, ["rs1", "rs2", "rs1"])["every real server with weight > 0 answers"] == true)
-        #expect(Self.verdicts(scheduler, ["rs1", "rs1", "rs1"])["every real server with weight > 0 answers"] == false)
+        #expect(Self.verdicts(scheduler, ["rs1", "rs2", "rs1"])[.everyServerAnswers] == true)
+        #expect(Self.verdicts(scheduler, ["rs1", "rs1", "rs1"])[.everyServerAnswers] == false)
     }
 
     @Test(arguments: [Scheduler.dh, .lblc, .lblcr])
     func destinationSchedulersStickToOneServer(scheduler: Scheduler) {
-        #expect(Self.verdicts(scheduler, ["rs2", "rs2"])["\(scheduler.rawValue): one destination goes to one server"] == true)
+        #expect(Self.verdicts(scheduler, ["rs2", "rs2"])[.sameServer] == true)
     }
 
     @Test func failoverUsesTheHighestWeight() {
-        #expect(Self.verdicts(.fo, ["rs2", "rs2"], weights: [1, 5])["fo: the highest-weight server takes the load"] == true)
-        #expect(Self.verdicts(.fo, ["rs1", "rs2"], weights: [1, 5])["fo: the highest-weight server takes the load"] == false)
+        #expect(Self.verdicts(.fo, ["rs2", "rs2"], weights: [1, 5])[.highestWeightOnly] == true)
+        #expect(Self.verdicts(.fo, ["rs1", "rs2"], weights: [1, 5])[.highestWeightOnly] == false)
     }
 
     @Test func missingAnswersAreCounted() {
-        #expect(Self.verdicts(.rr, ["rs1", nil, "rs1"])["every request answered"] == false)
+        #expect(Self.verdicts(.rr, ["rs1", nil, "rs1"])[.everyRequestAnswered] == false)
     }
 
     @Test func responsesAreMatchedToTestPages() throws {
@@ -94,35 +95,42 @@ struct VerifyJudgeTests {
     }
 }
 
-struct IPVSTableTests {
+/// The live table judged against the inventory with the reconciler's own comparison.
+struct TableJudgeTests {
+    static func desired(_ inventory: Inventory) -> [IPVSService] { inventory.services.map { IPVSService($0, mode: inventory.mode) } }
+
     @Test func liveTableMatchingTheInventory() throws {
         let inventory = try loadInventory("dr.yml")
-        var live = IPVSTable.parse(save: ScriptRenderer.ipvsadmSave(inventory))
-        live.addThresholds("""
+        let live = IPVSAdm.table(save: ScriptRenderer.ipvsadmSave(inventory), thresholds: """
             Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn
+              -> RemoteAddress:Port
             TCP  192.168.229.111:80 rr
               -> 192.168.229.132:80           0          0          0          0
               -> 192.168.229.134:80           0          0          0          0
-            """, service: "-t 192.168.229.111:80")
-        let verdicts = live.compare(toDesired: IPVSTable.desired(inventory))
-        #expect(verdicts.count == 1)
+            """)
+        let verdicts = TableJudge.judge(live: live, desired: Self.desired(inventory))
+        #expect(verdicts.map(\.kind) == [.tableMatches])
         #expect(verdicts[0].passed, "\(verdicts[0].detail)")
     }
 
-    @Test func differencesAreSpelledOut() throws {
+    @Test func differencesAreSpelledOutAsTheChangesUpWouldMake() throws {
         let inventory = try loadInventory("dr.yml")
-        let live = IPVSTable.parse(save: """
+        let live = IPVSAdm.table(save: """
             -A -t 192.168.229.111:80 -s wlc
             -a -t 192.168.229.111:80 -r 192.168.229.132:80 -m -w 1
             -a -t 192.168.229.111:80 -r 192.168.229.199:80 -g -w 1
-            """)
-        let verdict = try #require(live.compare(toDesired: IPVSTable.desired(inventory)).first)
+            """, thresholds: "")
+        let verdict = try #require(TableJudge.judge(live: live, desired: Self.desired(inventory)).first)
         #expect(!verdict.passed)
-        #expect(verdict.detail == "scheduler wlc, wanted rr; 192.168.229.132:80 forwards with -m, wanted -g; real server 192.168.229.134:80 missing; unexpected real server 192.168.229.199:80")
+        #expect(verdict.detail == "differs; up would make: ~ ipvs tcp 192.168.229.111:80  scheduler wlc → rr; "
+            + "+ ipvs tcp 192.168.229.111:80 → 192.168.229.134:80  dr, weight 1; "
+            + "~ ipvs tcp 192.168.229.111:80 → 192.168.229.132:80  forwarding nat → dr; "
+            + "- ipvs tcp 192.168.229.111:80 → 192.168.229.199:80  weight 1 → 0  (drain, then delete)")
     }
 
     @Test func missingServiceIsReported() throws {
-        let verdicts = IPVSTable().compare(toDesired: IPVSTable.desired(try loadInventory("nat.yml")))
+        let verdicts = TableJudge.judge(live: IPVSTable(), desired: Self.desired(try loadInventory("nat.yml")))
         #expect(verdicts.map(\.passed) == [false])
+        #expect(verdicts[0].detail.hasPrefix("missing from the director's table: + ipvs tcp 192.168.1.111:80"))
     }
 }

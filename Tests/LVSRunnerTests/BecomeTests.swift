@@ -9,14 +9,14 @@ import Testing
 @Suite(.serialized) struct BecomeTests {
     @Test func passwordlessSudo() async throws {
         try await Lab.with(hosts: 4) { lab in
-            let cluster = try LabCluster(lab, mode: "dr", login: ", user: lvs, become: sudo")
+            let cluster = try LocalCluster(lab, mode: "dr", login: ", user: lvs, become: sudo")
             let before = try await cluster.snapshot("host2")
             let up = await cluster.run(.up, only: ["host2"])
             let report = try #require(outcome(up, "host2"))
-            #expect(report.error == nil && report.count(.failed) == 0, "\(up.text) \(report.steps.filter { $0.status == .failed })")
-            #expect(report.count(.changed) > 0)
-            // Done as root: root owns lvsctl's state.
-            #expect(try await lab.shell(on: lab["host2"], "stat -c %U /var/lib/lvsctl/manifest").stdout == "root\n")
+            #expect(report.error == nil && report.counts.failed == 0, "\(up.text) \(failures(up))")
+            #expect(report.counts.added > 0)
+            // Done as root: root owns lvsctl's record.
+            #expect(try await lab.shell(on: lab["host2"], "stat -c %U /var/lib/lvsctl/r").stdout == "root\n")
             let down = await cluster.run(.down, only: ["host2"])
             #expect(down.exitCode == 0)
             #expect(try await cluster.snapshot("host2") == before)
@@ -25,7 +25,7 @@ import Testing
 
     @Test func sudoWantingAPasswordIsExplained() async throws {
         try await Lab.with(hosts: 4) { lab in
-            let cluster = try LabCluster(lab, mode: "dr", login: ", user: lvspw, become: sudo")
+            let cluster = try LocalCluster(lab, mode: "dr", login: ", user: lvspw, become: sudo")
             let up = await cluster.run(.up, only: ["host2"])
             #expect(outcome(up, "host2")?.error == "sudo on host2 wants a password for lvspw: pass --ask-become-pass, or allow lvspw NOPASSWD sudo")
             #expect(up.exitCode == 1)
@@ -36,11 +36,11 @@ import Testing
 
     @Test func sudoWithTheAskedPassword() async throws {
         try await Lab.with(hosts: 4) { lab in
-            let cluster = try LabCluster(lab, mode: "dr", login: ", user: lvspw, become: sudo", becomePassword: lab.rootPassword)
+            let cluster = try LocalCluster(lab, mode: "dr", login: ", user: lvspw, become: sudo", becomePassword: lab.rootPassword)
             let up = await cluster.run(.up, only: ["host2"])
             #expect(outcome(up, "host2")?.error == nil, "\(up.text)")
-            #expect(outcome(up, "host2")?.count(.changed) ?? 0 > 0)
-            let wrong = try LabCluster(lab, mode: "dr", login: ", user: lvspw, become: sudo", becomePassword: "not-it")
+            #expect(outcome(up, "host2")?.counts.added ?? 0 > 0)
+            let wrong = try LocalCluster(lab, mode: "dr", login: ", user: lvspw, become: sudo", becomePassword: "not-it")
             #expect(outcome(await wrong.run(.plan, only: ["host2"]), "host2")?.error == "sudo on host2 refused the password given for lvspw")
             _ = await cluster.run(.down, only: ["host2"])
         }

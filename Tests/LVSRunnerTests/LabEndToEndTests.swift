@@ -5,123 +5,100 @@ import LVSRunner
 import SSHTransport
 import Testing
 
-/// The mission end to end, on a real IPVS kernel (the lab VM): for NAT, DR and TUN, `up`, then
-/// `verify` proves round-robin through the VIP and that ipvsadm matches the inventory, a second
-/// `up` changes nothing, `down` leaves every host exactly as before, and the VIP goes silent.
-/// Then wrr 1:3, sh and weight 0.
-@Suite(.serialized) struct LabEndToEndTests {
-    static let hosts = ["client", "director", "rs1", "rs2"]
+/// One lab VM (a real IPVS kernel) for every test of the suite: booted once, stopped by PID at
+/// the end whatever happens.
+struct LabVMTrait: SuiteTrait, TestScoping {
+    @TaskLocal static var current: VMLab?
 
-    @Test func natDrTunAndSchedulersOnARealIPVSKernel() async throws {
-        let lab = VMLab(folder: "/var/tmp/lvsctl-lab-test-\(getpid())", realServers: 2, portBase: 2300)
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        let lab = VMLab(folder: "/var/tmp/lvsctl-lab-test-\(getpid())", realServers: 3, portBase: 2300)
         do {
             try await lab.up { print("lab: \($0)") }
-            try await exercise(lab)
+            try await Self.$current.withValue(lab) { try await function() }
         } catch {
-            Issue.record("lab end to end: \(error)")
+            try await lab.down()
+            throw error
         }
         try await lab.down()
         #expect(!lab.isRunning, "no qemu left behind")
     }
+}
 
-    func exercise(_ lab: VMLab) async throws {
-        let library = try PlaybookLibrary.load(from: repositoryRoot)
-        for mode in ["nat", "dr", "tun"] {
-            let (inventory, plans, runner, verifier) = try context(lab, text: lab.inventory(mode: mode), name: "e2e-\(mode)", library: library)
-            var before: [String: String] = [:]
-            for host in Self.hosts { before[host] = try await snapshot(lab, host) }
+extension Trait where Self == LabVMTrait {
+    static var labVM: Self { LabVMTrait() }
+}
 
-            let up = await runner.run(.up, plans: plans, inventory: inventory.file)
-            #expect(up.exitCode == 0, "\(mode) up:\n\(up.text)\n\(failures(up))")
-            #expect(up.hosts.allSatisfy { $0.roundTrips == 1 })
+func labVM() throws -> VMLab { try #require(LabVMTrait.current, "the lab VM did not start") }
 
-            let report = await verifier.verify(inventory, requests: 12, fromLocal: false)
-            #expect(report.passed, "\(mode) verify: \(report.services.flatMap(\.verdicts).filter { !$0.passed }) \(report.table) \(report.errors)")
-            let service = try #require(report.services.first)
-            #expect(service.counts["rs1"] == 6 && service.counts["rs2"] == 6, "\(mode): \(service.counts)")
-            #expect(service.verdicts.contains { $0.check == "answers cycle in a fixed order" && $0.passed })
-            #expect(report.table.count == 1 && report.table.allSatisfy { $0.passed })
+/// The service's total connections so far (`ipvsadm -Ln --stats --exact`): only a service
+/// deleted and created again would see it go down.
+func connectionsCounter(_ lab: VMLab, vip: String = LabScenario.vip) async throws -> Int {
+    let text = try await lab.run("director", "\(IPVSAdm.readStats) -t \(vip):80")
+    var table = IPVSTable()
+    IPVSAdm.readListing(text, into: &table)
+    return table.serviceStats.values.first?.connections ?? -1
+}
 
-            let again = await runner.run(.up, plans: plans, inventory: inventory.file)
-            #expect(again.hosts.allSatisfy { $0.count(.changed) == 0 && !$0.failed }, "\(mode) second up:\n\(again.text)")
+/// The mission end to end on a real IPVS kernel: each mode up, proven, idempotent and restored;
+/// then a live cluster changed in place under client traffic; two runs at once; runs killed.
+@Suite(.serialized, .labVM) struct LabEndToEndTests {
+    static let library = Result { try PlaybookLibrary.load(from: repositoryRoot) }
 
-            let down = await runner.run(.down, plans: plans, inventory: inventory.file)
-            #expect(down.exitCode == 0, "\(mode) down:\n\(down.text)\n\(failures(down))")
-            for host in Self.hosts {
-                let after = try await snapshot(lab, host)
-                #expect(after == before[host], "\(mode): \(host) after down differs from before up:\n\(difference(before[host] ?? "", after))")
-            }
-            let silent = try await run(lab, "client", "curl -s -m 3 http://192.168.0.200/ || echo NO-ANSWER")
-            #expect(silent == "NO-ANSWER\n", "\(mode): the VIP still answers after down")
-        }
+    /// NAT, DR and TUN: up, round-robin through the VIP over the three real servers, a second up
+    /// changes nothing, down leaves every host as its snapshot from before, the VIP goes silent.
+    @Test(arguments: ["nat", "dr", "tun"])
+    func mode(_ mode: String) async throws {
+        let lab = try labVM()
+        let cluster = try lab.cluster(lab.inventory(mode: mode), name: "e2e-\(mode)", library: Self.library.get())
+        let result = try await LabScenario.mode(cluster) { print($0) }
+        #expect(result.up.exitCode == 0, "\(mode) up:\n\(result.up.text)\n\(failures(result.up))")
+        #expect(result.up.hosts.allSatisfy { $0.roundTrips == ($0.host == "director" ? 2 : 1) }, "\(result.up.hosts.map { ($0.host, $0.roundTrips) })")
+        #expect(result.verify.passed, "\(mode) verify: \(result.verify.text(cluster.inventory))")
+        let service = try #require(result.verify.services.first)
+        #expect(service.counts == ["rs1": 4, "rs2": 4, "rs3": 4], "\(mode): \(service.counts)")
+        #expect(service.verdicts.contains { $0.kind == .cyclesInOrder && $0.passed })
+        #expect(result.verify.table.map(\.kind) == [.tableMatches] && result.verify.table.allSatisfy(\.passed))
+        #expect(result.changedAgain == 0, "\(mode) second up:\n\(result.again.text)")
+        #expect(result.down.exitCode == 0, "\(mode) down:\n\(result.down.text)\n\(failures(result.down))")
+        #expect(result.differences.isEmpty, "\(mode): differs after down:\n\(result.differences)")
+        #expect(result.silentAfterDown, "\(mode): the VIP still answers after down")
+    }
 
-        // Schedulers and weights, in DR.
-        let cases: [(String, String, [Int]?, (ServiceVerification) -> Void)] = [
-            ("wrr", "wrr", [1, 3], { s in
-                #expect(s.counts["rs1"] == 3 && s.counts["rs2"] == 9, "wrr 1:3 gave \(s.counts)")
-                #expect(s.verdicts.allSatisfy { $0.passed }, "\(s.verdicts)")
-            }),
-            ("sh", "sh", nil, { s in
-                #expect(Set(s.sequence).count == 1, "sh moved the client: \(s.sequence)")
-                #expect(s.verdicts.allSatisfy { $0.passed }, "\(s.verdicts)")
-            }),
-            ("weight0", "rr", [1, 0], { s in
-                #expect(s.counts["rs2"] == 0 && s.counts["rs1"] == 12, "weight 0 got traffic: \(s.counts)")
-                #expect(s.verdicts.allSatisfy { $0.passed }, "\(s.verdicts)")
-            }),
+    /// Schedulers and weights in DR, one after another on the same live service: each `up`
+    /// edits it in place (its connection counter never goes back), `verify` judges each.
+    @Test func schedulersChangedInPlace() async throws {
+        let lab = try labVM()
+        let before = try await lab.snapshots()
+        let cases: [(String, [String: Int], (ServiceVerification) -> Void)] = [
+            ("rr", [:], { s in #expect(s.counts == ["rs1": 4, "rs2": 4, "rs3": 4], "rr gave \(s.counts)") }),
+            ("wrr", ["rs1": 1, "rs2": 3, "rs3": 2], { s in #expect(s.counts == ["rs1": 2, "rs2": 6, "rs3": 4], "wrr 1:3:2 gave \(s.counts)") }),
+            ("sh", [:], { s in #expect(Set(s.sequence).count == 1, "sh moved the client: \(s.sequence)") }),
+            ("rr", ["rs2": 0], { s in #expect(s.counts == ["rs1": 6, "rs2": 0, "rs3": 6], "weight 0 got traffic: \(s.counts)") }),
         ]
-        for (name, scheduler, weights, check) in cases {
-            let text = lab.inventory(mode: "dr", scheduler: scheduler, weights: weights)
-            let (inventory, plans, runner, verifier) = try context(lab, text: text, name: "e2e-\(name)", library: library)
-            let up = await runner.run(.up, plans: plans, inventory: inventory.file)
-            #expect(up.exitCode == 0, "\(name) up:\n\(up.text)\n\(failures(up))")
-            let report = await verifier.verify(inventory, requests: 12, fromLocal: false)
-            if let service = report.services.first { check(service) } else { Issue.record("\(name): no service verified") }
-            #expect(report.table.allSatisfy { $0.passed }, "\(name): \(report.table)")
-            let down = await runner.run(.down, plans: plans, inventory: inventory.file)
-            #expect(down.exitCode == 0, "\(name) down:\n\(down.text)")
+        var counter = 0
+        var last: LabCluster?
+        for (index, (scheduler, weights, check)) in cases.enumerated() {
+            let cluster = try lab.cluster(lab.inventory(mode: "dr", scheduler: scheduler, weights: weights), name: "e2e-sched-\(index)", library: Self.library.get())
+            let up = await cluster.run(.up)
+            #expect(up.exitCode == 0, "\(scheduler) up:\n\(up.text)\n\(failures(up))")
+            if index > 0 {
+                // In place: only the director changed, and only its IPVS service.
+                #expect(up.hosts.filter { $0.host != "director" }.allSatisfy { $0.changes.isEmpty })
+                #expect(outcome(up, "director")?.changes.allSatisfy { $0.change.resource.hasPrefix("ipvs ") && $0.change.action == .change } == true,
+                        "\(outcome(up, "director")?.changes.map(\.change.text) ?? [])")
+            }
+            let report = await cluster.verify()
+            if let service = report.services.first { check(service) } else { Issue.record("\(scheduler): no service verified") }
+            #expect(report.passed, "\(scheduler): \(report.text(cluster.inventory))")
+            try await Task.sleep(for: .seconds(2.5))   // IPVS sums its counters about every 2 s
+            let now = try await connectionsCounter(lab)
+            #expect(now >= counter + 12, "the service's counter went from \(counter) to \(now): re-created?")
+            counter = now
+            last = cluster
         }
-    }
-
-    func context(_ lab: VMLab, text: String, name: String, library: PlaybookLibrary) throws -> (Inventory, [HostPlan], ClusterRunner, Verifier) {
-        let file = "\(lab.folder)/\(name).yml"
-        try text.write(toFile: file, atomically: true, encoding: .utf8)
-        let inventory = try InventoryParser.parse(text, file: file).get()
-        var access = HostAccess(knownHostsFiles: inventory.knownHostsFiles)
-        access.handshakeTimeout = .seconds(30)
-        return (inventory, try Renderer(library: library).render(inventory), ClusterRunner(access: access), Verifier(access: access))
-    }
-
-    func run(_ lab: VMLab, _ host: String, _ command: String) async throws -> String {
-        let connection = try await SSHConnection.connect(to: lab.target(host), options: lab.sshOptions)
-        // Closed before returning, so the next command never races a session still closing.
-        do {
-            let output = try await connection.run(command).standardOutput
-            await connection.close()
-            return output
-        } catch {
-            await connection.close()
-            throw error
-        }
-    }
-
-    /// What down must restore on a lab host: sysctls, addresses, routes, modules, IPVS table, files.
-    func snapshot(_ lab: VMLab, _ host: String) async throws -> String {
-        try await run(lab, host, """
-            grep -r . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf /proc/sys/net/ipv4/vs 2>/dev/null | sort
-            # The kernel attaches a default qdisc the first time a device goes up (tunl0: noop
-            # becomes noqueue) and never detaches it: nobody's setting, and nothing can undo it.
-            ip -o addr show; ip -o link show | sed 's/ qdisc [a-z_]*//; s/ qlen [0-9]*//'; ip route show table all
-            ipvsadm -S -n 2>&1
-            ls /sys/module | tr '\\n' ' '; echo
-            find /var/lib/lvsctl /srv /etc/sysctl.d -xdev 2>/dev/null | sort | while read -r f; do
-              if [ -f "$f" ]; then echo "$f $(md5sum < "$f")"; else echo "$f/"; fi
-            done
-            """)
-    }
-
-    func failures(_ recap: Recap) -> String {
-        recap.hosts.flatMap { host in host.steps.filter { $0.status == .failed }.map { "\(host.host): \($0.name): \($0.output ?? "")" } }
-            .joined(separator: "\n")
+        let final = try #require(last)
+        let down = await final.run(.down)
+        #expect(down.exitCode == 0, "\(down.text)")
+        #expect(try await lab.differences(from: before).isEmpty)
     }
 }

@@ -8,10 +8,11 @@ import Testing
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
 /// A cluster on lab hosts: host1 director, host2 and host3 real servers, host4 client.
-func labInventory(_ lab: Lab, mode: String, extra: String = "", login: String = "") -> String {
+func labInventory(_ lab: Lab, mode: String, extra: String = "", login: String = "", servers: String = "[host2, host3]") -> String {
     let key = lab.privateKey
     let hosts = lab.hosts.map { "  \($0.name): { address: \($0.address), identity: \(key)\(login) }" }.joined(separator: "\n")
     return """
+    ssh: { known_hosts: \(lab.knownHostsFile) }
     hosts:
     \(hosts)
     cluster:
@@ -22,39 +23,48 @@ func labInventory(_ lab: Lab, mode: String, extra: String = "", login: String = 
         - vip: 10.200.\(lab.index).100
           port: 80
           scheduler: rr
-          real_servers: [host2, host3]
+          real_servers: \(servers)
     \(extra)
     """
 }
 
-struct LabCluster {
+struct LocalCluster {
     let lab: Lab
     let inventory: Inventory
-    let plans: [HostPlan]
+    let cluster: [HostState]
     let runner: ClusterRunner
+    let file: String
 
-    init(_ lab: Lab, mode: String, handshakeTimeout: Duration = .seconds(10), login: String = "", becomePassword: String? = nil) throws {
+    init(_ lab: Lab, mode: String, handshakeTimeout: Duration = .seconds(10), login: String = "", becomePassword: String? = nil,
+         servers: String = "[host2, host3]", lockWait: Int = 0) throws {
         self.lab = lab
-        inventory = try InventoryParser.parse(labInventory(lab, mode: mode, login: login), file: "lab-\(mode).yml").get()
-        plans = try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(inventory)
+        let text = labInventory(lab, mode: mode, login: login, servers: servers)
+        file = "\(lab.directory)/lab-\(mode)-\(UUID().uuidString.prefix(6)).yml"
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        inventory = try InventoryParser.parse(text, file: file).get()
+        cluster = try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(inventory)
         var access = HostAccess(knownHostsFiles: [lab.knownHostsFile])
         access.handshakeTimeout = handshakeTimeout
         access.connectTimeout = .seconds(3)
         access.becomePassword = becomePassword
-        runner = ClusterRunner(access: access)
+        var options = RunOptions()
+        options.lockWait = lockWait
+        runner = ClusterRunner(access: access, options: options)
     }
 
-    func run(_ verb: Verb, only hosts: [String]? = nil) async -> Recap {
-        await runner.run(verb, plans: plans.filter { hosts?.contains($0.host.name) ?? true }, inventory: inventory.file)
+    func run(_ verb: Verb, only hosts: Set<String>? = nil) async -> Recap {
+        await runner.run(verb, cluster: cluster, only: hosts, inventory: inventory)
     }
 
-    /// Everything `down` must put back, read out of band: sysctls, addresses, routes, files.
+    /// Everything `down` must put back, read out of band: sysctls, addresses, routes, listening
+    /// sockets, files.
     func snapshot(_ name: String) async throws -> String {
         let host = lab[name]
         let result = try await lab.shell(on: host, """
             echo "ip_forward $(cat /proc/sys/net/ipv4/ip_forward)"
             grep -r . /proc/sys/net/ipv4/conf 2>/dev/null | sort
             ip -o addr show; ip route show table all
+            ss -Hltn 2>/dev/null | awk '{print "listening", $4}' | sort
             find /var/lib/lvsctl /srv /root -xdev 2>/dev/null | sort | while read -r f; do
               if [ -f "$f" ]; then echo "$f $(md5sum < "$f")"; else echo "$f/"; fi
             done
@@ -67,9 +77,20 @@ struct LabCluster {
 
 func outcome(_ recap: Recap, _ host: String) -> HostReport? { recap.hosts.first { $0.host == host } }
 
-/// The lines only in `a` (-) and only in `b` (+).
-func difference(_ a: String, _ b: String) -> String {
-    let left = a.split(separator: "\n"), right = b.split(separator: "\n")
-    return (left.filter { !right.contains($0) }.map { "- \($0)" } + right.filter { !left.contains($0) }.map { "+ \($0)" })
+func failures(_ recap: Recap) -> String {
+    recap.hosts.flatMap { host in host.changes.filter { $0.status == .failed }.map { "\(host.host): \($0.change.text): \($0.output ?? "")" } }
         .joined(separator: "\n")
+}
+
+/// The lvsctl program built beside the test bundle (swift test builds it too).
+func lvsctlBinary() throws -> String {
+    var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = folder.appendingPathComponent("lvsctl").path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        folder.deleteLastPathComponent()
+    }
+    let built = "\(repositoryRoot)/.build/debug/lvsctl"
+    guard FileManager.default.isExecutableFile(atPath: built) else { throw LabError("no lvsctl program beside \(CommandLine.arguments[0]) or at \(built)") }
+    return built
 }

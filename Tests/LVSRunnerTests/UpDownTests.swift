@@ -10,17 +10,17 @@ import Testing
     @Test(arguments: ["dr", "nat"])
     func realServersUpIdempotentDownRestores(mode: String) async throws {
         try await Lab.with(hosts: 4) { lab in
-            let cluster = try LabCluster(lab, mode: mode)
-            let servers = ["host2", "host3"]
+            let cluster = try LocalCluster(lab, mode: mode)
+            let servers: Set<String> = ["host2", "host3"]
             var before: [String: String] = [:]
             for name in servers { before[name] = try await cluster.snapshot(name) }
 
             let up = await cluster.run(.up, only: servers)
             for name in servers {
                 let report = try #require(outcome(up, name))
-                #expect(report.reachable && report.error == nil, "\(report)")
-                #expect(report.count(.failed) == 0, "\(report.steps.filter { $0.status == .failed })")
-                #expect(report.count(.changed) > 0)
+                #expect(report.reachable && report.error == nil, "\(up.text)")
+                #expect(report.counts.failed == 0, "\(failures(up))")
+                #expect(report.counts.added == report.changes.count && report.counts.added > 0)
                 #expect(report.roundTrips == 1, "one command for all of up's steps")
             }
             // What up did, seen from the hosts themselves.
@@ -33,31 +33,32 @@ import Testing
             }
             // The test page is served: fetched from another lab host.
             let page = try await lab.shell(on: lab["host4"], "curl -s -m 5 http://\(lab["host3"].address)/")
-            #expect(page.stdout == "I am RealServer2 \(lab["host3"].address)\n")
+            #expect(page.stdout == "I am RealServer3 \(lab["host3"].address)\n")
 
             let again = await cluster.run(.up, only: servers)
             for name in servers {
-                #expect(outcome(again, name)?.count(.changed) == 0, "second up must change nothing on \(name)")
-                #expect(outcome(again, name)?.count(.failed) == 0)
+                #expect(outcome(again, name)?.changes == [], "second up must change nothing on \(name)")
+                #expect(outcome(again, name)?.counts.ok == outcome(up, name)?.changes.count)
             }
 
             let down = await cluster.run(.down, only: servers)
             for name in servers {
-                #expect(outcome(down, name)?.count(.failed) == 0, "\(String(describing: outcome(down, name)))")
+                #expect(outcome(down, name)?.counts.failed == 0, "\(down.text)")
                 let after = try await cluster.snapshot(name)
-                #expect(after == before[name], "\(name) after down differs from before up:\n\(difference(before[name] ?? "", after))")
+                #expect(after == before[name], "\(name) after down differs from before up:\n\(LabSnapshot.difference(before[name] ?? "", after))")
             }
             // down twice is a no-op.
             let twice = await cluster.run(.down, only: servers)
-            #expect(twice.hosts.allSatisfy { $0.steps.isEmpty && $0.error == nil })
+            #expect(twice.hosts.allSatisfy { $0.changes.isEmpty && $0.error == nil })
         }
     }
 
     @Test func priorNonDefaultValuesComeBack() async throws {
         try await Lab.with(hosts: 4) { lab in
-            let cluster = try LabCluster(lab, mode: "dr")
+            let cluster = try LocalCluster(lab, mode: "dr")
             _ = try await lab.shell(on: lab["host2"], "echo 2 > /proc/sys/net/ipv4/conf/all/arp_ignore; echo 1 > /proc/sys/net/ipv4/conf/lo/arp_announce")
-            _ = await cluster.run(.up, only: ["host2"])
+            let up = await cluster.run(.up, only: ["host2"])
+            #expect(outcome(up, "host2")?.changes.map(\.change.text).contains("+ sysctl net.ipv4.conf.all.arp_ignore  2 → 1") == true, "\(up.text)")
             #expect(try await lab.shell(on: lab["host2"], "cat /proc/sys/net/ipv4/conf/all/arp_ignore").stdout == "1\n")
             _ = await cluster.run(.down, only: ["host2"])
             let values = try await lab.shell(on: lab["host2"], "cat /proc/sys/net/ipv4/conf/all/arp_ignore /proc/sys/net/ipv4/conf/lo/arp_announce")
@@ -65,36 +66,60 @@ import Testing
         }
     }
 
-    @Test func planChangesNothing() async throws {
+    /// plan lists every change and makes none; after up it lists nothing; a value changed behind
+    /// lvsctl's back is drift, shown as such.
+    @Test func planIsADiffAndChangesNothing() async throws {
         try await Lab.with(hosts: 4) { lab in
-            let cluster = try LabCluster(lab, mode: "dr")
+            let cluster = try LocalCluster(lab, mode: "dr")
             let before = try await cluster.snapshot("host2")
             let plan = await cluster.run(.plan, only: ["host2", "host3"])
             let report = try #require(outcome(plan, "host2"))
-            #expect(report.count(.wouldChange) == report.steps.count && !report.steps.isEmpty)
+            #expect(report.changes.count == 8 && report.changes.allSatisfy { $0.status == .planned && $0.change.action == .add })
             #expect(report.roundTrips == 1)
             #expect(try await cluster.snapshot("host2") == before)
-            // After up, plan says every step is ok.
             _ = await cluster.run(.up, only: ["host2"])
-            let planned = await cluster.run(.plan, only: ["host2"])
-            #expect(outcome(planned, "host2")?.count(.ok) == report.steps.count)
+            #expect(outcome(await cluster.run(.plan, only: ["host2"]), "host2")?.changes == [])
+            _ = try await lab.shell(on: lab["host2"], "echo 0 > /proc/sys/net/ipv4/conf/lo/arp_ignore")
+            let drift = outcome(await cluster.run(.plan, only: ["host2"]), "host2")?.changes.map(\.change.text)
+            #expect(drift == ["~ sysctl net.ipv4.conf.lo.arp_ignore  0 → 1  (drifted)"])
             _ = await cluster.run(.down, only: ["host2"])
+            let after = try await cluster.snapshot("host2")
+            #expect(after == before, "\(LabSnapshot.difference(before, after))")
         }
     }
 
-    /// The director's IPVS steps cannot work on this kernel: that host fails with the step and
+    /// A real server the inventory no longer names is found through the cluster's record and
+    /// restored by `up`; plan lists it as leaving first.
+    @Test func hostThatLeftIsRestored() async throws {
+        try await Lab.with(hosts: 4) { lab in
+            let both = try LocalCluster(lab, mode: "dr")
+            let before = try await both.snapshot("host3")
+            _ = await both.run(.up, only: ["host2", "host3"])
+            let one = try LocalCluster(lab, mode: "dr", servers: "[host2]")
+            let plan = await one.run(.plan, only: ["host2", "host3"])
+            #expect(outcome(plan, "host3")?.leaving == true)
+            #expect(outcome(plan, "host3")?.changes.count == 8 && outcome(plan, "host3")?.changes.allSatisfy { $0.change.action == .remove } == true)
+            let up = await one.run(.up, only: ["host2", "host3"])
+            #expect(up.exitCode == 0, "\(up.text)")
+            #expect(outcome(up, "host3")?.counts.removed == 8)
+            #expect(try await one.snapshot("host3") == before)
+            _ = await one.run(.down, only: ["host2"])
+        }
+    }
+
+    /// The director's IPVS steps cannot work on this kernel: that host fails with the resource and
     /// its error named, the others finish, and down still restores everything.
     @Test func stepThatCannotWorkHereFailsCleanly() async throws {
         try await Lab.with(hosts: 4) { lab in
-            let cluster = try LabCluster(lab, mode: "dr")
+            let cluster = try LocalCluster(lab, mode: "dr")
             let before = try await cluster.snapshot("host1")
             let up = await cluster.run(.up)
             let director = try #require(outcome(up, "host1"))
-            let failed = try #require(director.steps.first { $0.status == .failed })
-            #expect(failed.name == "ip_vs kernel module loaded")
+            let failed = try #require(director.changes.first { $0.status == .failed })
+            #expect(failed.change.resource == "module ip_vs")
             #expect(failed.command == "modprobe ip_vs")
             #expect(failed.output?.contains("(apply failed with exit status 1)") == true, "\(failed.output ?? "")")
-            #expect(director.steps.drop { $0.status != .failed }.dropFirst().allSatisfy { $0.status == .notRun })
+            #expect(director.changes.drop { $0.status != .failed }.dropFirst().allSatisfy { $0.status == .notRun })
             #expect(outcome(up, "host2")?.failed == false && outcome(up, "host3")?.failed == false)
             #expect(up.exitCode == 1)
             let down = await cluster.run(.down)
@@ -105,7 +130,7 @@ import Testing
 
     @Test func stoppedHostIsUnreachableOthersFinish() async throws {
         try await Lab.with(hosts: 4) { lab in
-            let cluster = try LabCluster(lab, mode: "dr", handshakeTimeout: .seconds(2))
+            let cluster = try LocalCluster(lab, mode: "dr", handshakeTimeout: .seconds(2))
             try await lab.signal("STOP", host: lab["host3"])
             let up = await cluster.run(.up, only: ["host2", "host3"])
             try await lab.signal("CONT", host: lab["host3"])
@@ -133,8 +158,8 @@ struct UnsupportedAccessTests {
           services: [{ vip: 10.9.0.100, scheduler: rr, real_servers: [web] }]
         """
         let inventory = try InventoryParser.parse(text, file: "jump.yml").get()
-        let plans = try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(inventory).filter { $0.host.name == "web" }
-        let recap = await ClusterRunner(access: HostAccess()).run(.plan, plans: plans, inventory: "jump.yml")
+        let cluster = try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(inventory)
+        let recap = await ClusterRunner(access: HostAccess()).run(.plan, cluster: cluster, only: ["web"], inventory: inventory)
         #expect(recap.hosts.first?.error?.hasPrefix("web is to be reached through jump host 'bastion', which lvsctl cannot do yet") == true)
         #expect(recap.exitCode == 2)
     }

@@ -36,7 +36,8 @@ public enum HostScript {
 
             """
         case .read:
-            text += "[ ! -d \"$S\" ] || lvsctl_lock -s \(lockWait) \(ShellQuote.quote(owner))\n"
+            // Nothing recorded, nothing to keep steady: and reading must not leave a lock file behind.
+            text += "[ ! -d \"$S/r\" ] || lvsctl_lock -s \(lockWait) \(ShellQuote.quote(owner))\n"
         }
         text += "lvsctl_records\n"
         text += "[ ! -f \"$S/cluster\" ] || sed 's/^/@@lvsctl-cluster /' \"$S/cluster\"\n"

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+@testable import LVSKit
+
+/// The shell lvsctl sends is valid POSIX sh, for every host of every shipped inventory.
+struct HostScriptTests {
+    static func syntaxErrors(_ script: String) throws -> String {
+        let file = NSTemporaryDirectory() + "lvsctl-sh-\(UUID().uuidString).sh"
+        try script.write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")   // dash on Debian: the strictest of the usual ones
+        process.arguments = ["-n", file]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        process.waitUntilExit()
+        return String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    @Test(arguments: ["nat.yml", "dr.yml", "tun.yml", "example.yml"])
+    func everyPartParses(name: String) throws {
+        let cluster = try render(loadInventory(name))
+        for state in cluster {
+            let keys = state.resources.map(\.id.recordKey)
+            let scripts = [
+                UpScript.firstParts(state, cluster: cluster),
+                HostScript.part(1, HostScript.opening(.read, owner: "plan 'quoted'", lockWait: 5, readIPVS: true) + HostScript.check(state.resources)),
+                HostScript.part(1, HostScript.opening(.change, owner: "down", lockWait: 0, readIPVS: false) + HostScript.undo(keeping: [], forgetWhenEmpty: true)),
+                HostScript.part(3, HostScript.undo(keeping: keys, forgetWhenEmpty: false) + HostScript.readConnections(state.ipvsServices.map(\.key))),
+            ]
+            for script in scripts {
+                #expect(try Self.syntaxErrors(script) == "", "\(name) \(state.host.name)")
+            }
+        }
+    }
+
+    /// A part cut short (lvsctl killed while sending it) runs nothing: its function never closes,
+    /// or is never called.
+    @Test func truncatedPartRunsNothing() throws {
+        let part = HostScript.part(2, "touch \"$MARK\"")
+        for cut in [part.count / 2, part.count - 3, part.count - "lvsctl_part_2\n".count] {
+            let marker = NSTemporaryDirectory() + "lvsctl-cut-\(UUID().uuidString)"
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", String(part.prefix(cut))]
+            process.environment = ["MARK": marker]
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(!FileManager.default.fileExists(atPath: marker), "cut at \(cut) of \(part.count) ran the part")
+            try? FileManager.default.removeItem(atPath: marker)
+        }
+    }
+}

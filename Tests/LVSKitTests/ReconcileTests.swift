@@ -1,0 +1,136 @@
+import Testing
+@testable import LVSKit
+
+/// Live `ipvsadm -Sn` text + desired state → the exact ipvsadm commands, as kube-proxy's IPVS
+/// proxier would make them: a service that stays is edited in place, never deleted.
+struct ReconcileTests {
+    static let vip = "192.168.0.200"
+
+    /// A DR inventory with one service: `settings` after the scheduler line, `servers` as YAML.
+    static func desired(_ settings: String = "scheduler: rr", servers: String = "[rs1, rs2]", mode: String = "dr") -> [IPVSService] {
+        let text = """
+        hosts: { lb: 10.0.0.1, rs1: 10.0.0.11, rs2: 10.0.0.12, rs3: 10.0.0.13 }
+        cluster:
+          mode: \(mode)
+          director: { host: lb, dip: 10.0.0.1/24 }
+          services:
+            - vip: \(vip)
+              \(settings.replacingOccurrences(of: "\n", with: "\n      "))
+              real_servers: \(servers)
+        """
+        let inventory = try! InventoryParser.parse(text, file: "t.yml").get()
+        return inventory.services.map { IPVSService($0, mode: inventory.mode) }
+    }
+
+    static let rr2 = """
+        -A -t 192.168.0.200:80 -s rr
+        -a -t 192.168.0.200:80 -r 10.0.0.11:80 -g -w 1
+        -a -t 192.168.0.200:80 -r 10.0.0.12:80 -g -w 1
+        """
+
+    static let recorded = [HostOutput.Record(key: IPVSServiceKey.tcp(try! IPAddress.parse(vip).get(), port: 80).resourceID.recordKey,
+                                             order: 7, id: "ipvs tcp 192.168.0.200:80")]
+
+    static func commands(live: String, thresholds: String = "", desired: [IPVSService], records: [HostOutput.Record] = recorded) -> [String] {
+        HostDiff.ipvs(desired: desired, live: IPVSAdm.table(save: live, thresholds: thresholds), records: records).steps
+            .flatMap { step in (step.record.map { ["record \($0.key) (prior: \($0.prior.map { IPVSAdm.saveLines($0).count } ?? 0) lines)"] } ?? [])
+                + step.change.commands.map(IPVSAdm.shell) }
+    }
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        var live: String
+        var desired: [IPVSService]
+        var commands: [String]
+        /// What the director's record holds (by default: the service, created by lvsctl).
+        var records = ReconcileTests.recorded
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "nothing live: created, recorded first", live: "", desired: desired(), commands: [
+            "record tcp 192.168.0.200:80 (prior: 0 lines)",
+            "ipvsadm -A -t 192.168.0.200:80 -s rr",
+            "ipvsadm -a -t 192.168.0.200:80 -r 10.0.0.11:80 -g -w 1",
+            "ipvsadm -a -t 192.168.0.200:80 -r 10.0.0.12:80 -g -w 1",
+        ], records: []),
+        Case(name: "already as wanted: nothing", live: rr2, desired: desired(), commands: []),
+        Case(name: "rr 1:1 to wrr 1:3: -E and -e", live: rr2,
+             desired: desired("scheduler: wrr", servers: "[rs1, { host: rs2, weight: 3 }]"), commands: [
+                 "ipvsadm -E -t 192.168.0.200:80 -s wrr",
+                 "ipvsadm -e -t 192.168.0.200:80 -r 10.0.0.12:80 -g -w 3",
+             ]),
+        Case(name: "rs3 added: -a", live: rr2, desired: desired(servers: "[rs1, rs2, rs3]"), commands: [
+            "ipvsadm -a -t 192.168.0.200:80 -r 10.0.0.13:80 -g -w 1",
+        ]),
+        Case(name: "rs1 removed: drained (weight 0) first", live: rr2, desired: desired(servers: "[rs2]"), commands: [
+            "ipvsadm -e -t 192.168.0.200:80 -r 10.0.0.11:80 -g -w 0",
+        ]),
+        Case(name: "rs3 replaces rs1: added before rs1 drains", live: rr2, desired: desired(servers: "[rs2, rs3]"), commands: [
+            "ipvsadm -a -t 192.168.0.200:80 -r 10.0.0.13:80 -g -w 1",
+            "ipvsadm -e -t 192.168.0.200:80 -r 10.0.0.11:80 -g -w 0",
+        ]),
+        Case(name: "persistence with a netmask added", live: rr2, desired: desired("scheduler: rr\npersistence: 300\nnetmask: 255.255.255.0"), commands: [
+            "ipvsadm -E -t 192.168.0.200:80 -s rr -p 300 -M 255.255.255.0",
+        ]),
+        Case(name: "persistence removed", live: "-A -t 192.168.0.200:80 -s rr -p 300\n" + rr2.split(separator: "\n").dropFirst().joined(separator: "\n"),
+             desired: desired(), commands: ["ipvsadm -E -t 192.168.0.200:80 -s rr"]),
+        Case(name: "thresholds set: -e with -x -y", live: rr2, desired: desired(servers: "[{ host: rs1, upper: 100, lower: 80 }, rs2]"), commands: [
+            "ipvsadm -e -t 192.168.0.200:80 -r 10.0.0.11:80 -g -w 1 -x 100 -y 80",
+        ]),
+        Case(name: "DR to NAT: forwarding edited in place", live: rr2, desired: desired(mode: "nat"), commands: [
+            "ipvsadm -e -t 192.168.0.200:80 -r 10.0.0.11:80 -m -w 1",
+            "ipvsadm -e -t 192.168.0.200:80 -r 10.0.0.12:80 -m -w 1",
+        ]),
+        Case(name: "a drain an earlier run began: nothing to send, still deleted after", live: rr2 + "\n-a -t 192.168.0.200:80 -r 10.0.0.13:80 -g -w 0",
+             desired: desired(), commands: []),
+        Case(name: "the service left the inventory: deleted by its record", live: rr2, desired: [], commands: [
+            "ipvsadm -D -t 192.168.0.200:80",
+        ]),
+    ]
+
+    @Test(arguments: cases)
+    func reconcile(_ c: Case) {
+        #expect(Self.commands(live: c.live, desired: c.desired, records: c.records) == c.commands)
+    }
+
+    /// Thresholds are read from `-Ln --thresholds` (ipvsadm -S has none): equal ones change nothing.
+    @Test func thresholdsComeFromTheListing() {
+        let live = Self.rr2
+        let listing = """
+            Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn
+            TCP  192.168.0.200:80 rr
+              -> 10.0.0.11:80                 100        80         0          0
+              -> 10.0.0.12:80                 0          0          0          0
+            """
+        #expect(Self.commands(live: live, thresholds: listing, desired: Self.desired(servers: "[{ host: rs1, upper: 100, lower: 80 }, rs2]")) == [])
+    }
+
+    /// A service lvsctl did not create and the inventory does not name is left alone; one the
+    /// inventory names gets a record of what was there (so down puts it back), then edits.
+    @Test func servicesLvsctlDidNotCreate() {
+        let other = "-A -t 10.9.9.9:443 -s wlc\n-a -t 10.9.9.9:443 -r 10.0.0.11:443 -m -w 1\n"
+        let (steps, leftAlone) = HostDiff.ipvs(desired: Self.desired("scheduler: wrr"), live: IPVSAdm.table(save: other + Self.rr2, thresholds: ""), records: [])
+        #expect(leftAlone.map(\.key.description) == ["tcp 10.9.9.9:443"])
+        #expect(steps.count == 1 && steps[0].record?.prior.map(IPVSAdm.saveLines) == Self.rr2.split(separator: "\n").map(String.init))
+        #expect(steps[0].record?.undo == """
+            ipvsadm -D -t 192.168.0.200:80 2>/dev/null || :
+            ipvsadm -A -t 192.168.0.200:80 -s rr
+            ipvsadm -a -t 192.168.0.200:80 -r 10.0.0.11:80 -g -w 1
+            ipvsadm -a -t 192.168.0.200:80 -r 10.0.0.12:80 -g -w 1
+            """)
+        #expect(HostDiff.leftAlone(leftAlone[0]).text == "! ipvs tcp 10.9.9.9:443  scheduler wlc  (not created by lvsctl: left alone)")
+    }
+
+    /// The same changes in plan's words.
+    @Test func changesInPlanWords() {
+        let steps = HostDiff.ipvs(desired: Self.desired("scheduler: wrr", servers: "[{ host: rs2, weight: 3 }, rs3]"),
+                                  live: IPVSAdm.table(save: Self.rr2, thresholds: ""), records: Self.recorded).steps
+        #expect(steps.flatMap(\.change.descriptions).map(\.text) == [
+            "~ ipvs tcp 192.168.0.200:80  scheduler rr → wrr",
+            "+ ipvs tcp 192.168.0.200:80 → 10.0.0.13:80  dr, weight 1",
+            "~ ipvs tcp 192.168.0.200:80 → 10.0.0.12:80  weight 1 → 3",
+            "- ipvs tcp 192.168.0.200:80 → 10.0.0.11:80  weight 1 → 0  (drain, then delete)",
+        ])
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import LVSKit
+import LVSLab
+import LVSRunner
+import Testing
+
+/// Issue 11's scenario on the lab VM, with a client loop running through the VIP all along:
+/// (a) rr 1:1 → wrr 1:3, (b) rs3 added, (c) rs1 removed (drained, deleted, restored to its
+/// snapshot), (d) persistence added and removed — zero failed requests and a connection counter
+/// that never goes back (the service is never re-created); then (e) the VIP moved and (f) down.
+extension LabEndToEndTests {
+    @Test func liveClusterChangedInPlaceWithoutFailedRequests() async throws {
+        let lab = try labVM()
+        let library = try Self.library.get()
+        var options = RunOptions()
+        options.drainTimeout = .seconds(5)
+        let before = try await lab.snapshots()
+        func cluster(_ stage: String, scheduler: String = "rr", servers: [String], weights: [String: Int] = [:],
+                     vip: String = LabScenario.vip, settings: [String] = []) throws -> LabCluster {
+            try lab.cluster(lab.inventory(mode: "dr", scheduler: scheduler, servers: servers, weights: weights, vip: vip, settings: settings),
+                            name: "e2e-live-\(stage)", library: library, options: options)
+        }
+        let start = try cluster("start", servers: ["rs1", "rs2"])
+        let first = await start.run(.up)
+        #expect(first.exitCode == 0, "\(first.text)\n\(failures(first))")
+        #expect(await start.verify().passed)
+
+        let loop = try await ClientLoop.start(lab, url: "http://\(LabScenario.vip)/")
+        var counter = try await connectionsCounter(lab)
+        let stages: [(String, LabCluster, [VerdictKind])] = [
+            ("a: rr 1:1 → wrr 1:3", try cluster("a", scheduler: "wrr", servers: ["rs1", "rs2"], weights: ["rs2": 3]), [.followsWeights]),
+            ("b: rs3 added", try cluster("b", scheduler: "wrr", servers: ["rs1", "rs2", "rs3"], weights: ["rs2": 3]), [.followsWeights]),
+            ("c: rs1 removed", try cluster("c", scheduler: "wrr", servers: ["rs2", "rs3"], weights: ["rs2": 3]), [.followsWeights]),
+            ("d: persistence added", try cluster("d1", scheduler: "wrr", servers: ["rs2", "rs3"], weights: ["rs2": 3],
+                                                 settings: ["persistence: 300", "netmask: 255.255.255.0"]), [.sameServer]),
+            ("d: persistence removed", try cluster("d2", scheduler: "wrr", servers: ["rs2", "rs3"], weights: ["rs2": 3]), [.followsWeights]),
+        ]
+        for (stage, next, expected) in stages {
+            let up = await next.run(.up)
+            #expect(up.exitCode == 0, "\(stage):\n\(up.text)\n\(failures(up))")
+            #expect(outcome(up, "director")?.roundTrips ?? 99 <= (stage.hasPrefix("c") ? 99 : 2), "\(stage): director round trips")
+            if stage.hasPrefix("c") {
+                let drained = outcome(up, "director")?.changes.first { $0.change.resource == "ipvs tcp 192.168.0.200:80 → 10.0.0.11:80" }
+                #expect(drained?.status == .done && (drained?.change.note?.hasPrefix("drain") ?? false), "\(String(describing: drained))")
+                #expect(outcome(up, "rs1")?.leaving == true && outcome(up, "rs1")?.counts.removed ?? 0 > 0, "\(up.text)")
+                let rs1 = try await lab.snapshot("rs1")
+                #expect(rs1 == before["rs1"], "rs1 after leaving:\n\(LabSnapshot.difference(before["rs1"] ?? "", rs1))")
+            }
+            try await loop.pause()
+            let report = await next.verify()
+            try await loop.resume()
+            #expect(report.passed, "\(stage): \(report.text(next.inventory))")
+            #expect(expected.allSatisfy { kind in report.services.flatMap(\.verdicts).contains { $0.kind == kind && $0.passed } }, "\(stage)")
+            try await Task.sleep(for: .seconds(2.5))   // IPVS sums its counters about every 2 s
+            let now = try await connectionsCounter(lab)
+            #expect(now > counter, "\(stage): the service's counter went from \(counter) to \(now): re-created?")
+            counter = now
+        }
+        let traffic = try await loop.stop()
+        print("client loop: \(traffic.requests) requests in \(String(format: "%.1f", traffic.seconds)) s (\(String(format: "%.1f", traffic.perSecond))/s), \(traffic.failures.count) failed")
+        #expect(traffic.failures.isEmpty, "failed requests during the changes: \(traffic.failures.prefix(10))")
+        #expect(traffic.perSecond >= 10, "the loop ran at \(traffic.perSecond) requests/s")
+
+        // (e) The VIP moves: the old one is gone from every host, the new one balanced.
+        let moved = try cluster("e", scheduler: "wrr", servers: ["rs2", "rs3"], weights: ["rs2": 3], vip: "192.168.0.201")
+        let up = await moved.run(.up)
+        #expect(up.exitCode == 0, "\(up.text)\n\(failures(up))")
+        for host in ["director", "rs2", "rs3"] {
+            #expect(!(try await lab.run(host, "ip -o addr show; ip route show table all")).contains("192.168.0.200"), "\(host) still has the old VIP")
+        }
+        #expect(try await lab.run("client", "curl -s -m 3 http://192.168.0.200/ || echo NO-ANSWER") == "NO-ANSWER\n")
+        let report = await moved.verify()
+        #expect(report.passed, "\(report.text(moved.inventory))")
+
+        // (f) down with the last inventory: every host as before the first up.
+        let down = await moved.run(.down)
+        #expect(down.exitCode == 0, "\(down.text)")
+        let differences = try await lab.differences(from: before)
+        #expect(differences.isEmpty, "differs after down: \(differences)")
+    }
+}
