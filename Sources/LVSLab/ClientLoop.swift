@@ -4,11 +4,15 @@ import Foundation
 /// background while a cluster changes: every request's result is kept, failures are counted.
 /// It pauses while `verify` sends its own requests (from the same client they would interleave
 /// with verify's and blur the scheduler's pattern).
+///
+/// One Python process makes every request (a new connection each, 3 s timeouts): starting curl
+/// per request manages 2–3 a second under the VM's emulation, this 20 and more.
 public struct ClientLoop: Sendable {
     public struct Result: Sendable {
         public var requests: Int
-        /// The lines of failed requests: uptime and curl's result (`000` = no answer).
+        /// The lines of failed requests: seconds since the start and what came back.
         public var failures: [String]
+        /// Seconds the loop ran, pauses for `verify` excluded.
         public var seconds: Double
         public var perSecond: Double { seconds > 0 ? Double(requests) / seconds : 0 }
     }
@@ -16,20 +20,44 @@ public struct ClientLoop: Sendable {
     let lab: VMLab
     let base: String
 
-    /// Starts the loop: at most `limit` requests, one at a time, each a new connection.
-    public static func start(_ lab: VMLab, url: String, limit: Int = 20_000) async throws -> ClientLoop {
+    static let program = #"""
+    import os, socket, sys, time
+    base, host, port, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    start, paused, count = time.monotonic(), 0.0, 0
+    with open(base + ".log", "w") as log:
+        while count < limit and not os.path.exists(base + ".stop"):
+            if os.path.exists(base + ".pause"):
+                t = time.monotonic()
+                open(base + ".paused", "w").close()
+                while os.path.exists(base + ".pause") and not os.path.exists(base + ".stop"):
+                    time.sleep(0.05)
+                paused += time.monotonic() - t
+                continue
+            count += 1
+            t = time.monotonic() - start
+            try:
+                with socket.create_connection((host, port), timeout=3) as s:
+                    s.sendall(b"GET / HTTP/1.0\r\nHost: " + host.encode() + b"\r\n\r\n")
+                    head = s.recv(64)
+                code = head.split(b" ")[1].decode() if head.startswith(b"HTTP/") else "no-status"
+            except Exception as error:
+                code = type(error).__name__
+            log.write("%.3f %s\n" % (t, code))
+            log.flush()
+            time.sleep(0.02)
+    with open(base + ".done", "w") as done:
+        done.write("%.3f\n" % (time.monotonic() - start - paused))
+    """#
+
+    /// Starts the loop: at most `limit` requests, one at a time.
+    public static func start(_ lab: VMLab, vip: String, port: Int = 80, limit: Int = 20_000) async throws -> ClientLoop {
+        let script = "\(lab.folder)/client-loop.py"   // the VM sees the lab folder as this machine does
+        try program.write(toFile: script, atomically: true, encoding: .utf8)
         let loop = ClientLoop(lab: lab, base: "/tmp/lvsctl-loop-\(getpid())-\(UUID().uuidString.prefix(6))")
-        let b = loop.base
         _ = try await lab.run("client", """
-            rm -f \(b).*
-            setsid sh -c 'i=0; read -r t0 _ < /proc/uptime; echo "$t0" > \(b).start
-              while [ $i -lt \(limit) ] && [ ! -e \(b).stop ]; do
-                if [ -e \(b).pause ]; then : > \(b).paused; sleep 0.05; continue; fi
-                rm -f \(b).paused; i=$((i + 1))
-                code=$(curl -s -o /dev/null -m 3 -w "%{http_code}" \(url)) || code="${code}-curl$?"
-                read -r t _ < /proc/uptime; echo "$t $code" >> \(b).log
-              done
-              read -r t1 _ < /proc/uptime; echo "$t1" > \(b).done' < /dev/null > /dev/null 2>&1 &
+            rm -f \(loop.base).*
+            setsid python3 \(script) \(loop.base) \(vip) \(port) \(limit) < /dev/null > \(loop.base).err 2>&1 &
+            for i in $(seq 100); do [ -e \(loop.base).log ] && break; sleep 0.1; done
             """)
         return loop
     }
@@ -47,18 +75,17 @@ public struct ClientLoop: Sendable {
     public func stop() async throws -> Result {
         let text = try await lab.run("client", """
             : > \(base).stop; for i in $(seq 200); do [ -e \(base).done ] && break; sleep 0.05; done
-            echo "start $(cat \(base).start)"; echo "done $(cat \(base).done)"; cat \(base).log; rm -f \(base).*
+            echo "done $(cat \(base).done)"; cat \(base).log \(base).err; rm -f \(base).*
             """)
-        var start = 0.0, end = 0.0, requests = 0
+        var seconds = 0.0, requests = 0
         var failures: [String] = []
         for line in text.split(separator: "\n") {
             let words = line.split(separator: " ")
-            guard words.count == 2 else { continue }
-            if words[0] == "start" { start = Double(words[1]) ?? 0; continue }
-            if words[0] == "done" { end = Double(words[1]) ?? 0; continue }
+            if words.count == 2, words[0] == "done" { seconds = Double(words[1]) ?? 0; continue }
+            guard words.count == 2, Double(words[0]) != nil else { failures.append(String(line)); continue }
             requests += 1
             if words[1] != "200" { failures.append(String(line)) }
         }
-        return Result(requests: requests, failures: failures, seconds: end - start)
+        return Result(requests: requests, failures: failures, seconds: seconds)
     }
 }

@@ -55,8 +55,8 @@ extension VMLab {
             # becomes noqueue) and never detaches it: nobody's setting, and nothing can undo it.
             ip -o addr show; ip -o link show | sed 's/ qdisc [a-z_]*//; s/ qlen [0-9]*//'; ip route show table all
             ipvsadm -S -n 2>&1
-            ls /sys/module | tr '\\n' ' '; echo
             ss -Hltn 2>/dev/null | awk '{print "listening", $4}' | sort
+            ls /sys/module | tr '\\n' ' '; echo
             find /var/lib/lvsctl /srv /etc/sysctl.d -xdev 2>/dev/null | sort | while read -r f; do
               if [ -f "$f" ]; then echo "$f $(md5sum < "$f")"; else echo "$f/"; fi
             done

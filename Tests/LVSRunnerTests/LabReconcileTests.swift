@@ -25,7 +25,7 @@ extension LabEndToEndTests {
         #expect(first.exitCode == 0, "\(first.text)\n\(failures(first))")
         #expect(await start.verify().passed)
 
-        let loop = try await ClientLoop.start(lab, url: "http://\(LabScenario.vip)/")
+        let loop = try await ClientLoop.start(lab, vip: LabScenario.vip)
         var counter = try await connectionsCounter(lab)
         let stages: [(String, LabCluster, [VerdictKind])] = [
             ("a: rr 1:1 → wrr 1:3", try cluster("a", scheduler: "wrr", servers: ["rs1", "rs2"], weights: ["rs2": 3]), [.followsWeights]),

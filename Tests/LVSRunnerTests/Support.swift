@@ -64,7 +64,7 @@ struct LocalCluster {
             echo "ip_forward $(cat /proc/sys/net/ipv4/ip_forward)"
             grep -r . /proc/sys/net/ipv4/conf 2>/dev/null | sort
             ip -o addr show; ip route show table all
-            ss -Hltn 2>/dev/null | awk '{print "listening", $4}' | sort
+            ss -Hltn 2>/dev/null | awk '{print "listening", $4}' | sort   # before the module list: ss may load inet_diag
             find /var/lib/lvsctl /srv /root -xdev 2>/dev/null | sort | while read -r f; do
               if [ -f "$f" ]; then echo "$f $(md5sum < "$f")"; else echo "$f/"; fi
             done

@@ -1,0 +1,86 @@
+import Foundation
+import LVSKit
+import LVSLab
+import LVSRunner
+import Testing
+
+/// One lvsctl per host at a time, and every verb safe to kill at any point and run again.
+@Suite(.serialized) struct InterruptionTests {
+    /// Another run holds host2: `up` changes nothing there and says who; with --lock-wait it
+    /// waits its turn instead.
+    @Test func heldHostIsRefusedThenWaitedFor() async throws {
+        try await Lab.with(hosts: 4) { lab in
+            let cluster = try LocalCluster(lab, mode: "dr")
+            let before = try await cluster.snapshot("host2")
+            _ = try await lab.shell(on: lab["host2"], """
+                setsid sh -c 'exec 9>>/var/lib/lvsctl/lock; flock -x 9; echo "up started at noon by someone@elsewhere" > /var/lib/lvsctl/lock; : > /var/lib/lvsctl/held; sleep 3' \
+                  </dev/null >/dev/null 2>&1 &
+                for i in $(seq 50); do [ -e /var/lib/lvsctl/held ] && break; sleep 0.05; done; rm -f /var/lib/lvsctl/held
+                """)
+            let refused = await cluster.run(.up, only: ["host2"])
+            #expect(refused.exitCode == 75)
+            #expect(outcome(refused, "host2")?.lockedBy == "up started at noon by someone@elsewhere")
+            #expect(refused.text.contains("host2     locked: being changed by another lvsctl run (up started at noon by someone@elsewhere); nothing done"))
+            #expect(try await lab.shell(on: lab["host2"], "ls -A /var/lib/lvsctl").stdout == "lock\n", "nothing but the other run's lock")
+            let waiting = try LocalCluster(lab, mode: "dr", lockWait: 20)
+            let up = await waiting.run(.up, only: ["host2"])
+            #expect(up.exitCode == 0, "\(up.text)")
+            _ = await waiting.run(.down, only: ["host2"])
+            _ = try await lab.shell(on: lab["host2"], "rm -f /var/lib/lvsctl/lock")   // the other run's file
+            #expect(try await cluster.snapshot("host2") == before)
+        }
+    }
+
+    /// lvsctl killed (SIGKILL) at a random moment of `up`, then of `down`, ten times each; each
+    /// time a `down` afterwards exits 0 and leaves every host exactly as before.
+    @Test(arguments: [Verb.up, .down])
+    func killedAtRandomThenDownRestores(_ killed: Verb) async throws {
+        try await Lab.with(hosts: 4) { lab in
+            let cluster = try LocalCluster(lab, mode: "dr")
+            let servers = ["host2", "host3"]
+            var before: [String: String] = [:]
+            for name in servers { before[name] = try await cluster.snapshot(name) }
+            let program = try lvsctlBinary()
+            let limit = ["--limit", servers.joined(separator: ","), "--data", repositoryRoot]
+            var delays: [Int] = []
+            for trial in 1...10 {
+                if killed == .down {
+                    let up = await cluster.run(.up, only: Set(servers))
+                    #expect(up.exitCode == 0, "trial \(trial): \(up.text)")
+                }
+                let delay = Int.random(in: 20...450)
+                delays.append(delay)
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: program)
+                process.arguments = [killed.rawValue, "-i", cluster.file] + limit
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                try await Task.sleep(for: .milliseconds(delay))
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                let down = try await runProgram(program, ["down", "-i", cluster.file, "--lock-wait", "30"] + limit)
+                #expect(down.status == 0, "trial \(trial), \(killed.rawValue) killed after \(delay) ms: down exited \(down.status):\n\(down.output)")
+                for name in servers {
+                    let after = try await cluster.snapshot(name)
+                    #expect(after == before[name], "trial \(trial), \(killed.rawValue) killed after \(delay) ms: \(name) differs:\n\(LabSnapshot.difference(before[name] ?? "", after))")
+                }
+            }
+            print("\(killed.rawValue) killed after (ms): \(delays)")
+        }
+    }
+}
+
+/// Runs the lvsctl program to its end; answers its exit status and what it printed.
+func runProgram(_ program: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: program)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
