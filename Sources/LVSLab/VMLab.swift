@@ -102,11 +102,11 @@ public struct VMLab: Sendable {
         rm -f /run/lab/known_hosts   # made for the outside; the guest does not need it
         echo labvm > /proc/sys/kernel/hostname
         # Modules are shared by all lab hosts (one kernel): load IPVS, its schedulers and ipip now,
-        # so no lab host's `down` unloads what another still uses (and ss's diag modules, which a
-        # snapshot would otherwise load between two of its readings).
+        # so no lab host's `down` unloads what another still uses; and what iptables-nft and ss
+        # load on first use (a snapshot before and one after would differ by them).
         modprobe -a virtio_net veth bridge ipip ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr \\
           ip_vs_dh ip_vs_sh ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh nf_nat iptable_nat iptable_mangle \\
-          iptable_filter xt_nat xt_MASQUERADE xt_mark inet_diag tcp_diag || log "some modules did not load"
+          iptable_filter xt_nat xt_MASQUERADE xt_mark nfnetlink nf_tables nft_compat nft_chain_nat inet_diag tcp_diag || log "some modules did not load"
         ip link set lo up
         ip link set eth0 up
         ip addr add 10.0.2.15/24 dev eth0   # no default route: nothing outside the VM is reachable

@@ -93,7 +93,10 @@ extension ClusterRun {
         let (steps, leftAlone) = HostDiff.ipvs(desired: ready, live: live, records: work.opening.records)
         (work.report.unchanged, work.report.changes) = HostDiff.resources(state.resources, work.opening, planned: false)
         guard work.usable else { return }   // a resource of its own failed: no IPVS change
-        let output = await work.send(UpScript.directorChanges(state, steps: steps, members: (members + leaving.map { ClusterMember($0.host) }).map(\.line)))
+        // When something will wait for connections to end, its first count comes with this part.
+        let draining = Self.drains(steps)
+        let output = await work.send(UpScript.directorChanges(state, steps: steps, members: (members + leaving.map { ClusterMember($0.host) }).map(\.line))
+                                     + (draining.isEmpty ? "" : HostScript.readConnections(Self.services(draining))))
         var ipvsOutcomes = steps.enumerated().flatMap { index, step -> [ChangeOutcome] in
             let result = output.ipvsSteps[index]
             let status: ChangeStatus = result == nil ? .notRun : result!.status == "done" ? .done : .failed
@@ -113,7 +116,7 @@ extension ClusterRun {
         let changed = Set(steps.map { Self.serviceKey($0.change) })
         work.report.unchanged += state.ipvsServices.filter { !changed.contains($0.key) }.count
         let allDone = steps.indices.allSatisfy { output.ipvsSteps[$0]?.status == "done" }
-        if allDone { await drain(&work, steps: steps, outcomes: &ipvsOutcomes) }
+        if allDone { await drain(&work, draining, first: output, outcomes: &ipvsOutcomes) }
         work.report.changes += ipvsOutcomes
         work.report.changes += HostDiff.undone(output.undos.filter { !$0.id.hasPrefix("ipvs ") }, records: work.opening.records)
     }
@@ -124,47 +127,95 @@ extension ClusterRun {
             .realServers.first { $0.rip.withPort($0.port) == destination.key }?.host
     }
 
-    /// Leaving real servers take no new connections (weight 0) since part 2; once each has no
-    /// connections left, or the drain timeout passed, it is deleted. Says which happened.
-    func drain(_ work: inout HostWork, steps: [HostScript.IPVSStep], outcomes: inout [ChangeOutcome]) async {
-        let draining = steps.compactMap { step -> (IPVSServiceKey, IPVSDestination)? in
-            if case let .drainDestination(key, destination) = step.change { return (key, destination) }
-            return nil
+    /// What waits for connections to end after the director's changes: a real server leaving a
+    /// service (weight 0 since part 2; deleted once it has no connections, active or not), or a
+    /// scheduler bridge (deleted once no connection it took is still established).
+    enum Draining {
+        case destination(IPVSServiceKey, IPVSDestination)
+        case bridge(SchedulerBridge)
+
+        var service: IPVSServiceKey {
+            switch self {
+            case let .destination(key, _): return key
+            case let .bridge(bridge): return bridge.service.key
+            }
         }
+
+        /// Connections still holding it, or nil once there are none.
+        func remaining(_ table: IPVSTable) -> IPVSConnectionCounts? {
+            switch self {
+            case let .destination(key, destination):
+                guard let counts = table.connections[key]?[destination.key], counts.total > 0 else { return nil }
+                return counts
+            case let .bridge(bridge):
+                let active = table.connections[bridge.service.key]?.values.map(\.active).reduce(0, +) ?? 0
+                return active > 0 ? IPVSConnectionCounts(active: active, inactive: 0) : nil
+            }
+        }
+    }
+
+    /// Waits, counting connections every `drainPoll`, until each drain has none left or the drain
+    /// timeout passed; then deletes them all in one part. Says which happened, per real server.
+    static func drains(_ steps: [HostScript.IPVSStep]) -> [Draining] {
+        steps.compactMap { step -> Draining? in
+            if case let .drainDestination(key, destination) = step.change { return .destination(key, destination) }
+            return step.change.bridge.map(Draining.bridge)
+        }
+    }
+
+    static func services(_ draining: [Draining]) -> [IPVSServiceKey] {
+        Array(Set(draining.map(\.service))).sorted { $0.description < $1.description }
+    }
+
+    /// `first`: the part that made the changes, which ends with the first count.
+    func drain(_ work: inout HostWork, _ draining: [Draining], first: HostOutput, outcomes: inout [ChangeOutcome]) async {
         guard !draining.isEmpty else { return }
         let clock = ContinuousClock()
         let started = clock.now
-        var pending = draining
-        var verdicts: [String: String] = [:]
+        var pending = Array(draining.indices)
+        var verdicts: [Int: String] = [:]
+        var output = first
         while !pending.isEmpty && work.usable {
-            let output = await work.send(HostScript.readConnections(Array(Set(pending.map(\.0))).sorted { $0.description < $1.description }))
+            if output.ipvs["thresholds"] == nil {
+                try? await Task.sleep(for: runner.options.drainPoll)
+                output = await work.send(HostScript.readConnections(Self.services(pending.map { draining[$0] })))
+            }
             var table = IPVSTable()
             IPVSAdm.readListing(output.ipvs["thresholds"] ?? "", into: &table)
             let elapsed = clock.now - started
-            pending.removeAll { key, destination in
-                let name = IPVSReconciler.name(key, destination)
-                guard let counts = table.connections[key]?[destination.key], counts.total > 0 else {
-                    verdicts[name] = "drained: no connections left after \(Self.format(elapsed)); deleted"
+            pending.removeAll { index in
+                guard let counts = draining[index].remaining(table) else {
+                    verdicts[index] = "drained: no connections left after \(Self.format(elapsed)); deleted"
                     return true
                 }
                 guard elapsed < runner.options.drainTimeout else {
-                    verdicts[name] = "drain timed out after \(Self.format(elapsed)) with \(counts.active) active and \(counts.inactive) inactive connections; deleted"
+                    verdicts[index] = "drain timed out after \(Self.format(elapsed)) with \(counts.active) active and \(counts.inactive) inactive connections; deleted"
                     return true
                 }
                 return false
             }
-            if !pending.isEmpty { try? await Task.sleep(for: runner.options.drainPoll) }
+            output = HostOutput()
         }
-        let deletions = draining.map { HostScript.IPVSStep(change: .deleteDestination($0.0, $0.1)) }
-        let output = await work.send(HostScript.ipvs(deletions))
-        for (index, (key, destination)) in draining.enumerated() {
+        var deletions: [HostScript.IPVSStep] = []
+        var bridges: [SchedulerBridge] = []
+        for item in draining {
+            switch item {
+            case let .destination(key, destination): deletions.append(HostScript.IPVSStep(change: .deleteDestination(key, destination)))
+            case let .bridge(bridge): bridges.append(bridge)
+            }
+        }
+        let removed = await work.send(HostScript.ipvs(deletions) + HostScript.removeBridges(bridges))
+        var deleted = 0
+        for (index, item) in draining.enumerated() {
+            guard case let .destination(key, destination) = item else { continue }
+            defer { deleted += 1 }
             let name = IPVSReconciler.name(key, destination)
             guard let at = outcomes.firstIndex(where: { $0.change.resource == name && $0.change.action == .remove }) else { continue }
-            if output.ipvsSteps[index]?.status == "done" {
-                outcomes[at].change.note = verdicts[name]
+            if removed.ipvsSteps[deleted]?.status == "done" {
+                outcomes[at].change.note = verdicts[index]
             } else {
                 outcomes[at].status = .failed
-                outcomes[at].output = (output.ipvsSteps[index]?.output ?? ["the director stopped before deleting it"]).joined(separator: "\n")
+                outcomes[at].output = (removed.ipvsSteps[deleted]?.output ?? ["the director stopped before deleting it"]).joined(separator: "\n")
             }
         }
     }

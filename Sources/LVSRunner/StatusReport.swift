@@ -46,6 +46,33 @@ public struct StatusReport: Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// The same as data: each live service with its destinations, counts and counters, and the drift.
+    public var json: String {
+        struct Destination: Encodable {
+            var address: String, forwarding: String, weight: Int, upper: Int, lower: Int
+            var connections: IPVSConnectionCounts?, stats: IPVSStats?
+        }
+        struct Service: Encodable {
+            var service: String, scheduler: String, persistence: Int?, netmask: String?
+            var stats: IPVSStats?, destinations: [Destination]
+        }
+        struct Document: Encodable { var desired: [String]; var live: [Service]?; var drift: Recap }
+        let live = self.live.map { table in
+            table.services.map { service in
+                Service(service: service.key.description, scheduler: service.scheduler, persistence: service.persistence, netmask: service.netmask,
+                        stats: table.serviceStats[service.key],
+                        destinations: service.destinations.map {
+                            Destination(address: $0.key, forwarding: $0.method.rawValue, weight: $0.weight, upper: $0.upper, lower: $0.lower,
+                                        connections: table.connections[service.key]?[$0.key], stats: table.destinationStats[service.key]?[$0.key])
+                        })
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let document = Document(desired: desired.flatMap(IPVSAdm.saveLines), live: live, drift: drift)
+        return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self)
+    }
+
     static func words(_ stats: IPVSStats) -> String {
         "conns \(stats.connections)  in \(stats.inPackets) pkts  out \(stats.outPackets) pkts"
     }

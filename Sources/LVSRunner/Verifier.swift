@@ -97,7 +97,12 @@ public struct Verifier: Sendable {
     /// One request per line, each a new connection; answers printed as `@@lvsctl-answer VIP:port body`.
     static func requestScript(_ services: [VirtualService], requests: Int) -> String {
         var script = """
-        fetch() { curl -s -m 5 "$1" 2>/dev/null || wget -qO- -T 5 "$1" 2>/dev/null || busybox wget -qO- -T 5 "$1" 2>/dev/null; }
+        # One connection per request: a tool that fails is not retried with another (a retry
+        # would be a second connection the scheduler counts).
+        if command -v curl >/dev/null 2>&1; then fetch() { curl -s -m 10 "$1" 2>/dev/null; }
+        elif command -v wget >/dev/null 2>&1; then fetch() { wget -qO- -T 10 "$1" 2>/dev/null; }
+        else fetch() { busybox wget -qO- -T 10 "$1" 2>/dev/null; }
+        fi
 
         """
         for service in services {

@@ -17,10 +17,14 @@ struct DataOption: ParsableArguments {
 
 struct Render: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print the shell each host would run (no SSH).",
+        abstract: "Print each host's desired state as a script a person could run by hand (no SSH).",
         discussion: """
         Without --host, every host's script in turn: the director first, then the real servers. \
-        Each step is its check and, when the check fails, its apply, exactly as `up` runs them. \
+        Each resource is its check and, when the check fails, its apply (the same shell `up` \
+        uses), and each virtual service is the `ipvsadm -A/-a` that create it from nothing. It is \
+        not what `up` sends: `up` also records each change on its host so `down` can undo it, \
+        edits live IPVS services in place, drains leaving real servers, and undoes what the \
+        inventory no longer asks for (`lvsctl plan` shows that diff; `plan --show-script` the shell). \
         --format ipvsadm prints the director's rules as `ipvsadm-save -n` would (for ipvsadm-restore).
         """)
 
@@ -37,11 +41,11 @@ struct Render: ParsableCommand {
             print(ScriptRenderer.ipvsadmSave(inventory), terminator: "")
             return
         }
-        let plans = try Renderer(library: data.library()).render(inventory)
-        if let host, !plans.contains(where: { $0.host.name == host }) {
-            throw ValidationError("host '\(host)' has no role in this cluster (hosts with steps: \(plans.map(\.host.name).joined(separator: ", ")))")
+        let states = try Renderer(library: data.library()).render(inventory)
+        if let host, !states.contains(where: { $0.host.name == host }) {
+            throw ValidationError("host '\(host)' has no role in this cluster (hosts with a role: \(states.map(\.host.name).joined(separator: ", ")))")
         }
-        let chosen = plans.filter { host == nil || $0.host.name == host }
+        let chosen = states.filter { host == nil || $0.host.name == host }
         print(chosen.map { ScriptRenderer.script($0, inventory: inventory) }.joined(separator: "\n"), terminator: "")
     }
 }

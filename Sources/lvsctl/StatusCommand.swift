@@ -14,7 +14,7 @@ struct Status: AsyncParsableCommand {
     func run() async throws {
         let context = try ClusterContext(inventory, data, connection)
         let report = await context.runner.status(cluster: context.cluster, inventory: context.inventory)
-        if connection.json { print(report.drift.json) } else { print(report.text) }
+        if connection.json { print(report.json) } else { print(report.text) }
         if report.drifted { throw ExitCode(1) }
     }
 }

@@ -34,7 +34,7 @@ struct ReconcileTests {
     static func commands(live: String, thresholds: String = "", desired: [IPVSService], records: [HostOutput.Record] = recorded) -> [String] {
         HostDiff.ipvs(desired: desired, live: IPVSAdm.table(save: live, thresholds: thresholds), records: records).steps
             .flatMap { step in (step.record.map { ["record \($0.key) (prior: \($0.prior.map { IPVSAdm.saveLines($0).count } ?? 0) lines)"] } ?? [])
-                + step.change.commands.map(IPVSAdm.shell) }
+                + step.change.shell }
     }
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -55,9 +55,14 @@ struct ReconcileTests {
             "ipvsadm -a -t 192.168.0.200:80 -r 10.0.0.12:80 -g -w 1",
         ], records: []),
         Case(name: "already as wanted: nothing", live: rr2, desired: desired(), commands: []),
-        Case(name: "rr 1:1 to wrr 1:3: -E and -e", live: rr2,
+        Case(name: "rr 1:1 to wrr 1:3: -E (bridged: no connection meets the swap) and -e", live: rr2,
              desired: desired("scheduler: wrr", servers: "[rs1, { host: rs2, weight: 3 }]"), commands: [
+                 "ipvsadm -A -f 509387753 -s wrr",
+                 "ipvsadm -a -f 509387753 -r 10.0.0.11:80 -g -w 1",
+                 "ipvsadm -a -f 509387753 -r 10.0.0.12:80 -g -w 3",
+                 "iptables -t mangle -I PREROUTING 1 -d 192.168.0.200/32 -p tcp --dport 80 -j MARK --set-mark 509387753",
                  "ipvsadm -E -t 192.168.0.200:80 -s wrr",
+                 "iptables -t mangle -D PREROUTING -d 192.168.0.200/32 -p tcp --dport 80 -j MARK --set-mark 509387753",
                  "ipvsadm -e -t 192.168.0.200:80 -r 10.0.0.12:80 -g -w 3",
              ]),
         Case(name: "rs3 added: -a", live: rr2, desired: desired(servers: "[rs1, rs2, rs3]"), commands: [
@@ -94,6 +99,21 @@ struct ReconcileTests {
         #expect(Self.commands(live: c.live, desired: c.desired, records: c.records) == c.commands)
     }
 
+    /// A scheduler change on a firewall-mark service (IPv6) bridges with a second mark, set after
+    /// the service's own, by ip6tables.
+    @Test func firewallMarkSchedulerChangeIsBridgedToo() {
+        let from = IPVSService(key: .fwmark(8, .v6), scheduler: "rr")
+        let bridge = SchedulerBridge(from: from, to: IPVSService(key: .fwmark(8, .v6), scheduler: "sh"))
+        #expect(bridge.commands == [
+            "ipvsadm -A -f \(bridge.mark) -6 -s sh",
+            "ip6tables -t mangle -A PREROUTING -m mark --mark 8 -j MARK --set-mark \(bridge.mark)",
+            "ipvsadm -E -f 8 -6 -s sh",
+            "ip6tables -t mangle -D PREROUTING -m mark --mark 8 -j MARK --set-mark \(bridge.mark)",
+        ])
+        #expect(bridge.mark & ~0xFFFF == 0x1E5C_0000)
+        #expect(bridge.resourceID.description == "ipvs fwmark \(bridge.mark) ipv6")
+    }
+
     /// Thresholds are read from `-Ln --thresholds` (ipvsadm -S has none): equal ones change nothing.
     @Test func thresholdsComeFromTheListing() {
         let live = Self.rr2
@@ -127,7 +147,7 @@ struct ReconcileTests {
         let steps = HostDiff.ipvs(desired: Self.desired("scheduler: wrr", servers: "[{ host: rs2, weight: 3 }, rs3]"),
                                   live: IPVSAdm.table(save: Self.rr2, thresholds: ""), records: Self.recorded).steps
         #expect(steps.flatMap(\.change.descriptions).map(\.text) == [
-            "~ ipvs tcp 192.168.0.200:80  scheduler rr → wrr",
+            "~ ipvs tcp 192.168.0.200:80  scheduler rr → wrr  (new connections bridged through a temporary service meanwhile)",
             "+ ipvs tcp 192.168.0.200:80 → 10.0.0.13:80  dr, weight 1",
             "~ ipvs tcp 192.168.0.200:80 → 10.0.0.12:80  weight 1 → 3",
             "- ipvs tcp 192.168.0.200:80 → 10.0.0.11:80  weight 1 → 0  (drain, then delete)",

@@ -70,6 +70,41 @@ extension HostScript {
         return script
     }
 
+    /// A scheduler change through its bridge: the bridge is recorded before it exists (its undo
+    /// removes it), and deleted by a later part once its connections have ended. Without
+    /// iptables there is no bridge: a plain `-E`, and a note saying what that risks.
+    static func bridged(_ bridge: SchedulerBridge, index: Int) -> String {
+        let key = bridge.resourceID.recordKey
+        let end = delimiter(avoiding: bridge.undo)
+        let plain = IPVSAdm.shell(IPVSAdm.editService(bridge.to))
+        return """
+        if command -v \(bridge.iptables) >/dev/null 2>&1; then
+          if [ ! -d "$S/r/\(key)" ]; then
+            : > "$T/prior"
+            cat > "$T/undo" <<'\(end)'
+        \(bridge.undo)
+        \(end)
+            record_new \(key) \(ShellQuote.quote(bridge.resourceID.description)) ||
+              { report "@@lvsctl-ipvs \(index) failed"; echo "@@lvsctl-ipvs-err \(index) cannot write the record under $S"; exit 0; }
+          fi
+          if { \(bridge.commands.joined(separator: " && ")); } 2>"$T/e"; then report "@@lvsctl-ipvs \(index) done"; else
+            report "@@lvsctl-ipvs \(index) failed"; sed "s/^/@@lvsctl-ipvs-err \(index) /" "$T/e"; exit 0
+          fi
+        else
+          echo "@@lvsctl-ipvs-err \(index) no \(bridge.iptables) on this director to bridge the change: new connections met no scheduler for an instant"
+          if \(plain) 2>"$T/e"; then report "@@lvsctl-ipvs \(index) done"; else
+            report "@@lvsctl-ipvs \(index) failed"; sed "s/^/@@lvsctl-ipvs-err \(index) /" "$T/e"; exit 0
+          fi
+        fi
+
+        """
+    }
+
+    /// Deletes scheduler bridges whose connections have ended (their records' undo does it).
+    public static func removeBridges(_ bridges: [SchedulerBridge]) -> String {
+        bridges.map { "[ ! -d \"$S/r/\($0.resourceID.recordKey)\" ] || record_undo \($0.resourceID.recordKey)\n" }.joined()
+    }
+
     /// One IPVS change as the director runs it: the service's record first (when lvsctl has
     /// none: what the director had before, and how to put it back), then the ipvsadm commands.
     public struct IPVSStep: Sendable, Equatable {
@@ -130,7 +165,11 @@ extension HostScript {
 
                 """
             }
-            let commands = step.change.commands.map { IPVSAdm.shell($0) }
+            if let bridge = step.change.bridge {
+                script += Self.bridged(bridge, index: index)
+                continue
+            }
+            let commands = step.change.shell
             if commands.isEmpty {
                 script += "report \"@@lvsctl-ipvs \(index) done\"\n"
                 continue

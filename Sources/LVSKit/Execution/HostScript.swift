@@ -27,6 +27,8 @@ public enum HostScript {
     /// - owner: who holds the lock, for a run that finds it taken.
     public static func opening(_ access: Access, owner: String, lockWait: Int, readIPVS: Bool) -> String {
         var text = prologue
+        // lvsctl before 0.2 kept a `manifest` of steps: its records cannot be read here.
+        text += "[ ! -f \"$S/manifest\" ] || { echo \"@@lvsctl-fatal this host was provisioned by an older lvsctl (its record is $S/manifest): run that version's down first\"; exit 0; }\n"
         switch access {
         case .change:
             text += """

@@ -18,7 +18,17 @@ extension IPVSService {
         /// `-d`
         case deleteDestination(IPVSServiceKey, IPVSDestination)
 
-        /// The ipvsadm commands that make the change (argument vectors).
+        /// A scheduler change goes through a temporary service (see `SchedulerBridge`).
+        public var bridge: SchedulerBridge? {
+            guard case let .edit(from, to) = self, from.scheduler != to.scheduler else { return nil }
+            return SchedulerBridge(from: from, to: to)
+        }
+
+        /// The shell that makes the change.
+        public var shell: [String] { bridge?.commands ?? commands.map(IPVSAdm.shell) }
+
+        /// The ipvsadm commands that make the change (argument vectors; a bridged scheduler
+        /// change is `-E` between the bridge's commands).
         public var commands: [[String]] {
             switch self {
             case let .create(service): return IPVSAdm.create(service)
@@ -46,7 +56,8 @@ extension IPVSService {
             case let .create(service):
                 return ResourceChange(.add, service.key.resourceID.description, IPVSReconciler.settingsWords(service))
             case let .edit(from, to):
-                return ResourceChange(.change, to.key.resourceID.description, IPVSReconciler.settingsDifferences(from, to))
+                return ResourceChange(.change, to.key.resourceID.description, IPVSReconciler.settingsDifferences(from, to),
+                                      note: from.scheduler != to.scheduler ? "new connections bridged through a temporary service meanwhile" : nil)
             case let .delete(service):
                 return ResourceChange(.remove, service.key.resourceID.description, IPVSReconciler.settingsWords(service))
             case let .addDestination(key, destination):

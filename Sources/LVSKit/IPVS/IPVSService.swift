@@ -100,6 +100,10 @@ public struct IPVSService: Hashable, Sendable {
 public struct IPVSConnectionCounts: Hashable, Sendable, Codable {
     public var active: Int
     public var inactive: Int
+    public init(active: Int, inactive: Int) {
+        self.active = active
+        self.inactive = inactive
+    }
     public var total: Int { active + inactive }
 }
 
