@@ -122,7 +122,7 @@ struct TableJudgeTests {
             """, thresholds: "")
         let verdict = try #require(TableJudge.judge(live: live, desired: Self.desired(inventory)).first)
         #expect(!verdict.passed)
-        #expect(verdict.detail == "differs; up would make: ~ ipvs tcp 192.168.229.111:80  scheduler wlc → rr; "
+        #expect(verdict.detail == "differs; up would make: ~ ipvs tcp 192.168.229.111:80  scheduler wlc → rr  (new connections bridged through a temporary service meanwhile); "
             + "+ ipvs tcp 192.168.229.111:80 → 192.168.229.134:80  dr, weight 1; "
             + "~ ipvs tcp 192.168.229.111:80 → 192.168.229.132:80  forwarding nat → dr; "
             + "- ipvs tcp 192.168.229.111:80 → 192.168.229.199:80  weight 1 → 0  (drain, then delete)")

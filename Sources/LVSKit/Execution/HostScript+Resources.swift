@@ -29,8 +29,7 @@ extension HostScript {
         for (index, resource) in resources.enumerated() {
             guard let shell = resource.shell else { continue }
             let key = resource.id.recordKey
-            let undo = shell.undo ?? "true"
-            let end = delimiter(avoiding: undo)
+            let undo = ShellQuote.quote(shell.undo ?? "true")
             let value = ShellQuote.quote(resource.value.value.text)
             script += """
             # \(resource.name)
@@ -40,16 +39,15 @@ extension HostScript {
               record_applied \(key) \(value)
               report "@@lvsctl-step \(index) ok"
             else
+              if [ -d "$S/r/\(key)" ]; then cap="$T/prior"; else record_begin \(key) || step_failed \(index) "cannot write the record under $S"; cap="$rec/prior"; fi
               ( \(shell.capture ?? "true")
-              ) 9>&- > "$T/prior" 2>>"$T/e"
-              now=; read -r now < "$T/prior"; short "$now"; echo "@@lvsctl-now \(index) $short"
+              ) 9>&- > "$cap" 2>>"$T/e"
+              now=; read -r now < "$cap"; short "$now"; echo "@@lvsctl-now \(index) $short"
               if [ -d "$S/r/\(key)" ]; then
                 was=; [ -f "$S/r/\(key)/applied" ] && read -r was < "$S/r/\(key)/applied"; echo "@@lvsctl-was \(index) $was"
               else
-                cat > "$T/undo" <<'\(end)'
-            \(undo)
-            \(end)
-                record_new \(key) \(ShellQuote.quote(resource.id.description)) || step_failed \(index) "cannot write the record under $S"
+                printf '%s\\n' \(undo) > "$rec/undo"
+                record_commit \(key) \(ShellQuote.quote(resource.id.description)) || step_failed \(index) "cannot write the record under $S"
               fi
               if ( \(shell.apply)
               ) 9>&- >>"$T/e" 2>&1; then
@@ -75,16 +73,12 @@ extension HostScript {
     /// iptables there is no bridge: a plain `-E`, and a note saying what that risks.
     static func bridged(_ bridge: SchedulerBridge, index: Int) -> String {
         let key = bridge.resourceID.recordKey
-        let end = delimiter(avoiding: bridge.undo)
         let plain = IPVSAdm.shell(IPVSAdm.editService(bridge.to))
         return """
         if command -v \(bridge.iptables) >/dev/null 2>&1; then
           if [ ! -d "$S/r/\(key)" ]; then
-            : > "$T/prior"
-            cat > "$T/undo" <<'\(end)'
-        \(bridge.undo)
-        \(end)
-            record_new \(key) \(ShellQuote.quote(bridge.resourceID.description)) ||
+            record_begin \(key) && : > "$rec/prior" && printf '%s\\n' \(ShellQuote.quote(bridge.undo)) > "$rec/undo" &&
+              record_commit \(key) \(ShellQuote.quote(bridge.resourceID.description)) ||
               { report "@@lvsctl-ipvs \(index) failed"; echo "@@lvsctl-ipvs-err \(index) cannot write the record under $S"; exit 0; }
           fi
           if { \(bridge.commands.joined(separator: " && ")); } 2>"$T/e"; then report "@@lvsctl-ipvs \(index) done"; else
@@ -150,16 +144,12 @@ extension HostScript {
                 continue
             }
             if let record = step.record {
-                let undo = record.undo
-                let end = delimiter(avoiding: undo)
                 let prior = record.prior.map { IPVSAdm.saveLines($0).joined(separator: "\n") } ?? ""
+                let key = record.key.resourceID.recordKey
                 script += """
-                if [ ! -d "$S/r/\(record.key.resourceID.recordKey)" ]; then
-                  printf '%s\\n' \(ShellQuote.quote(prior)) > "$T/prior"
-                  cat > "$T/undo" <<'\(end)'
-                \(undo)
-                \(end)
-                  record_new \(record.key.resourceID.recordKey) \(ShellQuote.quote(record.key.resourceID.description)) ||
+                if [ ! -d "$S/r/\(key)" ]; then
+                  record_begin \(key) && printf '%s\\n' \(ShellQuote.quote(prior)) > "$rec/prior" && printf '%s\\n' \(ShellQuote.quote(record.undo)) > "$rec/undo" &&
+                    record_commit \(key) \(ShellQuote.quote(record.key.resourceID.description)) ||
                     { report "@@lvsctl-ipvs \(index) failed"; echo "@@lvsctl-ipvs-err \(index) cannot write the record under $S"; exit 0; }
                 fi
 
