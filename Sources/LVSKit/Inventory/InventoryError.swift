@@ -31,6 +31,7 @@ public enum InventoryProblem: Sendable, Equatable {
     case clientIsDirector
     case directorIsRealServer(String)
     case samePage(host: String, other: String, page: String)
+    case specialAddress(field: String, IPAddress, reason: String)
 
     public var message: String {
         switch self {
@@ -93,6 +94,8 @@ public enum InventoryProblem: Sendable, Equatable {
             return text
         case .clientIsDirector:
             return "the client is the director: IPVS does not balance connections that start on the director itself; pick another host"
+        case let .specialAddress(field, address, reason):
+            return "\(field) \(address) cannot be used: \(reason). Give the address of one host"
         case let .samePage(host, other, page):
             return "real servers '\(other)' and '\(host)' would both serve the test page \"\(page)\": verify could not tell them apart. Put {host} or {rip} in test_page, or give one its own 'page'"
         case let .directorIsRealServer(host):

@@ -9,6 +9,13 @@ enum InventoryValidator {
         if inventory.client == director.host {
             report(director.location, .clientIsDirector)
         }
+        /// A special-purpose address, or the DIP network's own or broadcast address.
+        func checkHostAddress(_ address: IPAddress, _ field: String, _ location: SourceLocation) {
+            if let reason = address.specialPurpose ?? director.dip.reservedOnThisNetwork(address) {
+                report(location, .specialAddress(field: field, address, reason: reason))
+            }
+        }
+        checkHostAddress(director.dip.address, "DIP", director.location)
         var seenServices: [ServiceAddress: SourceLocation] = [:]
         for service in inventory.services {
             if let first = seenServices[service.address] {
@@ -19,6 +26,7 @@ enum InventoryValidator {
             if service.vip == director.dip.address {
                 report(service.location, .vipIsDIP(service.vip))
             }
+            checkHostAddress(service.vip, "VIP", service.location)
             var seenServers: [String: SourceLocation] = [:]
             for server in service.realServers {
                 let key = server.rip.withPort(server.port)
@@ -27,6 +35,7 @@ enum InventoryValidator {
                 }
                 seenServers[key] = seenServers[key] ?? server.location
                 if server.rip == service.vip { report(server.location, .vipIsRIP(service.vip, host: server.host)) }
+                checkHostAddress(server.rip, "RIP", server.location)
                 if server.rip.family != service.vip.family { report(server.location, .mixedFamilies(vip: service.vip, rip: server.rip)) }
                 if server.host == director.host { report(server.location, .directorIsRealServer(server.host)) }
                 if inventory.mode != .nat, !service.address.isMark, server.port != service.port {

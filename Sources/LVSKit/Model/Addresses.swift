@@ -119,3 +119,47 @@ public enum Netmask {
         return [24, 16, 8, 0].map { String((value >> UInt32($0)) & 0xFF) }.joined(separator: ".")
     }
 }
+
+extension IPAddress {
+    /// Why this address cannot be one host's (a VIP, a RIP, a DIP), or nil when it can.
+    public var specialPurpose: String? {
+        let b = bytes
+        switch family {
+        case .v4:
+            if b.allSatisfy({ $0 == 0 }) { return "0.0.0.0 means any address, not one host" }
+            if b[0] == 0 { return "0.0.0.0/8 is 'this network': no host has such an address" }
+            if b[0] == 127 { return "127.0.0.0/8 is loopback: packets to it never leave a host" }
+            if (224...239).contains(b[0]) { return "224.0.0.0/4 is multicast: a group, not one host" }
+            if b.allSatisfy({ $0 == 255 }) { return "255.255.255.255 is the broadcast address of every network" }
+            if b[0] >= 240 { return "240.0.0.0/4 is reserved" }
+            if b[0] == 169 && b[1] == 254 { return "169.254.0.0/16 is link-local: routers do not forward it" }
+        case .v6:
+            if b.allSatisfy({ $0 == 0 }) { return ":: means any address, not one host" }
+            if b.dropLast().allSatisfy({ $0 == 0 }) && b[15] == 1 { return "::1 is loopback: packets to it never leave a host" }
+            if b[0] == 0xFF { return "ff00::/8 is multicast: a group, not one host" }
+            if b[0] == 0xFE && b[1] & 0xC0 == 0x80 { return "fe80::/10 is link-local: it needs an interface to mean anything, and ipvsadm takes none" }
+        }
+        return nil
+    }
+
+    /// The last address of `self/prefix` (IPv4's broadcast address).
+    public func broadcast(prefix: Int) -> IPAddress {
+        var bits = prefix
+        let filled = bytes.map { byte -> UInt8 in
+            defer { bits -= 8 }
+            return bits >= 8 ? byte : bits <= 0 ? 0xFF : byte | (0xFF >> UInt8(bits))
+        }
+        return IPAddress(family: family, bytes: filled)
+    }
+}
+
+extension AddressWithPrefix {
+    /// Why `address` cannot be a host on this network: it is the network's own address, or its
+    /// broadcast address (IPv4 networks of more than two addresses).
+    public func reservedOnThisNetwork(_ address: IPAddress) -> String? {
+        guard contains(address), address.family == .v4, prefix <= 30 else { return nil }
+        if address == self.address.network(prefix: prefix) { return "it is the address of the network \(network) itself" }
+        if address == self.address.broadcast(prefix: prefix) { return "it is the broadcast address of \(network)" }
+        return nil
+    }
+}
