@@ -8,8 +8,12 @@ struct InventoryOption: ParsableArguments {
     var path: String
 
     func load() throws -> Inventory {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ValidationError("cannot read inventory \(path): no such file, or it is not UTF-8 text")
+        let text: String
+        switch InventoryFile.read(path) {
+        case let .success(read): text = read
+        case let .failure(errors):
+            FileHandle.standardError.write(Data((errors.description + "\n").utf8))
+            throw ExitCode(65)   // EX_DATAERR
         }
         switch InventoryParser.parse(text, file: path) {
         case let .success(inventory): return inventory

@@ -32,6 +32,8 @@ public enum InventoryProblem: Sendable, Equatable {
     case directorIsRealServer(String)
     case samePage(host: String, other: String, page: String)
     case specialAddress(field: String, IPAddress, reason: String)
+    case tooManyValues(Int)
+    case unreadable(String)
 
     public var message: String {
         switch self {
@@ -94,6 +96,10 @@ public enum InventoryProblem: Sendable, Equatable {
             return text
         case .clientIsDirector:
             return "the client is the director: IPVS does not balance connections that start on the director itself; pick another host"
+        case let .unreadable(reason):
+            return "cannot read the inventory: \(reason)"
+        case let .tooManyValues(limit):
+            return "the file holds more than \(limit) values once its aliases are expanded (aliases of aliases double at each level): write the repeated parts out, or share them with fewer levels of aliases"
         case let .specialAddress(field, address, reason):
             return "\(field) \(address) cannot be used: \(reason). Give the address of one host"
         case let .samePage(host, other, page):

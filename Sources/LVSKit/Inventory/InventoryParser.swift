@@ -4,6 +4,8 @@ import Yams
 /// Turns an inventory file's text into a validated `Inventory`, or every problem in it.
 public enum InventoryParser {
     static let topKeys = ["hosts", "cluster", "ssh"]
+    /// Values a document may hold once its aliases are expanded (a thousand hosts need ~10 000).
+    static let maximumValues = 200_000
     static let sshKeys = ["known_hosts", "config"]
     static let hostKeys = ["address", "port", "user", "identity", "jump", "become"]
     static let clusterKeys = ["mode", "director", "services", "client", "test_page", "masquerade", "dos",
@@ -41,6 +43,11 @@ public enum InventoryParser {
             return .failure(InventoryErrors(diagnostics: reader.diagnostics))
         } catch {
             reader.report(SourceLocation(file: file, line: 1, column: 1), .syntax("\(error)"))
+            return .failure(InventoryErrors(diagnostics: reader.diagnostics))
+        }
+        // An inventory holds hundreds of values; one whose aliases expand past this is a bomb.
+        if YAMLReader.expandedSize(root, budget: Self.maximumValues) > Self.maximumValues {
+            reader.report(SourceLocation(file: file, line: 1, column: 1), .tooManyValues(Self.maximumValues))
             return .failure(InventoryErrors(diagnostics: reader.diagnostics))
         }
         reader.checkPastedCharacters(root, freeText: ["test_page", "page"])
@@ -157,7 +164,8 @@ struct InventoryBuilder {
             return []
         }
         var hosts: [InventoryHost] = []
-        for (key, value) in mapping {
+        for (key, value) in reader.merged(mapping) {
+            if key.scalar?.string.hasPrefix("x-") == true { continue }
             if let raw = key.scalar?.string {
                 // Declared, even if its entry turns out wrong (pasted characters stripped).
                 declaredHosts.insert(String(raw.unicodeScalars.filter { YAMLReader.pasted($0) == nil }.map(Character.init)))

@@ -25,16 +25,18 @@ struct YAMLReader {
 
     // MARK: - Structure
 
-    /// A mapping's entries by key. Unknown and repeated keys are reported.
+    /// A mapping's entries by key. Unknown and repeated keys are reported; keys starting with
+    /// `x-` are ignored (a place for anchors to share, as in Compose files); `<<: *defaults`
+    /// merges the entries of another mapping that this one does not give itself.
     mutating func fields(_ node: Node, _ name: String, allowed: [String]) -> Fields? {
         guard case let .mapping(mapping) = node else {
             report(node, .wrongKind(field: name, expected: "a mapping of keys to values"))
             return nil
         }
         var entries: [String: (key: Node, value: Node)] = [:]
-        for (key, value) in mapping {
+        for (key, value) in merged(mapping) {
             guard let keyText = key.scalar?.string else { report(key, .wrongKind(field: "key", expected: "text")); continue }
-            if flagged.contains(location(key)) { continue }
+            if flagged.contains(location(key)) || keyText.hasPrefix("x-") { continue }
             if let first = entries[keyText] {
                 report(key, .duplicateKey(keyText, firstLine: location(first.key).line))
                 continue
@@ -46,6 +48,35 @@ struct YAMLReader {
             entries[keyText] = (key, value)
         }
         return Fields(node: node, entries: entries)
+    }
+
+    /// A mapping's own entries, then (YAML's merge key) those of the mappings `<<` names that
+    /// it does not give itself: its own win, and among merged ones the first named wins.
+    mutating func merged(_ mapping: Node.Mapping) -> [(key: Node, value: Node)] {
+        var own: [(key: Node, value: Node)] = []
+        var sources: [Node] = []
+        for (key, value) in mapping {
+            if key.scalar?.string == "<<" {
+                switch value {
+                case .mapping: sources.append(value)
+                case let .sequence(list): sources += list
+                default: report(value, .wrongKind(field: "<< (merge)", expected: "an alias of a mapping (<<: *defaults) or a list of them"))
+                }
+            } else {
+                own.append((key, value))
+            }
+        }
+        var result = own
+        for source in sources {
+            guard case let .mapping(inner) = source else {
+                report(source, .wrongKind(field: "<< (merge)", expected: "an alias of a mapping (<<: *defaults) or a list of them"))
+                continue
+            }
+            for (key, value) in merged(inner) where !result.contains(where: { $0.key.scalar?.string == key.scalar?.string }) {
+                result.append((key, value))
+            }
+        }
+        return result
     }
 
     mutating func list(_ node: Node, _ name: String) -> [Node]? {
@@ -117,6 +148,26 @@ struct YAMLReader {
             return nil
         }
         return raw
+    }
+
+    // MARK: - Aliases
+
+    /// How many values the document holds once its aliases are expanded, counting no further
+    /// than `budget`: nested aliases (a "billion laughs") double at each level, and anything that
+    /// walks the document would take as long.
+    static func expandedSize(_ node: Node, budget: Int) -> Int {
+        var count = 0
+        var stack = [node]
+        while let next = stack.popLast() {
+            count += 1
+            if count > budget { return count }
+            switch next {
+            case .scalar, .alias: continue
+            case let .mapping(mapping): for (key, value) in mapping { stack.append(key); stack.append(value) }
+            case let .sequence(sequence): stack.append(contentsOf: sequence)
+            }
+        }
+        return count
     }
 
     // MARK: - Characters pasted from web pages
