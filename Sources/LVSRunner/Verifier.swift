@@ -30,13 +30,21 @@ public struct VerifyReport: Codable, Sendable {
                 lines.append("    \(server.host.padding(toLength: 18, withPad: " ", startingAt: 0))  \(service.counts[server.host] ?? 0)   (\(server.rip), weight \(server.weight))")
             }
             if let none = service.counts["none"], none > 0 { lines.append("    (no answer)         \(none)") }
-            lines.append("    sequence: " + service.sequence.joined(separator: " "))
+            lines.append(service.sequence.isEmpty ? "    (no test pages: answers counted by the director's IPVS counters)"
+                         : "    sequence: " + service.sequence.joined(separator: " "))
             for verdict in service.verdicts { lines.append(verdict.line) }
         }
         for verdict in table { lines.append(verdict.line) }
         for error in errors { lines.append("ERROR  \(error)") }
         lines.append(passed ? "verify: PASSED" : "verify: FAILED")
         return lines.joined(separator: "\n")
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
     }
 }
 
@@ -56,6 +64,9 @@ public struct Verifier: Sendable {
     public func verify(_ inventory: Inventory, requests: Int, fromLocal: Bool) async -> VerifyReport {
         var report = VerifyReport(from: fromLocal ? "local" : inventory.client ?? "local", services: [], table: [], errors: [])
         let web = inventory.services.filter { if case .socket(.tcp, _, _) = $0.address { return true }; return false }
+        let director = inventory.host(named: inventory.director.host)
+        // IPVS's per-destination counters, before and after: the witness that needs no test page.
+        let before = try? await director.asyncMap { try await readTable(on: $0, stats: true) }
         let script = Self.requestScript(web, requests: requests)
         var output = ""
         if fromLocal || inventory.client == nil {
@@ -65,24 +76,73 @@ public struct Verifier: Sendable {
             do { output = try await runRemote(script, on: client) } catch { report.errors.append("client \(client.name): \(error)") }
         }
         let bodies = Self.parseResponses(output)
-        for service in web {
+        let answered = web.map { service in (bodies[service.vip.withPort(service.port)] ?? []).filter { !$0.isEmpty }.count }
+        let after = await settledCounters(director, before: before, services: web, answered: answered)
+        for (index, service) in web.enumerated() {
             let key = "\(service.vip.withPort(service.port))"
-            let answers = (bodies[key] ?? []).map { DistributionJudge.identify($0, inventory: inventory, service: service) }
+            let counted = before.flatMap { before in after.map { Self.delta(service, mode: inventory.mode, before: before, after: $0) } }
+            let pages = service.realServers.allSatisfy { inventory.servesTestPage($0.host) }
+            var answers: [String?]
+            var verdicts: [Verdict]
+            if pages {
+                answers = (bodies[key] ?? []).map { DistributionJudge.identify($0, inventory: inventory, service: service) }
+                verdicts = DistributionJudge.judge(service, answers: answers)
+                if let counted {
+                    var pageCounts: [String: Int] = [:]
+                    for answer in answers { pageCounts[answer ?? "none", default: 0] += 1 }
+                    verdicts.append(DistributionJudge.countersAgree(pages: pageCounts, counters: counted))
+                }
+            } else {
+                // No test pages to tell the servers apart: IPVS's counters say who took how many.
+                answers = service.realServers.flatMap { Array(repeating: $0.host as String?, count: counted?[$0.host] ?? 0) }
+                answers += Array(repeating: nil, count: max(0, (bodies[key]?.count ?? 0) - answered[index]))
+                verdicts = DistributionJudge.judge(service, answers: answers, ordered: false)
+                if counted == nil { report.errors.append("\(service.address): no test pages, and the director's counters could not be read") }
+            }
             var counts: [String: Int] = Dictionary(service.realServers.map { ($0.host, 0) }) { a, _ in a }
             for answer in answers { counts[answer ?? "none", default: 0] += 1 }
             report.services.append(ServiceVerification(
                 service: service.address.description, scheduler: service.scheduler.rawValue, counts: counts,
-                sequence: answers.map { $0 ?? "none" }, verdicts: DistributionJudge.judge(service, answers: answers)))
+                sequence: pages ? answers.map { $0 ?? "none" } : [], verdicts: verdicts))
         }
-        if let director = inventory.host(named: inventory.director.host) {
-            do {
-                let live = try await readTable(on: director, stats: false)
-                report.table = TableJudge.judge(live: live, desired: inventory.services.map { IPVSService($0, mode: inventory.mode) })
-            } catch {
-                report.errors.append("director \(director.name): \(error)")
+        if let director {
+            if let after {
+                report.table = TableJudge.judge(live: after, desired: inventory.services.map { IPVSService($0, mode: inventory.mode) })
+            } else {
+                report.errors.append("director \(director.name): its IPVS table could not be read")
             }
         }
         return report
+    }
+
+    /// The director's table once its counters include the requests just answered: IPVS sums them
+    /// about every 2 s, so read until they do (at most ~4 s).
+    func settledCounters(_ director: InventoryHost?, before: IPVSTable?, services: [VirtualService], answered: [Int]) async -> IPVSTable? {
+        guard let director else { return nil }
+        var table: IPVSTable?
+        for attempt in 0..<9 {
+            if attempt > 0 { try? await Task.sleep(for: .milliseconds(500)) }
+            table = try? await readTable(on: director, stats: true)
+            guard let before, let table else { return table }
+            let counted = services.map { service in
+                (table.serviceStats[IPVSServiceKey(service.address, vip: service.vip)]?.connections ?? 0)
+                    - (before.serviceStats[IPVSServiceKey(service.address, vip: service.vip)]?.connections ?? 0)
+            }
+            if zip(counted, answered).allSatisfy({ $0 >= $1 }) { break }
+        }
+        return table
+    }
+
+    /// New connections per real-server host between two readings of the director's counters.
+    static func delta(_ service: VirtualService, mode: ForwardingMode, before: IPVSTable, after: IPVSTable) -> [String: Int] {
+        let key = IPVSServiceKey(service.address, vip: service.vip)
+        var counts: [String: Int] = [:]
+        for server in service.realServers {
+            let name = server.rip.withPort(server.port)
+            let now = after.destinationStats[key]?[name]?.connections ?? 0
+            counts[server.host, default: 0] += now - (before.destinationStats[key]?[name]?.connections ?? 0)
+        }
+        return counts
     }
 
     /// The director's live table (with traffic counters when `stats`), read without a lock:

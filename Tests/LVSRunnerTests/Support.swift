@@ -36,9 +36,9 @@ struct LocalCluster {
     let file: String
 
     init(_ lab: Lab, mode: String, handshakeTimeout: Duration = .seconds(10), login: String = "", becomePassword: String? = nil,
-         servers: String = "[host2, host3]", lockWait: Int = 0) throws {
+         servers: String = "[host2, host3]", lockWait: Int = 0, extra: String = "") throws {
         self.lab = lab
-        let text = labInventory(lab, mode: mode, login: login, servers: servers)
+        let text = labInventory(lab, mode: mode, extra: extra, login: login, servers: servers)
         file = "\(lab.directory)/lab-\(mode)-\(UUID().uuidString.prefix(6)).yml"
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         inventory = try InventoryParser.parse(text, file: file).get()

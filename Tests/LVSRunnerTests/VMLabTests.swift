@@ -102,3 +102,33 @@ func connectionsCounter(_ lab: VMLab, vip: String = LabScenario.vip) async throw
         #expect(try await lab.differences(from: before).isEmpty)
     }
 }
+
+extension LabEndToEndTests {
+    /// Real servers that already serve the application (`test_page: false`): lvsctl writes no
+    /// page and starts no server, and verify tells the servers apart by IPVS's counters.
+    @Test func applicationServersJudgedByCounters() async throws {
+        let lab = try labVM()
+        let servers = ["rs1", "rs2", "rs3"]
+        for host in servers {
+            _ = try await lab.run(host, """
+                mkdir -p /var/lib/lvsctl/app && echo "the application" > /var/lib/lvsctl/app/index.html
+                setsid busybox httpd -f -p 80 -h /var/lib/lvsctl/app </dev/null >/dev/null 2>&1 & echo $! > /var/lib/lvsctl/app.pid
+                """)
+        }
+        let before = try await lab.snapshots()
+        let cluster = try lab.cluster(lab.inventory(mode: "dr", settings: []).replacingOccurrences(of: "  client: client", with: "  client: client\n  test_page: false"),
+                                      name: "e2e-app", library: Self.library.get())
+        let up = await cluster.run(.up)
+        #expect(up.exitCode == 0, "\(up.text)\n\(failures(up))")
+        #expect(!up.hosts.flatMap(\.changes).contains { $0.change.resource.hasPrefix("web-server ") || $0.change.resource.hasPrefix("file ") })
+        let report = await cluster.verify()
+        #expect(report.passed, "\(report.text(cluster.inventory))")
+        let service = try #require(report.services.first)
+        #expect(service.counts == ["rs1": 4, "rs2": 4, "rs3": 4], "\(service.counts)")
+        #expect(service.verdicts.contains { $0.kind == .sharesFollowWeights && $0.passed })
+        let down = await cluster.run(.down)
+        #expect(down.exitCode == 0, "\(down.text)")
+        #expect(try await lab.differences(from: before).isEmpty, "the applications' hosts changed")
+        for host in servers { _ = try await lab.run(host, "kill $(cat /var/lib/lvsctl/app.pid); rm -rf /var/lib/lvsctl/app /var/lib/lvsctl/app.pid") }
+    }
+}

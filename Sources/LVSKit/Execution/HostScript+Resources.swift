@@ -23,14 +23,32 @@ extension HostScript {
     }
 
     /// up: each template resource's check; for each that fails: what the host has now (the
-    /// prior state, recorded with the undo the first time only), apply, check again.
+    /// prior state, recorded with the undo the first time only), apply, check again. A
+    /// resource with no undo (a package lvsctl leaves installed, a check that changes nothing)
+    /// gets no record: there is nothing to put back.
     public static func apply(_ resources: [Resource]) -> String {
         var script = ""
         for (index, resource) in resources.enumerated() {
             guard let shell = resource.shell else { continue }
             let key = resource.id.recordKey
-            let undo = ShellQuote.quote(shell.undo ?? "true")
             let value = ShellQuote.quote(resource.value.value.text)
+            let record: String
+            if let undo = shell.undo {
+                record = """
+                  if [ -d "$S/r/\(key)" ]; then cap="$T/prior"; else record_begin \(key) || step_failed \(index) "cannot write the record under $S"; cap="$rec/prior"; fi
+                  ( \(shell.capture ?? "true")
+                  ) 9>&- > "$cap" 2>>"$T/e"
+                  now=; read -r now < "$cap"; short "$now"; echo "@@lvsctl-now \(index) $short"
+                  if [ -d "$S/r/\(key)" ]; then
+                    was=; [ -f "$S/r/\(key)/applied" ] && read -r was < "$S/r/\(key)/applied"; echo "@@lvsctl-was \(index) $was"
+                  else
+                    printf '%s\\n' \(ShellQuote.quote(undo)) > "$rec/undo"
+                    record_commit \(key) \(ShellQuote.quote(resource.id.description)) || step_failed \(index) "cannot write the record under $S"
+                  fi
+                """
+            } else {
+                record = ""
+            }
             script += """
             # \(resource.name)
             clock; t0=$ticks
@@ -39,16 +57,7 @@ extension HostScript {
               record_applied \(key) \(value)
               report "@@lvsctl-step \(index) ok"
             else
-              if [ -d "$S/r/\(key)" ]; then cap="$T/prior"; else record_begin \(key) || step_failed \(index) "cannot write the record under $S"; cap="$rec/prior"; fi
-              ( \(shell.capture ?? "true")
-              ) 9>&- > "$cap" 2>>"$T/e"
-              now=; read -r now < "$cap"; short "$now"; echo "@@lvsctl-now \(index) $short"
-              if [ -d "$S/r/\(key)" ]; then
-                was=; [ -f "$S/r/\(key)/applied" ] && read -r was < "$S/r/\(key)/applied"; echo "@@lvsctl-was \(index) $was"
-              else
-                printf '%s\\n' \(undo) > "$rec/undo"
-                record_commit \(key) \(ShellQuote.quote(resource.id.description)) || step_failed \(index) "cannot write the record under $S"
-              fi
+            \(record)
               if ( \(shell.apply)
               ) 9>&- >>"$T/e" 2>&1; then
                 if ( \(shell.check)

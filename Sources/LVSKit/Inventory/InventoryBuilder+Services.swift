@@ -83,6 +83,7 @@ extension InventoryBuilder {
         if let n = fields?["upper"], let upper = reader.integer(n, "upper threshold", in: 0...65535) { server.upperThreshold = upper }
         if let n = fields?["lower"], let lower = reader.integer(n, "lower threshold", in: 0...65535) { server.lowerThreshold = lower }
         if let n = fields?["page"], let page = reader.text(n, "page") { server.page = page }
+        if let n = fields?["test_page"], let flag = reader.flag(n, "test_page") { server.testPage = flag }
         if server.upperThreshold > 0, server.lowerThreshold > server.upperThreshold, let n = fields?["lower"] {
             reader.report(n, .thresholdsInverted(lower: server.lowerThreshold, upper: server.upperThreshold))
         }

@@ -12,7 +12,7 @@ public enum InventoryParser {
                               "flush_nat", "selinux_permissive", "persist"]
     static let directorKeys = ["host", "interface", "inner_interface", "dip"]
     static let serviceKeys = ["vip", "port", "protocol", "fwmark", "scheduler", "persistence", "netmask", "real_servers"]
-    static let realServerKeys = ["host", "rip", "port", "weight", "upper", "lower", "page"]
+    static let realServerKeys = ["host", "rip", "port", "weight", "upper", "lower", "page", "test_page"]
     static let dosKeys = ["drop_entry", "drop_packet", "secure_tcp"]
     /// ipvsadm's own words for the modes, accepted too: `-g` reads like the seed's scripts.
     static let modeAliases: [String: ForwardingMode] = [
@@ -134,12 +134,21 @@ struct InventoryBuilder {
         var client: String?
         if let node = cluster["client"], let name = hostReference(node, "client", hosts: hosts) { client = name }
         var page = "I am RealServer{n} {rip}"
-        if let node = cluster["test_page"], let text = reader.text(node, "test_page") { page = text }
+        var testPages = true
+        if let node = cluster["test_page"], let text = reader.text(node, "test_page") {
+            // `false`: the real servers already serve the application; `true`: the default page.
+            switch text.lowercased() {
+            case "false", "no", "off": testPages = false
+            case "true", "yes", "on": break
+            default: page = text
+            }
+        }
         let options = readOptions(cluster)
 
         guard let mode, let director else { return nil }
         var inventory = Inventory(file: reader.file, hosts: hosts, mode: mode, director: director, services: services,
                                   client: client, pageTemplate: page, options: options)
+        inventory.testPages = testPages
         if let node = top["ssh"], let ssh = reader.fields(node, "ssh", allowed: P.sshKeys) {
             let folder = (reader.file as NSString).deletingLastPathComponent
             func resolve(_ path: String) -> String {

@@ -63,6 +63,8 @@ public struct RealServer: Sendable, Equatable {
     public var lowerThreshold: Int = 0
     /// The test page's text (default "I am RealServerN <RIP>").
     public var page: String?
+    /// false: the host already serves the application (lvsctl writes no page, starts no server).
+    public var testPage = true
     public var location: SourceLocation
 }
 
@@ -123,6 +125,8 @@ public struct Inventory: Sendable, Equatable {
     public var services: [VirtualService]
     public var client: String?
     public var pageTemplate: String
+    /// `test_page: false` for the whole cluster.
+    public var testPages = true
     public var options: Options
     /// known_hosts files and an OpenSSH client config named by the inventory (`ssh:`), with
     /// relative paths resolved against the inventory's folder.
@@ -136,6 +140,12 @@ public struct Inventory: Sendable, Equatable {
         var seen: [String] = []
         for server in services.flatMap(\.realServers) where !seen.contains(server.host) { seen.append(server.host) }
         return seen
+    }
+
+    /// Whether lvsctl writes a test page and serves it on this host (not when the cluster or any of
+    /// the host's real-server entries says `test_page: false`).
+    public func servesTestPage(_ host: String) -> Bool {
+        testPages && services.flatMap(\.realServers).filter { $0.host == host }.allSatisfy(\.testPage)
     }
 
     /// The test page a real-server host serves. Nothing in it depends on the other servers, so

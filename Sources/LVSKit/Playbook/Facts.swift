@@ -47,11 +47,17 @@ enum Facts {
         let services = inventory.services.filter { $0.realServers.contains { $0.host == host } }
         let servers = services.flatMap(\.realServers).filter { $0.host == host }
         var ports: [Int] = []
+        var listeners: [[String: String]] = []
         for (service, server) in zip(services, services.map { s in s.realServers.first { $0.host == host }! }) {
-            if case .socket(.udp, _, _) = service.address { continue }
+            guard case let .socket(proto, _, _) = service.address else { continue }
+            // The application must already listen where traffic for the service arrives.
+            let listener = ["protocol": proto.rawValue, "port": String(server.port), "filter": "sport = :\(server.port)"]
+            if server.port > 0 && !listeners.contains(listener) { listeners.append(listener) }
+            if proto == .udp { continue }
             let port = server.port == 0 ? 80 : server.port
             if !ports.contains(port) { ports.append(port) }
         }
+        let pages = inventory.servesTestPage(host)
         return [
             "mode": inventory.mode.rawValue,
             "name": host,
@@ -61,7 +67,8 @@ enum Facts {
             "vips": uniqueVIPs(services).filter { !$0.isV6 }.enumerated().map { index, vip in
                 ["vip": vip.description, "prefix": "32", "label": "lo:\(index)"]
             },
-            "web": ports.map { ["port": String($0), "root": "\(webRoot)/\($0)", "pidfile": "/var/lib/lvsctl/httpd-\($0).pid"] },
+            "web": pages ? ports.map { ["port": String($0), "root": "\(webRoot)/\($0)", "pidfile": "/var/lib/lvsctl/httpd-\($0).pid"] } : [],
+            "listeners": pages ? [] : listeners,
         ]
     }
 

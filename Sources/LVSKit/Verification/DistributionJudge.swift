@@ -8,6 +8,8 @@ public enum VerdictKind: String, Codable, Sendable {
     case sameServer = "same-server"
     case highestWeightOnly = "highest-weight-only"
     case tableMatches = "table-matches"
+    case sharesFollowWeights = "shares-follow-weights"
+    case countersAgree = "counters-agree"
 }
 
 /// One verdict of `lvsctl verify`.
@@ -28,8 +30,10 @@ public struct Verdict: Codable, Sendable, Equatable {
 /// Judges which real servers answered a sequence of requests from one client, against what the
 /// service's scheduler promises.
 public enum DistributionJudge {
-    /// `answers` in request order: the real-server host that answered, or nil for no/unknown answer.
-    public static func judge(_ service: VirtualService, answers: [String?]) -> [Verdict] {
+    /// `answers`: the real-server host that answered each request, or nil for no/unknown answer;
+    /// in request order when `ordered` (told by test pages), else only counted (told by IPVS's
+    /// per-destination counters), where an order cannot be judged but shares can.
+    public static func judge(_ service: VirtualService, answers: [String?], ordered: Bool = true) -> [Verdict] {
         var verdicts: [Verdict] = []
         let weighted = service.realServers.filter { $0.weight > 0 }.map(\.host)
         let idle = service.realServers.filter { $0.weight == 0 }.map(\.host)
@@ -52,10 +56,10 @@ public enum DistributionJudge {
         switch service.scheduler {
         case .rr:
             verdicts.append(everyServerAnswers(weighted, seen))
-            verdicts.append(cycles(seen, period: weighted.count))
+            verdicts.append(ordered ? cycles(seen, period: weighted.count) : shares(service, seen, equal: true))
         case .wrr:
             verdicts.append(everyServerAnswers(weighted, seen))
-            verdicts.append(proportional(service, seen))
+            verdicts.append(ordered ? proportional(service, seen) : shares(service, seen, equal: false))
         case .dh, .lblc, .lblcr:
             verdicts.append(sameServer("\(service.scheduler.rawValue): one destination goes to one server", seen))
         case .fo, .ovf:
@@ -116,6 +120,33 @@ public enum DistributionJudge {
     }
 
     static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+
+    /// Without an order: each server's share of the answers is its share of the weights (rr:
+    /// equal), to within one answer.
+    static func shares(_ service: VirtualService, _ seen: [String], equal: Bool) -> Verdict {
+        let servers = service.realServers.filter { $0.weight > 0 }
+        let total = servers.map { equal ? 1 : $0.weight }.reduce(0, +)
+        var off: [String] = []
+        var words: [String] = []
+        for server in servers {
+            let expected = Double(seen.count) * Double(equal ? 1 : server.weight) / Double(max(1, total))
+            let got = seen.filter { $0 == server.host }.count
+            words.append("\(server.host) \(got)")
+            if abs(Double(got) - expected) > 1 { off.append("\(server.host) \(got), expected \(String(format: "%.1f", expected))") }
+        }
+        let name = equal ? "each server takes an equal share" : "shares follow the weights (" + servers.map { "\($0.host) \($0.weight)" }.joined(separator: " : ") + ")"
+        return Verdict(.sharesFollowWeights, check: name, passed: off.isEmpty, detail: off.isEmpty ? words.joined(separator: ", ") : off.joined(separator: "; "))
+    }
+
+    /// What the test pages said against what IPVS counted per real server: two witnesses of the
+    /// same requests (no other traffic may run meanwhile).
+    public static func countersAgree(pages: [String: Int], counters: [String: Int]) -> Verdict {
+        let hosts = Set(pages.keys).union(counters.keys).filter { $0 != "none" }.sorted()
+        let differ = hosts.filter { pages[$0, default: 0] != counters[$0, default: 0] }
+        return Verdict(.countersAgree, check: "IPVS's counters agree with the test pages", passed: differ.isEmpty,
+                       detail: differ.isEmpty ? hosts.map { "\($0) \(counters[$0, default: 0])" }.joined(separator: ", ")
+                           : differ.map { "\($0): pages \(pages[$0, default: 0]), counters \(counters[$0, default: 0])" }.joined(separator: "; "))
+    }
 
     /// Which real server a response body names: the one whose test page it is.
     public static func identify(_ body: String, inventory: Inventory, service: VirtualService) -> String? {
