@@ -35,6 +35,9 @@ static inline int lvs_channel_exec(LIBSSH2_CHANNEL *channel, const char *command
     return libssh2_channel_process_startup(channel, "exec", sizeof("exec") - 1,
                                            command, (unsigned int)strlen(command));
 }
+static inline LIBSSH2_CHANNEL *lvs_channel_direct_tcpip(LIBSSH2_SESSION *session, const char *host, int port) {
+    return libssh2_channel_direct_tcpip_ex(session, host, port, "127.0.0.1", 22);
+}
 static inline ssize_t lvs_channel_read(LIBSSH2_CHANNEL *channel, int stream, char *buf, size_t len) {
     return libssh2_channel_read_ex(channel, stream, buf, len);
 }

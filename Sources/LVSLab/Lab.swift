@@ -9,12 +9,15 @@ public struct LabHostSpec: Sendable {
     public var hostKeyTypes: [String]
     /// sshd's LogLevel (`DEBUG3` shows keepalives arriving).
     public var logLevel: String
+    /// More sshd_config lines (`AllowTcpForwarding no`).
+    public var sshdOptions: [String]
 
-    public init(_ name: String, sshPort: Int = 22, hostKeyTypes: [String] = ["ed25519"], logLevel: String = "INFO") {
+    public init(_ name: String, sshPort: Int = 22, hostKeyTypes: [String] = ["ed25519"], logLevel: String = "INFO", sshdOptions: [String] = []) {
         self.name = name
         self.sshPort = sshPort
         self.hostKeyTypes = hostKeyTypes
         self.logLevel = logLevel
+        self.sshdOptions = sshdOptions
     }
 }
 

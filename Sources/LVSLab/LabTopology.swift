@@ -140,6 +140,7 @@ public struct LabTopology: Sendable {
             MaxStartups 64:30:128
             Subsystem sftp internal-sftp
             LogLevel \(host.spec.logLevel)
+            \(host.spec.sshdOptions.joined(separator: "\n"))
             EOF
             ip netns exec \(ns) unshare --mount --uts --propagation private /bin/sh -c '
               hostname \(name)

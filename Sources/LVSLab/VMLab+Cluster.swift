@@ -25,7 +25,7 @@ extension VMLab {
         let file = "\(folder)/\(name).yml"
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         let inventory = try InventoryParser.parse(text, file: file).get()
-        var access = HostAccess(knownHostsFiles: inventory.knownHostsFiles)
+        var access = HostAccess(knownHostsFiles: inventory.knownHostsFiles).knowing(inventory)
         access.handshakeTimeout = .seconds(30)
         return LabCluster(lab: self, inventory: inventory, cluster: try Renderer(library: library).render(inventory),
                           runner: ClusterRunner(access: access, options: options), verifier: Verifier(access: access))

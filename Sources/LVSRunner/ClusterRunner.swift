@@ -51,6 +51,7 @@ public struct ClusterRunner: Sendable {
         case .up: reports = await run.up()
         case .down: reports = await run.down()
         }
+        await access.jumpPool.closeAll()
         return Recap(verb: verb.rawValue, inventory: inventory.file, hosts: reports, seconds: (clock.now - started).seconds)
     }
 
@@ -62,6 +63,7 @@ public struct ClusterRunner: Sendable {
         options.readStats = true
         let runner = ClusterRunner(access: access, forks: forks, options: options, onHostDone: onHostDone)
         let (reports, live) = await ClusterRun(runner: runner, verb: .plan, cluster: cluster, only: nil, inventory: inventory).plan()
+        await access.jumpPool.closeAll()
         return StatusReport(desired: inventory.services.map { IPVSService($0, mode: inventory.mode) }, live: live,
                             drift: Recap(verb: "plan", inventory: inventory.file, hosts: reports, seconds: (clock.now - started).seconds))
     }
@@ -124,6 +126,7 @@ struct HostWork: Sendable {
         var work = HostWork(state: state, leaving: leaving)
         do {
             let session = try await HostSession.connect(state.host, access: access)
+            work.report.route = access.path(to: state.host)
             work.report.reachable = true
             work.report.address = session.address
             work.session = session

@@ -13,6 +13,10 @@ public struct HostAccess: Sendable {
     public var commandTimeout: Duration = .seconds(600)
     /// Typed once when asked for (--ask-become-pass), for hosts with `become: sudo`.
     public var becomePassword: String?
+    /// The inventory's hosts by name: where a `jump:` or a ProxyJump name leads.
+    public var inventoryHosts: [String: InventoryHost] = [:]
+    /// Jump connections, shared by every host behind them and by every copy of this value.
+    public let jumpPool = JumpPool()
 
     public init(sshConfig: SSHConfigFile = SSHConfigFile(), knownHostsFiles: [String]? = nil,
                 hostKeyChecking: HostKeyChecking? = nil) {
@@ -48,10 +52,11 @@ public struct HostAccess: Sendable {
         return (target, options)
     }
 
-    /// Connects to `host`, runs `body`, and closes the connection whatever happens.
+    /// Connects to `host` (through its jump hosts), runs `body`, and closes the connection
+    /// whatever happens.
     public func withConnection<T: Sendable>(to host: InventoryHost, _ body: (SSHConnection, SSHTarget) async throws -> T) async throws -> T {
-        let (target, options) = connection(for: host)
-        let connection = try await SSHConnection.connect(to: target, options: options)
+        let (target, _) = connection(for: host)
+        let connection = try await connect(host)
         do {
             let result = try await body(connection, target)
             await connection.close()

@@ -31,12 +31,9 @@ final class HostSession: @unchecked Sendable {   // used by one task at a time
 
     /// Connects and starts the shell (through sudo when the host says so); no part sent yet.
     static func connect(_ host: InventoryHost, access: HostAccess) async throws(Failure) -> HostSession {
-        let (target, options) = access.connection(for: host)
-        if let jump = host.jump {
-            throw .unreachable("\(host.name) is to be reached through jump host '\(jump)', which lvsctl cannot do yet: reach it directly, or forward a port to it (ssh -L) and give that address")
-        }
+        let (target, _) = access.connection(for: host)
         let connection: SSHConnection
-        do { connection = try await SSHConnection.connect(to: target, options: options) } catch { throw .unreachable("\(error)") }
+        do { connection = try await access.connect(host) } catch { throw .unreachable("\(error)") }
         let (command, prefix) = access.shell(for: host, user: target.user)
         do {
             let shell = try await connection.start(command, timeout: access.commandTimeout)

@@ -105,6 +105,7 @@ public struct Verifier: Sendable {
                 service: service.address.description, scheduler: service.scheduler.rawValue, counts: counts,
                 sequence: pages ? answers.map { $0 ?? "none" } : [], verdicts: verdicts))
         }
+        await access.jumpPool.closeAll()
         if let director {
             if let after {
                 report.table = TableJudge.judge(live: after, desired: inventory.services.map { IPVSService($0, mode: inventory.mode) })

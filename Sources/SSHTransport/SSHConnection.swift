@@ -40,6 +40,10 @@ public actor SSHConnection {
     /// Operations whose progress libssh2 keeps per session (or per SFTP instance), not per call.
     enum SessionLock: Hashable { case channelOpen, sftp }
     var heldLocks: Set<SessionLock> = []
+    /// Local ends of tunnels this connection pumps (polled with its socket), and those waiting to
+    /// write.
+    var tunnelDescriptors: Set<Int32> = []
+    var tunnelWriters: Set<Int32> = []
     /// Commands started with `start` and not yet finished.
     var commands: [Int: RemoteCommandState] = [:]
     var nextCommandID = 0
@@ -56,12 +60,18 @@ public actor SSHConnection {
 
     /// Connects, checks the host key and logs in, each step bounded by its timeout.
     public static func connect(to target: SSHTarget, options: SSHOptions = SSHOptions()) async throws -> SSHConnection {
+        try await connect(to: target, options: options, socket: nil)
+    }
+
+    /// With `socket`, the session runs over what it answers (a tunnel) instead of a TCP connection.
+    static func connect(to target: SSHTarget, options: SSHOptions, socket: (() async throws -> Int32)?) async throws -> SSHConnection {
         precondition(libssh2Initialised, "libssh2_init failed")
         var attempt = 1
         while true {
             let connection = SSHConnection(target: target, options: options)
             do {
-                try await connection.open()
+                let given = try await socket?()
+                try await connection.open(socket: given)
                 await connection.setHandshakeAttempts(attempt)
                 return connection
             } catch {
@@ -88,9 +98,9 @@ public actor SSHConnection {
         executor.finish()
     }
 
-    private func open() throws {
-        socket = try TCPSocket.connect(host: target.host, port: target.port,
-                                       timeout: options.connectTimeout, endpoint: endpoint)
+    private func open(socket given: Int32?) throws {
+        socket = try given ?? TCPSocket.connect(host: target.host, port: target.port,
+                                                timeout: options.connectTimeout, endpoint: endpoint)
         guard let session = lvs_session_init(counter) else {
             throw SSHError.handshakeFailed(endpoint: endpoint, reason: "libssh2 could not allocate a session")
         }
@@ -236,8 +246,10 @@ public actor SSHConnection {
         var descriptors = [
             pollfd(fd: socket, events: events == 0 ? Int16(POLLIN) : events, revents: 0),
             pollfd(fd: executor.wakeDescriptor, events: Int16(POLLIN), revents: 0),
-        ]
-        _ = poll(&descriptors, 2, Int32(clamping: max(1, wait.milliseconds)))
+        ] + tunnelDescriptors.map {
+            pollfd(fd: $0, events: Int16(POLLIN) | (tunnelWriters.contains($0) ? Int16(POLLOUT) : 0), revents: 0)
+        }
+        _ = poll(&descriptors, nfds_t(descriptors.count), Int32(clamping: max(1, wait.milliseconds)))
         if descriptors[1].revents != 0 { executor.drainWakeups() }
         return true
     }

@@ -17,6 +17,7 @@ public enum SSHError: Error, Equatable, Sendable, CustomStringConvertible {
     case channelFailed(endpoint: String, reason: String)
     case sftpFailed(endpoint: String, path: String, reason: String)
     case closed(endpoint: String)
+    case tunnelFailed(jump: String, destination: String, reason: String)
 
     public var description: String {
         switch self {
@@ -49,6 +50,9 @@ public enum SSHError: Error, Equatable, Sendable, CustomStringConvertible {
             return "cannot open a command channel on \(endpoint): \(reason)"
         case let .sftpFailed(endpoint, path, reason):
             return "SFTP on \(endpoint) failed for \(path): \(reason)"
+        case let .tunnelFailed(jump, destination, reason):
+            let hint = reason.contains("prohibited") ? " (its sshd forbids forwarding: AllowTcpForwarding no?)" : ""
+            return "\(jump) could not open a connection to \(destination) for us: \(reason)\(hint)"
         case let .closed(endpoint):
             return "the connection to \(endpoint) is closed"
         }

@@ -48,7 +48,7 @@ struct ConnectionOptions: ParsableArguments {
         access.connectTimeout = .seconds(connectTimeout)
         access.handshakeTimeout = .seconds(max(connectTimeout, 20))
         if askBecomePass, let typed = getpass("sudo password: ") { access.becomePassword = String(cString: typed) }
-        return access
+        return access.knowing(inventory)
     }
 }
 
@@ -83,6 +83,7 @@ struct Reporter: Sendable {
         var summary = "\(prefix): " + String(format: "%.2f s", report.seconds)
         summary += report.changes.isEmpty ? ", nothing to change (\(report.unchanged) ok)" : ", \(report.unchanged) ok"
         if verbose { summary += ", \(report.roundTrips) round trip\(report.roundTrips == 1 ? "" : "s") after connecting" }
+        if verbose, let route = report.route { summary += ", reached \(route)" }
         if report.handshakes > 1 { summary += " (key exchange failed once; a fresh connection succeeded)" }
         if let error = report.error { summary += "  ERROR: \(error)" }
         say(([summary] + lines).joined(separator: "\n"))

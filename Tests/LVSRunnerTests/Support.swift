@@ -43,7 +43,7 @@ struct LocalCluster {
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         inventory = try InventoryParser.parse(text, file: file).get()
         cluster = try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(inventory)
-        var access = HostAccess(knownHostsFiles: [lab.knownHostsFile])
+        var access = HostAccess(knownHostsFiles: [lab.knownHostsFile]).knowing(inventory)
         access.handshakeTimeout = handshakeTimeout
         access.connectTimeout = .seconds(3)
         access.becomePassword = becomePassword

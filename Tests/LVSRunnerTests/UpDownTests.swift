@@ -143,24 +143,3 @@ import Testing
         }
     }
 }
-
-/// Inventory features the runner does not do yet say so, rather than connecting elsewhere.
-struct UnsupportedAccessTests {
-    @Test func jumpHostIsRefusedClearly() async throws {
-        let text = """
-        hosts:
-          lb: 10.9.0.1
-          bastion: 10.9.0.2
-          web: { address: 10.9.0.11, jump: bastion }
-        cluster:
-          mode: dr
-          director: { host: lb }
-          services: [{ vip: 10.9.0.100, scheduler: rr, real_servers: [web] }]
-        """
-        let inventory = try InventoryParser.parse(text, file: "jump.yml").get()
-        let cluster = try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(inventory)
-        let recap = await ClusterRunner(access: HostAccess()).run(.plan, cluster: cluster, only: ["web"], inventory: inventory)
-        #expect(recap.hosts.first?.error?.hasPrefix("web is to be reached through jump host 'bastion', which lvsctl cannot do yet") == true)
-        #expect(recap.exitCode == 2)
-    }
-}

@@ -111,8 +111,8 @@ extension LabEndToEndTests {
         let servers = ["rs1", "rs2", "rs3"]
         for host in servers {
             _ = try await lab.run(host, """
-                mkdir -p /var/lib/lvsctl/app && echo "the application" > /var/lib/lvsctl/app/index.html
-                setsid busybox httpd -f -p 80 -h /var/lib/lvsctl/app </dev/null >/dev/null 2>&1 & echo $! > /var/lib/lvsctl/app.pid
+                mkdir -p /srv/app && echo "the application" > /srv/app/index.html
+                setsid busybox httpd -f -p 80 -h /srv/app </dev/null >/dev/null 2>&1 & echo $! > /srv/app.pid
                 """)
         }
         let before = try await lab.snapshots()
@@ -129,6 +129,6 @@ extension LabEndToEndTests {
         let down = await cluster.run(.down)
         #expect(down.exitCode == 0, "\(down.text)")
         #expect(try await lab.differences(from: before).isEmpty, "the applications' hosts changed")
-        for host in servers { _ = try await lab.run(host, "kill $(cat /var/lib/lvsctl/app.pid); rm -rf /var/lib/lvsctl/app /var/lib/lvsctl/app.pid") }
+        for host in servers { _ = try await lab.run(host, "kill $(cat /srv/app.pid); rm -rf /srv/app /srv/app.pid") }
     }
 }

@@ -49,6 +49,8 @@ public struct HostReport: Codable, Sendable {
     public var lockedBy: String?
     /// The host has left the cluster (the inventory no longer names it): it is being restored.
     public var leaving = false
+    /// How it was reached when through jump hosts: `bastion → director → rs1`.
+    public var route: String?
     /// Resources already as wanted.
     public var unchanged = 0
     public var changes: [ChangeOutcome] = []

@@ -40,6 +40,18 @@ public struct InventoryHost: Sendable, Equatable {
     public var jump: String?
     public var become: Become?
     public var location: SourceLocation
+
+    public init(name: String, address: String, port: Int? = nil, user: String? = nil, identityFile: String? = nil,
+                jump: String? = nil, become: Become? = nil, location: SourceLocation) {
+        self.name = name
+        self.address = address
+        self.port = port
+        self.user = user
+        self.identityFile = identityFile
+        self.jump = jump
+        self.become = become
+        self.location = location
+    }
 }
 
 /// The director: where the VIPs and the IPVS table live.
