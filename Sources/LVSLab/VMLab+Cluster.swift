@@ -31,10 +31,13 @@ extension VMLab {
                           runner: ClusterRunner(access: access, options: options), verifier: Verifier(access: access))
     }
 
-    /// Runs a command on a lab host as root over SSH (the connection is closed before returning,
-    /// so the next command never races a session still closing).
+    /// Runs a command on a lab host as root over SSH, a real server through the director (the
+    /// connection is closed before returning, so the next command never races a session still
+    /// closing).
     public func run(_ host: String, _ command: String) async throws -> String {
-        let connection = try await SSHConnection.connect(to: target(host), options: sshOptions)
+        let access = self.access
+        defer { Task { await access.jumpPool.closeAll() } }
+        let connection = try await access.connect(inventoryHost(host))
         do {
             let output = try await connection.run(command).standardOutput
             await connection.close()

@@ -1,10 +1,13 @@
 import Foundation
+import LVSKit
+import LVSRunner
 import SSHTransport
 
 /// The lab for kernels without IPVS: a qemu VM booting Debian's generic kernel, with this
 /// machine's root filesystem read-only over 9p, in which the seed's LVS topology is built as
-/// network namespaces with their own sshd. Each lab host is reached on a port of 127.0.0.1
-/// (qemu user networking with restrict=on, so the VM reaches nothing outside; DNAT inside).
+/// network namespaces with their own sshd. The client and the director are reached on a port of
+/// 127.0.0.1 (qemu user networking with restrict=on, so the VM reaches nothing outside; DNAT
+/// inside); the real servers, as on a real private network, only through the director.
 public struct VMLab: Sendable {
     public let folder: String
     public let realServers: Int
@@ -22,13 +25,31 @@ public struct VMLab: Sendable {
         self.topology = LabTopology.lvs(realServers: realServers)
     }
 
-    /// 127.0.0.1 port of a lab host: client 2201, director 2202, rsN 2210+N.
+    /// 127.0.0.1 port of a lab host reached from outside: client 2201, director 2202.
     public func port(of host: String) -> Int {
-        switch host {
-        case "client": return portBase + 1
-        case "director": return portBase + 2
-        default: return portBase + 10 + (Int(host.dropFirst(2)) ?? 0)
+        host == "client" ? portBase + 1 : portBase + 2
+    }
+
+    /// Hosts reached directly; the others (the real servers) only through the director.
+    var forwarded: [LabTopology.Host] { topology.hosts.filter { ["client", "director"].contains($0.spec.name) } }
+    func isForwarded(_ host: String) -> Bool { host == "client" || host == "director" }
+
+    /// How lvsctl's inventories and the lab's own helpers name and reach each host.
+    public func inventoryHost(_ name: String) -> InventoryHost {
+        let location = SourceLocation(file: "\(folder)/lab", line: 1, column: 1)
+        guard !isForwarded(name), let host = topology.hosts.first(where: { $0.spec.name == name }) else {
+            return InventoryHost(name: name, address: "127.0.0.1", port: port(of: name), identityFile: keyFile, location: location)
         }
+        return InventoryHost(name: name, address: host.sshAddress, identityFile: keyFile, jump: "director", location: location)
+    }
+
+    /// Reaches lab hosts (the real servers through one shared connection to the director).
+    public var access: HostAccess {
+        var access = HostAccess(knownHostsFiles: [knownHostsFile])
+        access.inventoryHosts = Dictionary(uniqueKeysWithValues: topology.hosts.map { ($0.spec.name, inventoryHost($0.spec.name)) })
+        access.connectTimeout = .seconds(10)
+        access.handshakeTimeout = .seconds(30)
+        return access
     }
 
     public var keyFile: String { "\(folder)/id_ed25519" }
@@ -40,7 +61,6 @@ public struct VMLab: Sendable {
         .lab(knownHosts: knownHostsFile, key: keyFile, connectTimeout: .seconds(10), handshakeTimeout: .seconds(30))
     }
 
-    public func target(_ host: String) -> SSHTarget { SSHTarget(host: "127.0.0.1", port: port(of: host)) }
 
     // MARK: - Up
 
@@ -68,7 +88,9 @@ public struct VMLab: Sendable {
         var keys = "set -e\ncd \(Shell.quote(folder))\nssh-keygen -q -t ed25519 -N '' -C lvsctl-lab -f id_ed25519\ncp id_ed25519.pub authorized_keys\n: > known_hosts\n"
         for host in topology.hosts {
             keys += "mkdir -p \(host.spec.name)\nssh-keygen -q -t ed25519 -N '' -C \(host.spec.name) -f \(host.spec.name)/ssh_host_ed25519_key\n"
-            keys += "awk '{print \"[127.0.0.1]:\(port(of: host.spec.name))\", $1, $2}' \(host.spec.name)/ssh_host_ed25519_key.pub >> known_hosts\n"
+            // Named as lvsctl dials them: a forwarded port, or the private address seen from the director.
+            let name = isForwarded(host.spec.name) ? "[127.0.0.1]:\(port(of: host.spec.name))" : host.sshAddress
+            keys += "awk '{print \"\(name)\", $1, $2}' \(host.spec.name)/ssh_host_ed25519_key.pub >> known_hosts\n"
         }
         try await Shell.bashChecked(keys, what: "making the lab's keys")
         try guestInit().write(toFile: "\(folder)/guest-init.sh", atomically: true, encoding: .utf8)
@@ -80,7 +102,7 @@ public struct VMLab: Sendable {
     }
 
     func guestInit() -> String {
-        let dnat = topology.hosts.map {
+        let dnat = forwarded.map {
             "$IPT -t nat -A PREROUTING -i eth0 -p tcp --dport \(port(of: $0.spec.name)) -j DNAT --to-destination \($0.sshAddress):22"
         }.joined(separator: "\n")
         return """
@@ -126,7 +148,7 @@ public struct VMLab: Sendable {
     }
 
     func qemuCommand(_ kernel: LabKernel, accelerator: String) -> String {
-        let forwards = topology.hosts.map { "hostfwd=tcp:127.0.0.1:\(port(of: $0.spec.name))-:\(port(of: $0.spec.name))" }.joined(separator: ",")
+        let forwards = forwarded.map { "hostfwd=tcp:127.0.0.1:\(port(of: $0.spec.name))-:\(port(of: $0.spec.name))" }.joined(separator: ",")
         let accel = accelerator == "kvm" ? "-accel kvm -cpu host" : "-accel tcg,tb-size=256 -cpu max"
         return """
         qemu-system-x86_64 \(accel) -smp 2 -m 512 -no-reboot -display none -daemonize \\
@@ -161,10 +183,9 @@ public struct VMLab: Sendable {
             if console.contains("LAB FAILED") { throw LabError("the lab VM failed to start:\n\(console.suffix(2000))") }
             if console.contains("LAB READY") {
                 // The console says ready; prove it: every host answers over SSH.
-                for host in topology.hosts {
-                    let connection = try await SSHConnection.connect(to: target(host.spec.name), options: sshOptions)
-                    await connection.close()
-                }
+                let access = self.access
+                for host in topology.hosts { await (try await access.connect(inventoryHost(host.spec.name))).close() }
+                await access.jumpPool.closeAll()
                 return
             }
             guard isRunning else { throw LabError("qemu exited while the lab was starting:\n\(console.suffix(2000))") }
@@ -199,10 +220,11 @@ public struct VMLab: Sendable {
     func sshConfig() -> String {
         var text = "# Written by `lvsctl lab up`: ssh -F \(folder)/ssh_config director\n"
         for host in topology.hosts {
+            let reach = isForwarded(host.spec.name) ? "HostName 127.0.0.1\n  Port \(port(of: host.spec.name))"
+                : "HostName \(host.sshAddress)\n  ProxyJump director"
             text += """
             Host \(host.spec.name)
-              HostName 127.0.0.1
-              Port \(port(of: host.spec.name))
+              \(reach)
               User root
               IdentityFile \(keyFile)
               IdentitiesOnly yes
@@ -219,7 +241,11 @@ public struct VMLab: Sendable {
     /// adds lines to the service (persistence…).
     public func inventory(mode: String, scheduler: String = "rr", servers: [String]? = nil, weights: [String: Int] = [:],
                           vip: String = "192.168.0.200", settings: [String] = []) -> String {
-        let hosts = topology.hosts.map { "  \($0.spec.name): { address: 127.0.0.1, port: \(port(of: $0.spec.name)), identity: \(keyFile) }" }
+        let hosts = topology.hosts.map { host in
+            let entry = inventoryHost(host.spec.name)
+            return "  \(entry.name): { address: \(entry.address)" + (entry.port.map { ", port: \($0)" } ?? "")
+                + (entry.jump.map { ", jump: \($0)" } ?? "") + ", identity: \(keyFile) }"
+        }
         let all = topology.hosts.filter { $0.spec.name.hasPrefix("rs") }
         let chosen = servers.map { names in names.compactMap { name in all.first { $0.spec.name == name } } } ?? all
         let lines = chosen.map { host in

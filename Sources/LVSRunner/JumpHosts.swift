@@ -9,7 +9,7 @@ public actor JumpPool {
     public init() {}
 
     /// The connection to the last host of `route`, through the ones before it.
-    func connection(_ route: [InventoryHost], access: HostAccess) async throws -> SSHConnection {
+    public func connection(_ route: [InventoryHost], access: HostAccess) async throws -> SSHConnection {
         let key = route.map(\.name).joined(separator: " → ")
         if let existing = connections[key] { return try await existing.value }
         let task = Task<SSHConnection, Error> {

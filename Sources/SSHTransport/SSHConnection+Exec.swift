@@ -115,7 +115,7 @@ extension SSHConnection {
         while !pending.isEmpty {
             var progressed = false
             let written = pending.withUnsafeBufferPointer { p in
-                p.withMemoryRebound(to: CChar.self) { lvs_channel_write(state.channel, $0.baseAddress, $0.count) }
+                p.withMemoryRebound(to: CChar.self) { buffer in flushing { lvs_channel_write(state.channel, buffer.baseAddress, buffer.count) } }
             }
             if written > 0 { pending = pending.dropFirst(written); progressed = true }
             else if written != Int(LIBSSH2_ERROR_EAGAIN) { throw lose(during: command.command, rc: Int32(written)) }
@@ -165,7 +165,7 @@ extension SSHConnection {
         while true {
             var progressed = false
             if !state.eofSent {
-                let rc = libssh2_channel_send_eof(state.channel)
+                let rc = Int32(flushing { Int(libssh2_channel_send_eof(state.channel)) })
                 if rc == 0 { state.eofSent = true; progressed = true }
                 else if rc != LIBSSH2_ERROR_EAGAIN { throw lose(during: command.command, rc: rc) }
             }
@@ -290,6 +290,29 @@ extension SSHConnection {
         return String(cString: name)
     }
 
+    /// Calls `call` again while it leaves a packet half-written (EAGAIN with the session blocked
+    /// outbound), waiting only for the socket to take more. libssh2 refuses any other packet
+    /// until the same call finishes that one, so no other task may run in between: this thread
+    /// is shared by every channel of the session (tunnels included).
+    func flushing(_ call: () -> Int) -> Int {
+        while true {
+            let rc = call()
+            guard rc == Int(LIBSSH2_ERROR_EAGAIN), halfWritten, waitWritable() else { return rc }
+        }
+    }
+
+    /// A packet of ours is half-written (only the call that began it may go on).
+    var halfWritten: Bool {
+        guard let session else { return false }
+        return libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0
+    }
+
+    /// Waits until the socket takes more bytes (nothing else: not other channels' readiness).
+    func waitWritable() -> Bool {
+        var descriptor = pollfd(fd: socket, events: Int16(POLLOUT), revents: 0)
+        return poll(&descriptor, 1, Int32(clamping: options.commandTimeout.milliseconds)) > 0 && lost == nil
+    }
+
     /// Calls a libssh2 function until it is done, pausing on EAGAIN.
     @discardableResult
     func step(deadline: ContinuousClock.Instant, timedOut: SSHError, during: String, _ call: () -> Int32) async throws -> Int32 {
@@ -329,6 +352,9 @@ extension SSHConnection {
             if idleYielders[received] == 0 { idleYielders[received] = nil }
         } else {
             waitForSocket(until: pauseDeadlines.values.min() ?? deadline)
+            // What woke the poll may be another task's tunnel, which the socket's byte count
+            // does not show: let that task run before polling again.
+            if tunnelReady { await Task.yield() }
         }
         if ContinuousClock.now >= deadline { throw timedOut }
         try ensureOpen()

@@ -73,6 +73,12 @@ extension SSHConnection {
                 }
                 if count > 0 { toSocket = Array(buffer[0..<count]); progressed = true }
                 else if count < 0 && count != Int(LIBSSH2_ERROR_EAGAIN) { return }
+                else if count == Int(LIBSSH2_ERROR_EAGAIN) && halfWritten {
+                    // Reading sent a window adjustment the socket did not take whole: the read
+                    // must finish it before any other packet is sent.
+                    guard waitWritable() else { return }
+                    continue
+                }
                 else if libssh2_channel_eof(channel) != 0 { return }   // the far host closed the connection
             }
             if !toSocket.isEmpty {
@@ -90,7 +96,7 @@ extension SSHConnection {
             }
             if !toChannel.isEmpty {
                 let written = toChannel.withUnsafeBufferPointer { p in
-                    p.withMemoryRebound(to: CChar.self) { lvs_channel_write(channel, $0.baseAddress, $0.count) }
+                    p.withMemoryRebound(to: CChar.self) { buffer in flushing { lvs_channel_write(channel, buffer.baseAddress, buffer.count) } }
                 }
                 if written > 0 { toChannel.removeFirst(written); progressed = true }
                 else if written != Int(LIBSSH2_ERROR_EAGAIN) { return }

@@ -44,6 +44,9 @@ public actor SSHConnection {
     /// write.
     var tunnelDescriptors: Set<Int32> = []
     var tunnelWriters: Set<Int32> = []
+    /// The last poll woke for a tunnel's local end: its pump (maybe not the task that polled)
+    /// has bytes to move.
+    var tunnelReady = false
     /// Commands started with `start` and not yet finished.
     var commands: [Int: RemoteCommandState] = [:]
     var nextCommandID = 0
@@ -251,6 +254,7 @@ public actor SSHConnection {
         }
         _ = poll(&descriptors, nfds_t(descriptors.count), Int32(clamping: max(1, wait.milliseconds)))
         if descriptors[1].revents != 0 { executor.drainWakeups() }
+        tunnelReady = descriptors.dropFirst(2).contains { $0.revents != 0 }
         return true
     }
 

@@ -54,16 +54,18 @@ struct LabCommand: AsyncParsableCommand {
             let lab = VMLab()
             guard lab.isRunning else { print("no lab running"); throw ExitCode(1) }
             print("lab VM running, qemu pid \(lab.pid ?? 0), folder \(lab.folder)")
+            let access = lab.access
             for host in lab.topology.hosts {
                 let name = host.spec.name
+                let reach = access.path(to: lab.inventoryHost(name)).map { "via \($0)" } ?? "127.0.0.1:\(lab.port(of: name))"
                 do {
-                    let connection = try await SSHConnection.connect(to: lab.target(name), options: lab.sshOptions)
-                    await connection.close()
-                    print("  \(name.padding(toLength: 9, withPad: " ", startingAt: 0)) 127.0.0.1:\(lab.port(of: name))  \(host.interfaces.map(\.address).joined(separator: ", "))  ssh ok")
+                    await (try await access.connect(lab.inventoryHost(name))).close()
+                    print("  \(name.padding(toLength: 9, withPad: " ", startingAt: 0)) \(reach)  \(host.interfaces.map(\.address).joined(separator: ", "))  ssh ok")
                 } catch {
-                    print("  \(name) 127.0.0.1:\(lab.port(of: name))  \(error)")
+                    print("  \(name) \(reach)  \(error)")
                 }
             }
+            await access.jumpPool.closeAll()
         }
     }
 

@@ -173,6 +173,9 @@ struct InventoryValidationTests {
              "11:7: VIP ff02::1 cannot be used: ff00::/8 is multicast: a group, not one host. Give the address of one host",
              "14:22: VIP ff02::1 and RIP 192.168.229.132 are of different address families: use IPv4 for both or IPv6 for both",
              "14:27: VIP ff02::1 and RIP 192.168.229.134 are of different address families: use IPv4 for both or IPv6 for both"),
+        Case("jump hosts in a circle", "  rs1: 192.168.229.132\n  rs2: 192.168.229.134", "  rs1: { address: 192.168.229.132, jump: rs2 }\n  rs2: { address: 192.168.229.134, jump: rs1 }",
+             "3:3: jump hosts go round in a circle (rs1 → rs2 → rs1): the last jump host must be reachable directly",
+             "4:3: jump hosts go round in a circle (rs2 → rs1 → rs2): the last jump host must be reachable directly"),
         // Cross-field rules
         Case("VIP equals the DIP", "vip: 192.168.229.111", "vip: 192.168.229.133",
              "11:7: VIP 192.168.229.133 is also the director's DIP: the VIP must be an address of its own"),

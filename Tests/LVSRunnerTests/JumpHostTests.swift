@@ -103,3 +103,33 @@ import Testing
         }
     }
 }
+
+extension JumpHostTests {
+    /// A tunnel waiting on a quiet command costs nothing: the pump sleeps in poll.
+    @Test func idleTunnelDoesNotSpin() async throws {
+        try await Lab.with(Self.specs) { lab in
+            let hosts = [Self.host(lab, "host1"), Self.host(lab, "host3", jump: "host1"), Self.host(lab, "host2", jump: "host1")]
+            let access = Self.access(lab, hosts)
+            let connection = try await access.connect(hosts[1])
+            let other = try await access.connect(hosts[2])
+            let jump = try await access.jumpPool.connection([hosts[0]], access: access)
+            func cpu() -> Double {
+                var usage = rusage()
+                getrusage(RUSAGE_SELF.rawValue, &usage)
+                return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+            }
+            let before = cpu()
+            // Two hosts behind the jump host, and the jump host itself, all waiting at once.
+            async let first = connection.run("sleep 2; echo done").standardOutput
+            async let second = other.run("sleep 2; echo done").standardOutput
+            async let third = jump.run("sleep 2; echo done").standardOutput
+            let outputs = try await [first, second, third]
+            #expect(outputs == ["done\n", "done\n", "done\n"])
+            let spent = cpu() - before
+            #expect(spent < 0.3, "\(spent) s of CPU while the far host slept 2 s")
+            await connection.close()
+            await other.close()
+            await access.jumpPool.closeAll()
+        }
+    }
+}

@@ -34,6 +34,7 @@ public enum InventoryProblem: Sendable, Equatable {
     case specialAddress(field: String, IPAddress, reason: String)
     case tooManyValues(Int)
     case unreadable(String)
+    case jumpCycle([String])
 
     public var message: String {
         switch self {
@@ -96,6 +97,8 @@ public enum InventoryProblem: Sendable, Equatable {
             return text
         case .clientIsDirector:
             return "the client is the director: IPVS does not balance connections that start on the director itself; pick another host"
+        case let .jumpCycle(path):
+            return "jump hosts go round in a circle (\(path.joined(separator: " → "))): the last jump host must be reachable directly"
         case let .unreadable(reason):
             return "cannot read the inventory: \(reason)"
         case let .tooManyValues(limit):

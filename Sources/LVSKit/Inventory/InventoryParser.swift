@@ -211,6 +211,15 @@ struct InventoryBuilder {
             guard let jump = host.jump else { continue }
             if !hosts.contains(where: { $0.name == jump }) || jump == host.name {
                 reader.report(host.location, .undefinedHost(jump, field: "jump host", suggestion: YAMLReader.closest(jump, in: hosts.map(\.name))))
+                continue
+            }
+            // rs1 → bastion → rs1 never arrives anywhere.
+            var path = [host.name]
+            var next: String? = jump
+            while let name = next, let hop = hosts.first(where: { $0.name == name }) {
+                if path.contains(name) { reader.report(host.location, .jumpCycle(path + [name])); break }
+                path.append(name)
+                next = hop.jump
             }
         }
         return hosts
