@@ -35,6 +35,9 @@ public enum InventoryProblem: Sendable, Equatable {
     case tooManyValues(Int)
     case unreadable(String)
     case jumpCycle([String])
+    case emptyFile
+    case controlCharacter(Int32)
+    case tabIndentation
 
     public var message: String {
         switch self {
@@ -53,6 +56,9 @@ public enum InventoryProblem: Sendable, Equatable {
             let code = character.unicodeScalars.map { String(format: "U+%04X", $0.value) }.joined(separator: " ")
             return "'\(character)' (\(code) \(name)) is not allowed here: it usually comes from copying a web page; type \(replacement) instead"
         case let .badIPAddress(text, reason):
+            if text.contains("/"), case .success = IPAddress.parse(String(text.prefix { $0 != "/" })) {
+                return "'\(text)' has a prefix length, and this takes one address: write it without '/\(text.split(separator: "/").last ?? "")'"
+            }
             return "'\(text)' is not an IP address: \(reason)"
         case let .badAddressWithPrefix(text):
             return "'\(text)' must be an address with an optional prefix length, like 10.0.0.1/24"
@@ -97,6 +103,12 @@ public enum InventoryProblem: Sendable, Equatable {
             return text
         case .clientIsDirector:
             return "the client is the director: IPVS does not balance connections that start on the director itself; pick another host"
+        case .emptyFile:
+            return "the file holds nothing: an inventory needs 'hosts' and 'cluster' (inventories/example.yml shows every key)"
+        case let .controlCharacter(value):
+            return "control character U+\(String(format: "%04X", value)) is not allowed in YAML: delete it (it often comes from a binary file or a bad copy)"
+        case .tabIndentation:
+            return "this line is indented with a tab: YAML indents with spaces only"
         case let .jumpCycle(path):
             return "jump hosts go round in a circle (\(path.joined(separator: " → "))): the last jump host must be reachable directly"
         case let .unreadable(reason):

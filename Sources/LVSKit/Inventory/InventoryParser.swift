@@ -31,15 +31,28 @@ public enum InventoryParser {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
-                reader.report(SourceLocation(file: file, line: 1, column: 1), .missingKey("cluster", in: "the inventory"))
+                reader.report(SourceLocation(file: file, line: 1, column: 1), .emptyFile)
                 return .failure(InventoryErrors(diagnostics: reader.diagnostics))
             }
             root = node
         } catch let YamlError.duplicatedKeysInMapping(duplicates, context) {
             for key in duplicates { reportDuplicate(key, in: text, mapping: context.mark, reader: &reader) }
             return .failure(InventoryErrors(diagnostics: reader.diagnostics))
+        } catch let YamlError.reader(_, offset, value, _) {
+            // A control character (a NUL, a form feed) YAML does not allow anywhere.
+            let prefix = text.utf8.prefix(offset ?? 0)
+            let line = prefix.filter { $0 == 0x0A }.count + 1
+            let column = prefix.count - (prefix.lastIndex(of: 0x0A).map { prefix.distance(from: prefix.startIndex, to: $0) + 1 } ?? 0) + 1
+            reader.report(SourceLocation(file: file, line: line, column: column), .controlCharacter(value))
+            return .failure(InventoryErrors(diagnostics: reader.diagnostics))
         } catch let error as YamlError {
-            reader.report(syntaxLocation(error, file: file), .syntax(syntaxSummary(error)))
+            let location = syntaxLocation(error, file: file)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            if location.line >= 1, location.line <= lines.count, lines[location.line - 1].hasPrefix("\t") || lines[location.line - 1].contains(" \t") {
+                reader.report(SourceLocation(file: file, line: location.line, column: 1), .tabIndentation)
+            } else {
+                reader.report(location, .syntax(syntaxSummary(error)))
+            }
             return .failure(InventoryErrors(diagnostics: reader.diagnostics))
         } catch {
             reader.report(SourceLocation(file: file, line: 1, column: 1), .syntax("\(error)"))
