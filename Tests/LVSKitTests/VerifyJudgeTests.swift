@@ -83,6 +83,23 @@ struct VerifyJudgeTests {
         #expect(Self.verdicts(.fo, ["rs1", "rs2"], weights: [1, 5])[.highestWeightOnly] == false)
     }
 
+    @Test func countersWitnessThePages() {
+        #expect(DistributionJudge.countersAgree(pages: ["rs1": 6, "rs2": 6], counters: ["rs1": 6, "rs2": 6]).passed)
+        let differ = DistributionJudge.countersAgree(pages: ["rs1": 6, "rs2": 6], counters: ["rs1": 7, "rs2": 5])
+        #expect(!differ.passed && differ.detail == "rs1: pages 6, counters 7; rs2: pages 6, counters 5")
+        let busy = DistributionJudge.countersAgree(pages: ["rs1": 6, "rs2": 6], counters: ["rs1": 9, "rs2": 8])
+        #expect(busy.passed && busy.detail == "not witnessed: 5 more connections reached the service meanwhile from elsewhere")
+    }
+
+    /// Without test pages only shares can be judged: rr equal within one, wrr by weight.
+    @Test func sharesWithoutAnOrder() {
+        let rr = DistributionJudge.judge(Self.service(.rr, weights: [1, 1, 1]), answers: ["rs1", "rs1", "rs2", "rs2", "rs3", "rs3"], ordered: false)
+        #expect(rr.contains { $0.kind == .sharesFollowWeights && $0.passed })
+        #expect(!rr.contains { $0.kind == .cyclesInOrder })
+        let skewed = DistributionJudge.judge(Self.service(.wrr, weights: [1, 3]), answers: Array(repeating: "rs1", count: 6) + ["rs2", "rs2"], ordered: false)
+        #expect(skewed.contains { $0.kind == .sharesFollowWeights && !$0.passed })
+    }
+
     @Test func missingAnswersAreCounted() {
         #expect(Self.verdicts(.rr, ["rs1", nil, "rs1"])[.everyRequestAnswered] == false)
     }
