@@ -38,6 +38,20 @@ struct ClusterRun: Sendable {
         return found
     }
 
+    /// Sends `first` to every host the others' records name that the inventory no longer gives
+    /// a role, then `describe`s what it answered; their reports, each as it finishes.
+    func visitLeaving(_ works: [HostWork], first body: String, _ describe: @escaping @Sendable (inout HostWork) -> Void) async -> [HostReport] {
+        let gone = await runner.forEach(leaving(works)) { state in
+            var work = await HostWork.open(state, access: access, leaving: true, first: body)
+            describe(&work)
+            await work.close()
+            return work
+        }
+        var reports: [HostReport] = []
+        for work in gone { reports.append(await done(work)) }
+        return reports
+    }
+
     /// A host not contacted because the run stopped before it.
     func skipped(_ state: HostState, because reason: String) -> HostReport {
         var report = HostReport(host: state.host.name, address: state.host.address, reachable: true)
@@ -80,13 +94,9 @@ struct ClusterRun: Sendable {
         directorWork = await directorAnswered
         var reports = [HostReport]()
         for work in servers { reports.append(await done(work)) }
-        let gone = await runner.forEach(leaving(servers + (directorWork.map { [$0] } ?? []))) { state in
-            var work = await HostWork.open(state, access: access, leaving: true, first: opening(.read))
-            if work.usable { describePlan(&work) }
-            await work.close()
-            return work
+        reports += await visitLeaving(servers + (directorWork.map { [$0] } ?? []), first: opening(.read)) {
+            if $0.usable { describePlan(&$0) }
         }
-        for work in gone { reports.append(await done(work)) }
         if var work = directorWork {
             await work.close()
             reports.insert(await done(work), at: 0)
@@ -158,13 +168,9 @@ struct ClusterRun: Sendable {
         directorWork = await directorAnswered
         var reports = [HostReport]()
         for work in servers { reports.append(await done(work)) }
-        let gone = await runner.forEach(leaving(servers + (directorWork.map { [$0] } ?? []))) { state in
-            var work = await HostWork.open(state, access: access, leaving: true, first: undoAll)
-            work.report.changes = HostDiff.undone(work.opening.undos, records: work.opening.records)
-            await work.close()
-            return work
+        reports += await visitLeaving(servers + (directorWork.map { [$0] } ?? []), first: undoAll) {
+            $0.report.changes = HostDiff.undone($0.opening.undos, records: $0.opening.records)
         }
-        for work in gone { reports.append(await done(work)) }
         if var work = directorWork {
             _ = await work.send("lvsctl_forget")
             await work.close()

@@ -50,15 +50,7 @@ import Testing
                 }
                 let delay = Int.random(in: 20...450)
                 delays.append(delay)
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: program)
-                process.arguments = [killed.rawValue, "-i", cluster.file] + limit
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                try await Task.sleep(for: .milliseconds(delay))
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
+                try await killProgram(program, [killed.rawValue, "-i", cluster.file] + limit, after: delay)
                 let down = try await runProgram(program, ["down", "-i", cluster.file, "--lock-wait", "30"] + limit)
                 #expect(down.status == 0, "trial \(trial), \(killed.rawValue) killed after \(delay) ms: down exited \(down.status):\n\(down.output)")
                 for name in servers {
@@ -71,7 +63,24 @@ import Testing
     }
 }
 
-/// Runs the lvsctl program to its end; answers its exit status and what it printed.
+/// Starts the lvsctl program and kills it (SIGKILL) after `milliseconds`, whatever it is doing.
+func killProgram(_ program: String, _ arguments: [String], after milliseconds: Int) async throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: program)
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    let ended = Ended()
+    process.terminationHandler = { _ in ended.signal() }
+    try process.run()
+    try await Task.sleep(for: .milliseconds(milliseconds))
+    kill(process.processIdentifier, SIGKILL)
+    await ended.wait()
+}
+
+/// Runs the lvsctl program to its end; answers its exit status and what it printed. Waits
+/// without holding a thread: Swift's shared pool has two on this machine, and a test blocking
+/// one slows every other test running beside it.
 func runProgram(_ program: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: program)
@@ -79,8 +88,46 @@ func runProgram(_ program: String, _ arguments: [String]) async throws -> (statu
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe
+    let output = Collected()
+    pipe.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
+    let ended = Ended()
+    process.terminationHandler = { _ in ended.signal() }
     try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    await ended.wait()
+    pipe.fileHandleForReading.readabilityHandler = nil
+    output.append(pipe.fileHandleForReading.readDataToEndOfFile())
+    return (process.terminationStatus, output.text)
+}
+
+/// A process's end, awaited.
+final class Ended: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    func signal() {
+        lock.lock()
+        done = true
+        let waiting = waiter
+        waiter = nil
+        lock.unlock()
+        waiting?.resume()
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            if done { lock.unlock(); continuation.resume(); return }
+            waiter = continuation
+            lock.unlock()
+        }
+    }
+}
+
+/// Output gathered from a pipe as it comes.
+final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ more: Data) { lock.lock(); data.append(more); lock.unlock() }
+    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
 }

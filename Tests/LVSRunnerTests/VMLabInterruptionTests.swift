@@ -45,15 +45,7 @@ extension LabEndToEndTests {
             // Anywhere from before the first host is reached to the end of the run.
             let delay = Int.random(in: 100...(killed == .up ? 9000 : 5000))
             delays.append(delay)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = [killed.rawValue, "-i", cluster.inventory.file] + data
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            try await Task.sleep(for: .milliseconds(delay))
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            try await killProgram(program, [killed.rawValue, "-i", cluster.inventory.file] + data, after: delay)
             let down = try await runProgram(program, ["down", "-i", cluster.inventory.file, "--lock-wait", "60"] + data)
             #expect(down.status == 0, "trial \(trial), \(killed.rawValue) killed after \(delay) ms: down exited \(down.status):\n\(down.output)")
             let differences = try await lab.differences(from: before)
