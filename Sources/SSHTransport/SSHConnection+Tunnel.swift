@@ -1,8 +1,6 @@
 import CLibSSH2
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A host reached through another (OpenSSH's ProxyJump): the jump connection opens a
 /// `direct-tcpip` channel to the host's address, and a task on the jump connection's thread

@@ -1,8 +1,6 @@
 import CLibSSH2
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// libssh2_init, exactly once per process (Swift initialises globals lazily and atomically).
 private let libssh2Initialised: Bool = libssh2_init(0) == 0

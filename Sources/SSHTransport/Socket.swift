@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A non-blocking TCP connection with a connect timeout, for libssh2 to drive.
 enum TCPSocket {

@@ -1,8 +1,6 @@
 import CLibSSH2
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A serial executor that owns one OS thread.
 ///

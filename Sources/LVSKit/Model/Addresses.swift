@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// An IPv4 or IPv6 address, validated, in canonical text form.
 public struct IPAddress: Hashable, Sendable, CustomStringConvertible, Comparable {
