@@ -65,6 +65,14 @@ static inline int lvs_sftp_setmode(LIBSSH2_SFTP *sftp, const char *path, unsigne
     attrs.permissions = mode;
     return libssh2_sftp_stat_ex(sftp, path, (unsigned int)strlen(path), LIBSSH2_SFTP_SETSTAT, &attrs);
 }
+// Socket constants as C spells them: glibc declares SOCK_STREAM and SOCK_CLOEXEC both as enum
+// cases and as macros, and a fresh build of the Swift module sometimes finds neither.
+static inline int lvs_sock_stream(void) { return SOCK_STREAM; }
+static inline int lvs_sock_cloexec(void) { return SOCK_CLOEXEC; }
+// A connected pair of local stream sockets, non-blocking and close-on-exec (a tunnel's two ends).
+static inline int lvs_socketpair(int ends[2]) {
+    return socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, ends);
+}
 // A non-blocking eventfd: wakes a connection's poll when work arrives from another thread.
 static inline int lvs_wake_descriptor(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
 

@@ -37,11 +37,10 @@ extension SSHConnection {
             }
         }
         var ends: [Int32] = [-1, -1]
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
+        guard lvs_socketpair(&ends) == 0 else {
             _ = libssh2_channel_free(channel)
             throw SSHError.tunnelFailed(jump: endpoint, destination: destination, reason: "socketpair: \(String(cString: strerror(errno)))")
         }
-        for end in ends { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
         tunnelDescriptors.insert(ends[1])
         Task { await self.pump(channel, ends[1]) }
         return ends[0]
