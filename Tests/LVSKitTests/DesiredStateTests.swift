@@ -8,7 +8,7 @@ struct DesiredStateTests {
         let states = try render(loadInventory("dr.yml"))
         let director = try #require(states.first { $0.host.name == "director" })
         #expect(director.resources.map(\.id.description) == [
-            "module ip_vs", "package ipvsadm",
+            "scheduler-available ip_vs_rr", "module ip_vs", "package ipvsadm",
             "sysctl net.ipv4.vs.conn_reuse_mode", "sysctl net.ipv4.vs.expire_nodest_conn", "sysctl net.ipv4.vs.expire_quiescent_template",
             "sysctl net.ipv4.ip_forward", "address eth0 192.168.229.111/32", "route 192.168.229.111/32", "ipvs tcp 192.168.229.111:80",
         ])

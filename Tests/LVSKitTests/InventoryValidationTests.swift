@@ -34,6 +34,7 @@ struct InventoryValidationTests {
             self.changes = [(replace, with)]
             self.expected = expected.filter { !$0.isEmpty }
         }
+
     }
 
     static func problems(_ text: String) -> [String] {
@@ -80,7 +81,7 @@ struct InventoryValidationTests {
              "3:23: '\u{FF1A}' (U+FF1A FULLWIDTH ':') is not allowed here: it usually comes from copying a web page; type a plain ':' instead"),
         // Keys
         Case("typo in a key", "scheduler: rr", "schedular: rr",
-             "13:7: unknown key 'schedular': did you mean 'scheduler'? allowed here: vip, port, protocol, fwmark, scheduler, persistence, netmask, real_servers"),
+             "13:7: unknown key 'schedular': did you mean 'scheduler'? allowed here: vip, port, ports, protocol, fwmark, scheduler, persistence, netmask, real_servers"),
         Case("typo in a host key", "  rs1: 192.168.229.132", "  rs1: { adress: 192.168.229.132 }",
              "3:3: host 'rs1' needs 'address'",
              "3:10: unknown key 'adress': did you mean 'address'? allowed here: address, port, user, identity, jump, become"),
@@ -206,8 +207,25 @@ struct InventoryValidationTests {
         Case("IPv6 VIP with IPv4 real servers", "vip: 192.168.229.111", "vip: 2001:db8::111",
              "14:22: VIP 2001:db8::111 and RIP 192.168.229.132 are of different address families: use IPv4 for both or IPv6 for both",
              "14:27: VIP 2001:db8::111 and RIP 192.168.229.134 are of different address families: use IPv4 for both or IPv6 for both"),
-        Case("firewall mark with a port", "      port: 80\n", "      port: 80\n      fwmark: 3\n",
-             "12:7: a firewall-mark service matches packets by their mark, not by 'port': remove 'port' (the mark rule covers the VIP's traffic)"),
+        Case("firewall mark with a port", "      port: 80\n", "      port: 80\n      fwmark: 3\n      ports: [80, 8080]\n",
+             "12:7: a firewall-mark service matches packets by their mark, not by 'port': list the ports the mark groups under 'ports' instead"),
+        Case("firewall mark without ports", "      port: 80\n", "      fwmark: 3\n",
+             "12:15: firewall-mark service 3 does not say which traffic gets the mark: add ports: [80, 8080] (and protocol: udp for UDP), so only those ports of the VIP are marked"),
+        Case("ports without a firewall mark", "      port: 80\n", "      ports: [80, 8080]\n",
+             "12:7: 'ports' lists the ports a firewall mark groups: add fwmark: N, or use 'port' for a one-port service"),
+        Case("a firewall mark's port out of range", "      port: 80\n", "      fwmark: 3\n      ports: [80, 70000]\n",
+             "13:19: port 70000 is out of range: it must be a whole number from 1 to 65535"),
+        Case("IPv6 VIP in TUN mode", "  mode: dr\n", "  mode: tun\n").replacing("vip: 192.168.229.111\n      port: 80\n      scheduler: rr\n      real_servers: [rs1, rs2]",
+             "vip: \"fd00::200\"\n      real_servers: [{ host: rs1, rip: \"fd00::11\" }]",
+             "11:7: TUN with IPv6 VIP fd00::200 needs IPv6-in-IPv6 tunnels (ip6tnl), which lvsctl does not set up: use mode nat or dr for IPv6 services"),
+        Case("IPv6 VIP in NAT mode without dip6", "  mode: dr\n", "  mode: nat\n").replacing("vip: 192.168.229.111\n      port: 80\n      scheduler: rr\n      real_servers: [rs1, rs2]",
+             "vip: \"fd00::200\"\n      real_servers: [{ host: rs1, rip: \"fd00::11\" }]",
+             "11:7: NAT real servers send their replies through the director, and VIP fd00::200 is IPv6: give the director's IPv6 address on the real servers' network as dip6 (e.g. dip6: fd00:2::1/64 under director)"),
+        Case("IPv6 real server outside dip6's network", "interface: eth0 }", "interface: eth0, dip6: \"fd00:2::1/64\" }").replacing("vip: 192.168.229.111\n      port: 80\n      scheduler: rr\n      real_servers: [rs1, rs2]",
+             "vip: \"fd00::200\"\n      real_servers: [{ host: rs1, rip: \"fd00::11\" }]",
+             "12:22: real server fd00::11 is not in the director's network fd00:2::/64: in DR the director and real servers must share a layer-2 network. Fix the RIP or the DIP's prefix"),
+        Case("dip6 that is IPv4", "interface: eth0 }", "interface: eth0, dip6: 10.0.0.1/24 }",
+             "8:54: dip6 must be an IPv6 address"),
         Case("real server named by DNS without rip", "  rs2: 192.168.229.134", "  rs2: rs2.example.com",
              "14:27: real server 'rs2' (its host's address is a name, not an IP) needs 'rip'"),
     ]

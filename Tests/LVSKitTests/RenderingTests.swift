@@ -35,7 +35,7 @@ struct SeedTopologyTests {
             "ipvsadm -a -t 192.168.1.111:80 -r 192.168.229.134:80 -m -w 1",
         ] { #expect(director.contains(line + "\n"), "director script lacks: \(line)") }
         // The seed's "GATEWAY=192.168.229.133" on each real server, and its test pages.
-        #expect(scripts["rs1"]?.contains("ip route replace default via 192.168.229.133\n") == true)
+        #expect(scripts["rs1"]?.contains("ip -4 route replace default via 192.168.229.133\n") == true)
         #expect(scripts["rs1"]?.contains("'I am RealServer1 192.168.229.132'") == true)
         #expect(scripts["rs2"]?.contains("'I am RealServer2 192.168.229.134'") == true)
     }
@@ -46,7 +46,7 @@ struct SeedTopologyTests {
         for line in [
             "echo 1 > /proc/sys/net/ipv4/ip_forward",
             "ip addr add 192.168.229.111/32 brd 192.168.229.111 dev eth0 label eth0:0",   // ifconfig eth0:0 $vip ... up
-            "ip route replace 192.168.229.111 dev eth0",                                    // route add -host $vip dev eth0:0
+            "ip -4 route replace 192.168.229.111 dev eth0",                                 // route add -host $vip dev eth0:0
             "ipvsadm -A -t 192.168.229.111:80 -s rr",
             "ipvsadm -a -t 192.168.229.111:80 -r 192.168.229.132:80 -g -w 1",
             "ipvsadm -a -t 192.168.229.111:80 -r 192.168.229.134:80 -g -w 1",
@@ -56,7 +56,7 @@ struct SeedTopologyTests {
             let script = try #require(scripts[host])
             for line in [
                 "ip addr add 192.168.229.111/32 brd 192.168.229.111 dev lo label lo:0",  // ifconfig lo:0 $vip ... netmask 255.255.255.255
-                "ip route replace 192.168.229.111 dev lo",                               // route add -host $vip lo:0
+                "ip -4 route replace 192.168.229.111 dev lo",                            // route add -host $vip lo:0
                 "echo 1 > /proc/sys/net/ipv4/conf/lo/arp_ignore",
                 "echo 2 > /proc/sys/net/ipv4/conf/lo/arp_announce",
                 "echo 1 > /proc/sys/net/ipv4/conf/all/arp_ignore",
@@ -78,7 +78,7 @@ struct SeedTopologyTests {
             "modprobe ipip",
             "ip link set tunl0 up",
             "ip addr add 192.168.229.111/32 brd 192.168.229.111 dev tunl0 label tunl0",
-            "ip route replace 192.168.229.111 dev tunl0",
+            "ip -4 route replace 192.168.229.111 dev tunl0",
             "echo 0 > /proc/sys/net/ipv4/ip_forward",
             "echo 1 > /proc/sys/net/ipv4/conf/tunl0/arp_ignore",
             "echo 2 > /proc/sys/net/ipv4/conf/tunl0/arp_announce",
@@ -122,7 +122,7 @@ struct SeedTopologyTests {
         #expect(director.contains("ipvsadm -A -t 198.51.100.100:80 -s wrr -p 300 -M 255.255.255.0\n"))
         #expect(director.contains("ipvsadm -a -t 198.51.100.100:80 -r 10.1.0.11:8080 -m -w 3 -x 1000 -y 800\n"))
         #expect(director.contains("iptables -t nat -A POSTROUTING -s 10.1.0.0/24 -j MASQUERADE\n"))
-        #expect(director.contains("iptables -t mangle -A PREROUTING -d 198.51.100.101/32 -j MARK --set-mark 7\n"))
+        #expect(director.contains("iptables -t mangle -A PREROUTING -d 198.51.100.101/32 -p tcp -m multiport --dports 80,8080 -j MARK --set-mark 7\n"))
         #expect(director.contains("echo 1 > /proc/sys/net/ipv4/vs/drop_entry\n"))
         #expect(scripts["web2"]?.contains("'web2 says hello'") == true)
     }

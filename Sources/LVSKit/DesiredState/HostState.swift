@@ -4,6 +4,8 @@ public struct StepShell: Sendable, Equatable {
     public let capture: String?
     public let apply: String
     public let undo: String?
+    /// Checks a condition only (see `StepTemplate.requirement`).
+    public var requirement = false
 }
 
 /// One thing a host should have: its typed value (which gives its identity), the playbook step

@@ -8,12 +8,13 @@ public struct Sysctl: Hashable, Sendable {
     }
 }
 
-/// An address on a device, with the alias label the seed's ifconfig gave it (`lo:0`).
+/// An address on a device, with the alias label the seed's ifconfig gave it (`lo:0`); IPv6
+/// addresses have no labels.
 public struct InterfaceAddress: Hashable, Sendable {
     public var device: String
     public var address: IPAddress
     public var prefix: Int
-    public var label: String
+    public var label: String?
 }
 
 /// A route: to one host through a device, or the default route through a gateway.
@@ -22,6 +23,7 @@ public struct Route: Hashable, Sendable {
     public var target: Target
     public var device: String?
     public var gateway: IPAddress?
+    public var family: IPAddress.Family = .v4
 }
 
 /// What `lvsctl up` makes true on a host, typed: built-in kinds have their own shape (and the
@@ -36,7 +38,8 @@ public enum ResourceValue: Hashable, Sendable {
     case linkUp(device: String)
     case file(path: String, content: String, mode: String)
     case webServer(port: Int, root: String)
-    case firewallRule(table: String, chain: String, rule: [String])
+    /// `command`: iptables or ip6tables.
+    case firewallRule(command: String, table: String, chain: String, rule: [String])
     case firewallFlush(table: String)
     case selinuxPermissive
     case ipvsService(IPVSService)
@@ -49,14 +52,14 @@ public enum ResourceValue: Hashable, Sendable {
         case let .route(route):
             switch route.target {
             case let .host(address): return ResourceID(kind: "route", key: "\(address)/\(address.bitCount)")
-            case .defaultRoute: return ResourceID(kind: "route", key: "default")
+            case .defaultRoute: return ResourceID(kind: "route", key: route.family == .v6 ? "default ipv6" : "default")
             }
         case let .module(name): return ResourceID(kind: "module", key: name)
         case let .package(command, _): return ResourceID(kind: "package", key: command)
         case let .linkUp(device): return ResourceID(kind: "link", key: device)
         case let .file(path, _, _): return ResourceID(kind: "file", key: path)
         case let .webServer(port, _): return ResourceID(kind: "web-server", key: String(port))
-        case let .firewallRule(table, chain, rule): return ResourceID(kind: "iptables", key: ([table, chain] + rule).joined(separator: " "))
+        case let .firewallRule(command, table, chain, rule): return ResourceID(kind: command, key: ([table, chain] + rule).joined(separator: " "))
         case let .firewallFlush(table): return ResourceID(kind: "iptables-flush", key: table)
         case .selinuxPermissive: return ResourceID(kind: "selinux", key: "mode")
         case let .ipvsService(service): return service.key.resourceID
@@ -69,7 +72,7 @@ public enum ResourceValue: Hashable, Sendable {
     public var value: Difference {
         switch self {
         case let .sysctl(sysctl): return Difference("", to: sysctl.value)
-        case let .address(a): return Difference("label", to: a.label)
+        case let .address(a): return a.label.map { Difference("label", to: $0) } ?? Difference("", to: "present")
         case let .route(route):
             if let gateway = route.gateway { return Difference("", to: "via \(gateway)") }
             return Difference("", to: "dev \(route.device ?? "?")")
@@ -135,9 +138,14 @@ extension ResourceValue {
         switch template.name {
         case "sysctl": return .sysctl(Sysctl(path: try text("path"), value: try text("value")))
         case "address":
-            return .address(InterfaceAddress(device: try text("device"), address: try address("address"), prefix: try number("prefix"), label: try text("label")))
-        case "host-route": return .route(Route(target: .host(try address("address")), device: try text("device")))
-        case "default-route": return .route(Route(target: .defaultRoute, gateway: try address("gateway")))
+            return .address(InterfaceAddress(device: try text("device"), address: try address("address"), prefix: try number("prefix"),
+                                             label: parameters["label"] as? String))
+        case "host-route":
+            let target = try address("address")
+            return .route(Route(target: .host(target), device: try text("device"), family: target.family))
+        case "default-route":
+            let gateway = try address("gateway")
+            return .route(Route(target: .defaultRoute, gateway: gateway, family: gateway.family))
         case "module": return .module(name: try text("module"))
         case "package": return .package(command: try text("command"), package: try text("package"))
         case "link-up": return .linkUp(device: try text("device"))
@@ -145,7 +153,7 @@ extension ResourceValue {
         case "web-server": return .webServer(port: try number("port"), root: try text("root"))
         case "iptables-rule":
             guard let rule = parameters["rule"] as? [Any] else { throw PlaybookError.badParameter(step: step, parameter: "rule", reason: "not a list") }
-            return .firewallRule(table: try text("table"), chain: try text("chain"), rule: rule.map { "\($0)" })
+            return .firewallRule(command: try text("command"), table: try text("table"), chain: try text("chain"), rule: rule.map { "\($0)" })
         case "iptables-flush": return .firewallFlush(table: try text("table"))
         case "selinux-permissive": return .selinuxPermissive
         default:

@@ -6,6 +6,22 @@ extension HostScript {
         for (index, resource) in resources.enumerated() {
             guard let shell = resource.shell else { continue }
             let key = resource.id.recordKey
+            if shell.requirement {
+                // Unmet: its apply says why; plan refuses the host as up would (and goes on
+                // checking the rest).
+                script += """
+                # \(resource.name)
+                clock; t0=$ticks
+                if ( \(shell.check)
+                ) 9>&- >/dev/null 2>"$T/e"; then report "@@lvsctl-step \(index) ok"; else
+                  ( \(shell.apply)
+                  ) 9>&- >>"$T/e" 2>&1
+                  report "@@lvsctl-step \(index) failed"; sed "s/^/@@lvsctl-err \(index) /" "$T/e"
+                fi
+
+                """
+                continue
+            }
             script += """
             # \(resource.name)
             clock; t0=$ticks

@@ -23,13 +23,26 @@ extension InventoryBuilder {
             netmask = persistenceNetmask(n, v6: vip?.isV6 ?? false)
         }
         var address: ServiceAddress?
+        var markPorts: [Int] = []
         if let n = fields["fwmark"] {
             if let mark = reader.integer(n, "fwmark", in: 1...4_294_967_295) { address = .firewallMark(mark) }
-            for key in ["port", "protocol"] where fields[key] != nil {
-                reader.report(fields.entries[key]!.key, .serviceAddressConflict(
-                    "a firewall-mark service matches packets by their mark, not by '\(key)': remove '\(key)' (the mark rule covers the VIP's traffic)"))
+            if let key = fields.entries["port"]?.key {
+                reader.report(key, .serviceAddressConflict(
+                    "a firewall-mark service matches packets by their mark, not by 'port': list the ports the mark groups under 'ports' instead"))
             }
-        } else if let vip {
+            if let n = fields["ports"], let items = reader.list(n, "ports") {
+                for item in items {
+                    guard let port = reader.integer(item, "port", in: 1...65535) else { continue }
+                    if !markPorts.contains(port) { markPorts.append(port) }
+                }
+            }
+            if markPorts.isEmpty, case let .firewallMark(mark)? = address, fields["ports"] == nil {
+                reader.report(n, .markWithoutPorts(mark))
+            }
+        } else if let n = fields.entries["ports"]?.key {
+            reader.report(n, .portsWithoutMark)
+        }
+        if address == nil, fields["fwmark"] == nil, let vip {
             address = .socket(proto, vip, port: port)
         }
         var realServers: [RealServer] = []
@@ -37,8 +50,10 @@ extension InventoryBuilder {
             realServers = items.compactMap { readRealServer($0, hosts: hosts, servicePort: address.map(\.isMark) == true ? 0 : port) }
         }
         guard let vip, let address else { return nil }
-        let service = VirtualService(vip: vip, address: address, scheduler: scheduler, persistence: persistence,
+        var service = VirtualService(vip: vip, address: address, scheduler: scheduler, persistence: persistence,
                                      persistenceNetmask: netmask, realServers: realServers, location: reader.location(node))
+        service.markProtocol = proto
+        service.markPorts = markPorts
         if fields["real_servers"] == nil || (realServers.isEmpty && reader.diagnostics.isEmpty) {
             reader.report(node, .noRealServers(address.description))
         }

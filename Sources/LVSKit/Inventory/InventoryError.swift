@@ -38,6 +38,11 @@ public enum InventoryProblem: Sendable, Equatable {
     case emptyFile
     case controlCharacter(Int32)
     case tabIndentation
+    case wrongFamily(field: String, expected: String)
+    case natIPv6WithoutDIP6(IPAddress)
+    case tunnelIPv6(IPAddress)
+    case markWithoutPorts(Int)
+    case portsWithoutMark
 
     public var message: String {
         switch self {
@@ -119,6 +124,16 @@ public enum InventoryProblem: Sendable, Equatable {
             return "\(field) \(address) cannot be used: \(reason). Give the address of one host"
         case let .samePage(host, other, page):
             return "real servers '\(other)' and '\(host)' would both serve the test page \"\(page)\": verify could not tell them apart. Put {host} or {rip} in test_page, or give one its own 'page'"
+        case let .wrongFamily(field, expected):
+            return "\(field) must be an \(expected) address"
+        case let .natIPv6WithoutDIP6(vip):
+            return "NAT real servers send their replies through the director, and VIP \(vip) is IPv6: give the director's IPv6 address on the real servers' network as dip6 (e.g. dip6: fd00:2::1/64 under director)"
+        case let .tunnelIPv6(vip):
+            return "TUN with IPv6 VIP \(vip) needs IPv6-in-IPv6 tunnels (ip6tnl), which lvsctl does not set up: use mode nat or dr for IPv6 services"
+        case let .markWithoutPorts(mark):
+            return "firewall-mark service \(mark) does not say which traffic gets the mark: add ports: [80, 8080] (and protocol: udp for UDP), so only those ports of the VIP are marked"
+        case .portsWithoutMark:
+            return "'ports' lists the ports a firewall mark groups: add fwmark: N, or use 'port' for a one-port service"
         case let .directorIsRealServer(host):
             return "host '\(host)' is both the director and a real server: give the real server a host of its own"
         }

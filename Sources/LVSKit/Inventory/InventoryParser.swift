@@ -10,8 +10,8 @@ public enum InventoryParser {
     static let hostKeys = ["address", "port", "user", "identity", "jump", "become"]
     static let clusterKeys = ["mode", "director", "services", "client", "test_page", "masquerade", "dos",
                               "flush_nat", "selinux_permissive", "persist"]
-    static let directorKeys = ["host", "interface", "inner_interface", "dip"]
-    static let serviceKeys = ["vip", "port", "protocol", "fwmark", "scheduler", "persistence", "netmask", "real_servers"]
+    static let directorKeys = ["host", "interface", "inner_interface", "dip", "dip6"]
+    static let serviceKeys = ["vip", "port", "ports", "protocol", "fwmark", "scheduler", "persistence", "netmask", "real_servers"]
     static let realServerKeys = ["host", "rip", "port", "weight", "upper", "lower", "page", "test_page"]
     static let dosKeys = ["drop_entry", "drop_packet", "secure_tcp"]
     /// ipvsadm's own words for the modes, accepted too: `-g` reads like the seed's scripts.
@@ -282,6 +282,9 @@ struct InventoryBuilder {
         } else {
             reader.report(node, .missingKey("dip", in: "'director' (its host's address is a name, not an IP)"))
             return nil
+        }
+        if let n = fields["dip6"], let dip6 = addressWithPrefix(n, "dip6") {
+            if dip6.address.isV6 { director.dip6 = dip6 } else { reader.report(n, .wrongFamily(field: "dip6", expected: "IPv6")) }
         }
         return director
     }

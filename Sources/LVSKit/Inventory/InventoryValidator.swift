@@ -27,6 +27,10 @@ enum InventoryValidator {
                 report(service.location, .vipIsDIP(service.vip))
             }
             checkHostAddress(service.vip, "VIP", service.location)
+            if service.vip.isV6 {
+                if inventory.mode == .tunnel { report(service.location, .tunnelIPv6(service.vip)) }
+                if inventory.mode == .nat, director.dip6 == nil { report(service.location, .natIPv6WithoutDIP6(service.vip)) }
+            }
             var seenServers: [String: SourceLocation] = [:]
             for server in service.realServers {
                 let key = server.rip.withPort(server.port)
@@ -41,8 +45,10 @@ enum InventoryValidator {
                 if inventory.mode != .nat, !service.address.isMark, server.port != service.port {
                     report(server.location, .portMapping(mode: inventory.mode, realPort: server.port, virtualPort: service.port))
                 }
-                if inventory.mode != .tunnel, server.rip.family == director.dip.address.family, !director.dip.contains(server.rip) {
-                    report(server.location, .notInDIPSubnet(mode: inventory.mode, rip: server.rip, network: director.dip.network))
+                // The DIP of the RIP's family (DR with IPv6 and no dip6: nothing to compare with).
+                let dip = [director.dip] + (director.dip6.map { [$0] } ?? [])
+                if inventory.mode != .tunnel, let network = dip.first(where: { $0.address.family == server.rip.family }), !network.contains(server.rip) {
+                    report(server.location, .notInDIPSubnet(mode: inventory.mode, rip: server.rip, network: network.network))
                 }
             }
         }

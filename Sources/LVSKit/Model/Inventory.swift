@@ -62,6 +62,8 @@ public struct Director: Sendable, Equatable {
     /// Inner interface (towards the real servers), when it differs.
     public var innerInterface: String?
     public var dip: AddressWithPrefix
+    /// The DIP's IPv6 counterpart: NAT's IPv6 real servers route their replies through it.
+    public var dip6: AddressWithPrefix?
     public var location: SourceLocation
 }
 
@@ -104,7 +106,23 @@ public struct VirtualService: Sendable, Equatable {
     /// Persistence granularity (`-M`) as a prefix length.
     public var persistenceNetmask: Int?
     public var realServers: [RealServer]
+    /// A firewall-mark service: the protocol and destination ports whose packets to the VIP
+    /// get the mark (only those: other traffic to the VIP is left alone).
+    public var markProtocol: ServiceProtocol = .tcp
+    public var markPorts: [Int] = []
     public var location: SourceLocation
+
+    /// The protocol of the traffic the service carries.
+    public var transport: ServiceProtocol {
+        if case let .socket(proto, _, _) = address { return proto }
+        return markProtocol
+    }
+
+    /// The ports clients reach the service on: its port, or the ports its mark groups.
+    public var clientPorts: [Int] {
+        if case let .socket(_, _, port) = address { return [port] }
+        return markPorts
+    }
 
     public var port: Int {
         if case let .socket(_, _, port) = address { return port }

@@ -12,17 +12,20 @@ enum Facts {
             "director": ["interface": director.interface, "inner_interface": director.innerInterface ?? "",
                          "dip": director.dip.address.description],
             "redirect_interfaces": ["all", "default", director.interface] + (director.innerInterface.map { [$0] } ?? []),
-            "vips": vips.filter { !$0.isV6 }.enumerated().map { index, vip in
-                ["vip": vip.description, "prefix": "32", "label": "\(director.interface):\(index)"]
-            },
+            "vips": addresses(vips, label: { "\(director.interface):\($0)" }),
+            "ipv6_forwarding": inventory.mode == .nat && vips.contains(where: \.isV6),
+            "schedulers": inventory.services.map(\.scheduler.rawValue).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } },
             "services": inventory.services.map { service -> [String: Any] in
                 let ipvs = IPVSService(service, mode: inventory.mode)
                 return ["title": ipvs.key.description, "service": ipvs]
             },
+            // Only the ports the service names get its mark: the VIP's other traffic is not its.
             "mark_rules": inventory.services.compactMap { service -> [String: Any]? in
                 guard case let .firewallMark(mark) = service.address else { return nil }
-                return ["vip": service.vip.description, "mark": String(mark),
-                        "rule": ["-d", "\(service.vip)/\(service.vip.bitCount)", "-j", "MARK", "--set-mark", String(mark)]]
+                return ["vip": service.vip.description, "mark": String(mark), "command": service.vip.isV6 ? "ip6tables" : "iptables",
+                        "ports": service.markPorts.map(String.init).joined(separator: ","),
+                        "rule": ["-d", "\(service.vip)/\(service.vip.bitCount)", "-p", service.markProtocol.rawValue, "-m", "multiport",
+                                 "--dports", service.markPorts.map(String.init).joined(separator: ","), "-j", "MARK", "--set-mark", String(mark)]]
             },
             "dos": [("drop_entry", inventory.options.dropEntry), ("drop_packet", inventory.options.dropPacket),
                     ("secure_tcp", inventory.options.secureTCP)].compactMap { key, value in
@@ -32,7 +35,8 @@ enum Facts {
             "selinux_permissive": inventory.options.selinuxPermissive,
             "persist": inventory.options.persist,
             "ipvs_rules": inventory.services.flatMap { IPVSAdm.saveLines(IPVSService($0, mode: inventory.mode)) }.joined(separator: "\n"),
-            "sysctl_conf": (["net.ipv4.ip_forward = 1"] + (inventory.mode == .nat
+            "sysctl_conf": (["net.ipv4.ip_forward = 1"] + (inventory.mode == .nat && vips.contains(where: \.isV6) ? ["net.ipv6.conf.all.forwarding = 1"] : [])
+                + (inventory.mode == .nat
                 ? (["all", "default", director.interface] + (director.innerInterface.map { [$0] } ?? []))
                     .map { "net.ipv4.conf.\($0).send_redirects = 0" } : [])).joined(separator: "\n"),
         ]
@@ -46,30 +50,51 @@ enum Facts {
     static func realServer(_ inventory: Inventory, host: String) -> [String: Any] {
         let services = inventory.services.filter { $0.realServers.contains { $0.host == host } }
         let servers = services.flatMap(\.realServers).filter { $0.host == host }
-        var ports: [Int] = []
-        var listeners: [[String: String]] = []
-        for (service, server) in zip(services, services.map { s in s.realServers.first { $0.host == host }! }) {
-            guard case let .socket(proto, _, _) = service.address else { continue }
-            // The application must already listen where traffic for the service arrives.
-            let listener = ["protocol": proto.rawValue, "port": String(server.port), "filter": "sport = :\(server.port)"]
-            if server.port > 0 && !listeners.contains(listener) { listeners.append(listener) }
-            if proto == .udp { continue }
-            let port = server.port == 0 ? 80 : server.port
-            if !ports.contains(port) { ports.append(port) }
+        // Where the service's traffic reaches this host: (protocol, port) in first-seen order.
+        // A port-0 service (all ports, persistent) gets its test page on 80, and no check that
+        // something listens (which port would it be?).
+        var endpoints: [(proto: ServiceProtocol, port: Int, checked: Bool)] = []
+        for service in services {
+            let server = service.realServers.first { $0.host == host }!
+            let allPorts = server.port == 0 && !service.address.isMark
+            let ports = server.port != 0 ? [server.port] : service.address.isMark ? service.markPorts : service.transport == .tcp ? [80] : []
+            for port in ports where !endpoints.contains(where: { $0.proto == service.transport && $0.port == port }) {
+                endpoints.append((service.transport, port, !allPorts))
+            }
         }
         let pages = inventory.servesTestPage(host)
+        func page(_ port: Int) -> [String: String] {
+            ["port": String(port), "root": "\(webRoot)/\(port)", "pidfile": "/var/lib/lvsctl/httpd-\(port).pid"]
+        }
+        let tcp = endpoints.filter { $0.proto == .tcp }.map(\.port), udp = endpoints.filter { $0.proto == .udp }.map(\.port)
+        var gateways = [["gateway": inventory.director.dip.address.description, "family": "-4"]]
+        if let dip6 = inventory.director.dip6, services.contains(where: \.vip.isV6) {
+            gateways.append(["gateway": dip6.address.description, "family": "-6"])
+        }
         return [
             "mode": inventory.mode.rawValue,
             "name": host,
             "rip": servers.first.map { "\($0.rip)" } ?? "",
             "page": inventory.page(for: host),
             "dip": inventory.director.dip.address.description,
-            "vips": uniqueVIPs(services).filter { !$0.isV6 }.enumerated().map { index, vip in
-                ["vip": vip.description, "prefix": "32", "label": "lo:\(index)"]
-            },
-            "web": pages ? ports.map { ["port": String($0), "root": "\(webRoot)/\($0)", "pidfile": "/var/lib/lvsctl/httpd-\($0).pid"] } : [],
-            "listeners": pages ? [] : listeners,
+            "gateways": gateways,
+            "vips": addresses(uniqueVIPs(services), label: { "lo:\($0)" }),
+            "pages": pages ? (tcp + udp.filter { !tcp.contains($0) }).map(page) : [],
+            "web": pages ? tcp.map(page) : [],
+            "udp": pages ? udp.map { port in page(port).merging(["pidfile": "/var/lib/lvsctl/udp-\(port).pid"]) { $1 } } : [],
+            "listeners": pages ? [] : endpoints.filter(\.checked).map { ["protocol": $0.proto.rawValue, "port": String($0.port), "filter": "sport = :\($0.port)"] },
         ]
+    }
+
+    /// A VIP per entry: IPv4 with its alias label (`lo:0`, numbered among the IPv4 VIPs) and
+    /// prefix 32, IPv6 without a label (IPv6 has none) and prefix 128.
+    static func addresses(_ vips: [IPAddress], label: (Int) -> String) -> [[String: String]] {
+        var labels = 0
+        return vips.map { vip in
+            if vip.isV6 { return ["vip": vip.description, "prefix": "128", "family": "-6"] }
+            defer { labels += 1 }
+            return ["vip": vip.description, "prefix": "32", "family": "-4", "label": label(labels)]
+        }
     }
 
     static func uniqueVIPs(_ services: [VirtualService]) -> [IPAddress] {

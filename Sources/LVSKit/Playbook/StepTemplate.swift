@@ -11,6 +11,9 @@ public struct StepTemplate: Sendable, Equatable {
     public let capture: String?
     public let apply: String
     public let undo: String?
+    /// A condition the host must meet, not a change: `apply` only says why it is not met (and
+    /// fails), so `plan` refuses the host as `up` would.
+    public let requirement: Bool
 
     public static func parse(_ text: String, name: String) throws -> StepTemplate {
         guard let node = try Yams.compose(yaml: text), let map = node.mapping else {
@@ -21,8 +24,12 @@ public struct StepTemplate: Sendable, Equatable {
             throw PlaybookError.malformed(file: "templates/\(name).yml", reason: "needs both 'check' and 'apply'")
         }
         let params = map[Node("params")]?.sequence?.compactMap { $0.scalar?.string } ?? []
+        let requirement = map[Node("requirement")]?.scalar?.string == "true"
+        if requirement, field("capture") != nil || field("undo") != nil {
+            throw PlaybookError.malformed(file: "templates/\(name).yml", reason: "a requirement changes nothing: it has no capture and no undo")
+        }
         return StepTemplate(name: name, params: params, identity: field("identity"), check: check, capture: field("capture"),
-                            apply: apply, undo: field("undo"))
+                            apply: apply, undo: field("undo"), requirement: requirement)
     }
 }
 
