@@ -107,18 +107,23 @@ import Testing
         }
     }
 
-    /// The director's IPVS steps cannot work on this kernel: that host fails with the resource and
-    /// its error named, the others finish, and down still restores everything.
+    /// This kernel has no IPVS: plan refuses the director for the scheduler it lacks (the
+    /// requirement comes first, so nothing on it was changed), the others finish, and down still
+    /// restores everything.
     @Test func stepThatCannotWorkHereFailsCleanly() async throws {
         try await Lab.with(hosts: 4) { lab in
             let cluster = try LocalCluster(lab, mode: "dr")
             let before = try await cluster.snapshot("host1")
+            let plan = await cluster.run(.plan)
+            let refused = try #require(outcome(plan, "host1")?.changes.first { $0.status == .failed })
+            #expect(refused.change.resource == "scheduler-available ip_vs_rr")
+            #expect(refused.output?.contains("has no IPVS scheduler rr: module ip_vs_rr is neither loaded, nor installed, nor built in") == true, "\(refused.output ?? "")")
+            #expect(plan.exitCode == 1)
             let up = await cluster.run(.up)
             let director = try #require(outcome(up, "host1"))
             let failed = try #require(director.changes.first { $0.status == .failed })
-            #expect(failed.change.resource == "module ip_vs")
-            #expect(failed.command == "modprobe ip_vs")
-            #expect(failed.output?.contains("(apply failed with exit status 1)") == true, "\(failed.output ?? "")")
+            #expect(failed.change.resource == "scheduler-available ip_vs_rr")
+            #expect(failed.output?.contains("has no IPVS scheduler rr") == true, "\(failed.output ?? "")")
             #expect(director.changes.drop { $0.status != .failed }.dropFirst().allSatisfy { $0.status == .notRun })
             #expect(outcome(up, "host2")?.failed == false && outcome(up, "host3")?.failed == false)
             #expect(up.exitCode == 1)
