@@ -6,20 +6,27 @@ public struct LabTopology: Sendable {
         public var bridge: String
         /// The router's (this namespace's) address on the segment, with prefix: "10.0.0.254/24".
         public var router: String
-        public init(bridge: String, router: String) { self.bridge = bridge; self.router = router }
+        /// The router's IPv6 address on the segment, with prefix, when the segment has IPv6.
+        public var router6: String?
+        public init(bridge: String, router: String, router6: String? = nil) { self.bridge = bridge; self.router = router; self.router6 = router6 }
     }
 
     public struct Interface: Sendable {
         public var name: String
         public var segment: Int
         public var address: String   // with prefix
-        public init(_ name: String, segment: Int, address: String) { self.name = name; self.segment = segment; self.address = address }
+        /// More addresses (with prefix; IPv4 or IPv6) after the first.
+        public var extra: [String]
+        public init(_ name: String, segment: Int, address: String, extra: [String] = []) {
+            self.name = name; self.segment = segment; self.address = address; self.extra = extra
+        }
     }
 
     public struct Host: Sendable {
         public var spec: LabHostSpec
         public var interfaces: [Interface]
         public var gateway: String?
+        public var gateway6: String? = nil
         /// Where sshd listens: the first interface's address.
         public var sshAddress: String { String(interfaces[0].address.split(separator: "/")[0]) }
     }
@@ -41,17 +48,24 @@ public struct LabTopology: Sendable {
 
     /// The seed's LVS topology, one lab for all three modes: a public segment (client,
     /// director's outer leg) and a private one (director's DIP, real servers), with this
-    /// namespace routing between them so DR and TUN replies bypass the director.
+    /// namespace routing between them so DR and TUN replies bypass the director. Both segments
+    /// also have IPv6 (fd00:1::/64 outside, fd00:2::/64 inside, the same host numbers), and the
+    /// client has eight IPv4 addresses (.100–.107): schedulers that hash the source need several.
     public static func lvs(realServers: Int, prefix: String = "lab") -> LabTopology {
         var hosts = [
-            Host(spec: LabHostSpec("client"), interfaces: [Interface("eth0", segment: 0, address: "192.168.0.100/24")], gateway: "192.168.0.1"),
-            Host(spec: LabHostSpec("director"), interfaces: [Interface("eth0", segment: 0, address: "192.168.0.10/24"),
-                                                             Interface("eth1", segment: 1, address: "10.0.0.1/24")], gateway: "192.168.0.1"),
+            Host(spec: LabHostSpec("client"), interfaces: [Interface("eth0", segment: 0, address: "192.168.0.100/24",
+                                                                     extra: (101...107).map { "192.168.0.\($0)/24" } + ["fd00:1::100/64"])],
+                 gateway: "192.168.0.1", gateway6: "fd00:1::1"),
+            Host(spec: LabHostSpec("director"), interfaces: [Interface("eth0", segment: 0, address: "192.168.0.10/24", extra: ["fd00:1::10/64"]),
+                                                             Interface("eth1", segment: 1, address: "10.0.0.1/24", extra: ["fd00:2::1/64"])],
+                 gateway: "192.168.0.1", gateway6: "fd00:1::1"),
         ]
         for n in 1...realServers {
-            hosts.append(Host(spec: LabHostSpec("rs\(n)"), interfaces: [Interface("eth0", segment: 1, address: "10.0.0.\(10 + n)/24")], gateway: "10.0.0.254"))
+            hosts.append(Host(spec: LabHostSpec("rs\(n)"), interfaces: [Interface("eth0", segment: 1, address: "10.0.0.\(10 + n)/24", extra: ["fd00:2::\(10 + n)/64"])],
+                              gateway: "10.0.0.254", gateway6: "fd00:2::254"))
         }
-        return LabTopology(segments: [Segment(bridge: "br-ext", router: "192.168.0.1/24"), Segment(bridge: "br-int", router: "10.0.0.254/24")],
+        return LabTopology(segments: [Segment(bridge: "br-ext", router: "192.168.0.1/24", router6: "fd00:1::1/64"),
+                                      Segment(bridge: "br-int", router: "10.0.0.254/24", router6: "fd00:2::254/64")],
                            hosts: hosts, prefix: prefix)
     }
 
@@ -88,6 +102,7 @@ public struct LabTopology: Sendable {
             ip link add \(segment.bridge) type bridge
             ip link set \(segment.bridge) up
             ip addr add \(segment.router) dev \(segment.bridge)
+            \(segment.router6.map { "ip addr add \($0) dev \(segment.bridge) nodad" } ?? "")
 
             """
         }
@@ -109,11 +124,13 @@ public struct LabTopology: Sendable {
                 ip link add \(veth) type veth peer name \(interface.name) netns \(ns)
                 ip link set \(veth) master \(segments[interface.segment].bridge) up
                 ip -n \(ns) addr add \(interface.address) dev \(interface.name)
+                \(interface.extra.map { "ip -n \(ns) addr add \($0) dev \(interface.name)\($0.contains(":") ? " nodad" : "")" }.joined(separator: "\n"))
                 ip -n \(ns) link set \(interface.name) up
 
                 """
             }
             if let gateway = host.gateway { script += "ip -n \(ns) route add default via \(gateway)\n" }
+            if let gateway = host.gateway6 { script += "ip -n \(ns) -6 route add default via \(gateway)\n" }
             for type in host.spec.hostKeyTypes {
                 script += """
                 [ -f "\(folder)/ssh_host_\(type)_key" ] || ssh-keygen -q -t \(type) -N '' -C \(name) -f "\(folder)/ssh_host_\(type)_key"

@@ -53,12 +53,13 @@ extension VMLab {
     /// may write.
     public func snapshot(_ host: String) async throws -> String {
         try await run(host, """
-            grep -r . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf /proc/sys/net/ipv4/vs 2>/dev/null | sort
+            grep -r . /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv4/conf /proc/sys/net/ipv4/vs /proc/sys/net/ipv6/conf/all/forwarding 2>/dev/null | sort
             # The kernel attaches a default qdisc the first time a device goes up (tunl0: noop
             # becomes noqueue) and never detaches it: nobody's setting, and nothing can undo it.
-            ip -o addr show; ip -o link show | sed 's/ qdisc [a-z_]*//; s/ qlen [0-9]*//'; ip route show table all
+            ip -o addr show; ip -o link show | sed 's/ qdisc [a-z_]*//; s/ qlen [0-9]*//'; ip route show table all; ip -6 route show table all
+            iptables -t mangle -S 2>&1; ip6tables -t mangle -S 2>&1; iptables -t nat -S 2>&1
             ipvsadm -S -n 2>&1
-            ss -Hltn 2>/dev/null | awk '{print "listening", $4}' | sort
+            ss -Hltn 2>/dev/null | awk '{print "listening", $4}' | sort; ss -Hlun 2>/dev/null | awk '{print "listening udp", $4}' | sort
             ls /sys/module | tr '\\n' ' '; echo
             find /var/lib/lvsctl /srv /etc/sysctl.d -xdev 2>/dev/null | sort | while read -r f; do
               if [ -f "$f" ]; then echo "$f $(md5sum < "$f")"; else echo "$f/"; fi

@@ -128,12 +128,14 @@ public struct VMLab: Sendable {
         # load on first use (a snapshot before and one after would differ by them).
         modprobe -a virtio_net veth bridge ipip ip_vs ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr \\
           ip_vs_dh ip_vs_sh ip_vs_sed ip_vs_nq ip_vs_fo ip_vs_ovf ip_vs_mh nf_nat iptable_nat iptable_mangle \\
-          iptable_filter xt_nat xt_MASQUERADE xt_mark nfnetlink nf_tables nft_compat nft_chain_nat inet_diag tcp_diag || log "some modules did not load"
+          iptable_filter xt_nat xt_MASQUERADE xt_mark xt_multiport ip6_tables ip6table_mangle ip6table_filter nfnetlink nf_tables \\
+          nft_compat nft_chain_nat inet_diag tcp_diag udp_diag || log "some modules did not load"
         ip link set lo up
         ip link set eth0 up
         ip addr add 10.0.2.15/24 dev eth0   # no default route: nothing outside the VM is reachable
         for k in net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \\
-                 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0; do sysctl -qw $k; done
+                 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0 \\
+                 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0; do sysctl -qw $k; done
         bash /run/lab/setup.sh > /run/lab/setup.log 2>&1 || { cat /run/lab/setup.log > /dev/console; fail "building the lab hosts"; }
         IPT=iptables; command -v iptables-legacy >/dev/null && IPT=iptables-legacy
         $IPT -t nat -A POSTROUTING -s 10.0.2.0/24 -o br-+ -j MASQUERADE

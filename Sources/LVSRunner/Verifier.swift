@@ -63,47 +63,57 @@ public struct Verifier: Sendable {
 
     public func verify(_ inventory: Inventory, requests: Int, fromLocal: Bool) async -> VerifyReport {
         var report = VerifyReport(from: fromLocal ? "local" : inventory.client ?? "local", services: [], table: [], errors: [])
-        let web = inventory.services.filter { if case .socket(.tcp, _, _) = $0.address { return true }; return false }
+        let services = VerifyRequests.verifiable(inventory)
         let director = inventory.host(named: inventory.director.host)
         // IPVS's per-destination counters, before and after: the witness that needs no test page.
         let before = try? await director.asyncMap { try await readTable(on: $0, stats: true) }
-        let script = Self.requestScript(web, requests: requests)
         var output = ""
         if fromLocal || inventory.client == nil {
             if !fromLocal { report.errors.append("the inventory names no client host: sending requests from this machine (use --from local to say so)") }
-            output = Self.runLocally(script)
+            output = Self.runLocally(VerifyRequests.script(services, requests: requests, severalSources: false))
         } else if let client = inventory.host(named: inventory.client!) {
+            let script = VerifyRequests.script(services, requests: requests, severalSources: true)
             do { output = try await runRemote(script, on: client) } catch { report.errors.append("client \(client.name): \(error)") }
         }
-        let bodies = Self.parseResponses(output)
-        let answered = web.map { service in (bodies[service.vip.withPort(service.port)] ?? []).filter { !$0.isEmpty }.count }
-        let after = await settledCounters(director, before: before, services: web, answered: answered)
-        for (index, service) in web.enumerated() {
-            let key = "\(service.vip.withPort(service.port))"
+        let answers = VerifyRequests.parse(output)
+        let answered = services.indices.map { index in answers.filter { $0.service == index && !$0.body.isEmpty }.count }
+        let after = await settledCounters(director, before: before, services: services, answered: answered)
+        for (index, service) in services.enumerated() {
+            let mine = answers.filter { $0.service == index }
             let counted = before.flatMap { before in after.map { Self.delta(service, mode: inventory.mode, before: before, after: $0) } }
             let pages = service.realServers.allSatisfy { inventory.servesTestPage($0.host) }
-            var answers: [String?]
+            var hosts: [String?]
             var verdicts: [Verdict]
             if pages {
-                answers = (bodies[key] ?? []).map { DistributionJudge.identify($0, inventory: inventory, service: service) }
-                verdicts = DistributionJudge.judge(service, answers: answers)
+                hosts = mine.map { DistributionJudge.identify($0.body, inventory: inventory, service: service) }
+                if Set(mine.map(\.source)) != ["-"] {
+                    var bySource: [String: [String?]] = [:]
+                    for (answer, host) in zip(mine, hosts) { bySource[answer.source, default: []].append(host) }
+                    let oneNetwork = service.persistenceNetmask.map { prefix in Self.oneNetwork(Array(bySource.keys), prefix: prefix) } ?? false
+                    verdicts = DistributionJudge.perSource(service, answers: bySource, oneNetwork: oneNetwork)
+                } else {
+                    verdicts = DistributionJudge.judge(service, answers: hosts)
+                    if let predicted = before.flatMap({ Self.predicted(service, table: $0, count: hosts.count) }) {
+                        verdicts.append(DistributionJudge.followsConnections(service, seen: hosts.compactMap { $0 }, predicted: predicted))
+                    }
+                }
                 if let counted {
                     var pageCounts: [String: Int] = [:]
-                    for answer in answers { pageCounts[answer ?? "none", default: 0] += 1 }
+                    for host in hosts { pageCounts[host ?? "none", default: 0] += 1 }
                     verdicts.append(DistributionJudge.countersAgree(pages: pageCounts, counters: counted))
                 }
             } else {
                 // No test pages to tell the servers apart: IPVS's counters say who took how many.
-                answers = service.realServers.flatMap { Array(repeating: $0.host as String?, count: counted?[$0.host] ?? 0) }
-                answers += Array(repeating: nil, count: max(0, (bodies[key]?.count ?? 0) - answered[index]))
-                verdicts = DistributionJudge.judge(service, answers: answers, ordered: false)
+                hosts = service.realServers.flatMap { Array(repeating: $0.host as String?, count: counted?[$0.host] ?? 0) }
+                hosts += Array(repeating: nil, count: max(0, mine.count - answered[index]))
+                verdicts = DistributionJudge.judge(service, answers: hosts, ordered: false)
                 if counted == nil { report.errors.append("\(service.address): no test pages, and the director's counters could not be read") }
             }
             var counts: [String: Int] = Dictionary(service.realServers.map { ($0.host, 0) }) { a, _ in a }
-            for answer in answers { counts[answer ?? "none", default: 0] += 1 }
+            for host in hosts { counts[host ?? "none", default: 0] += 1 }
             report.services.append(ServiceVerification(
                 service: service.address.description, scheduler: service.scheduler.rawValue, counts: counts,
-                sequence: pages ? answers.map { $0 ?? "none" } : [], verdicts: verdicts))
+                sequence: pages ? hosts.map { $0 ?? "none" } : [], verdicts: verdicts))
         }
         await access.jumpPool.closeAll()
         if let director {
@@ -114,6 +124,26 @@ public struct Verifier: Sendable {
             }
         }
         return report
+    }
+
+    /// lc, wlc, sed, nq: where the requests should have gone, from the connections each real
+    /// server held before them, in the order the director lists them.
+    static func predicted(_ service: VirtualService, table: IPVSTable, count: Int) -> [String]? {
+        let key = IPVSServiceKey(service.address, vip: service.vip)
+        guard let live = table.service(key) else { return nil }
+        let servers = live.destinations.compactMap { destination -> ConnectionSchedulerModel.Server? in
+            let name = destination.address.withPort(destination.port)
+            guard let server = service.realServers.first(where: { $0.rip == destination.address && $0.port == destination.port }) else { return nil }
+            let held = table.connections[key]?[name]
+            return ConnectionSchedulerModel.Server(host: server.host, weight: destination.weight, active: held?.active ?? 0, inactive: held?.inactive ?? 0)
+        }
+        return ConnectionSchedulerModel.predict(service.scheduler, servers: servers, count: count)
+    }
+
+    /// Whether every source lies in one network of the persistence netmask's prefix.
+    static func oneNetwork(_ sources: [String], prefix: Int) -> Bool {
+        let networks = Set(sources.compactMap { try? IPAddress.parse($0).get().network(prefix: prefix) })
+        return networks.count == 1
     }
 
     /// The director's table once its counters include the requests just answered: IPVS sums them
@@ -153,37 +183,6 @@ public struct Verifier: Sendable {
             try await access.runAsRoot(HostScript.readIPVSTable(stats: stats), on: connection, host: director, user: target.user).standardOutput
         }
         return HostOutput(output).ipvsTable ?? IPVSTable()
-    }
-
-    /// One request per line, each a new connection; answers printed as `@@lvsctl-answer VIP:port body`.
-    static func requestScript(_ services: [VirtualService], requests: Int) -> String {
-        var script = """
-        # One connection per request: a tool that fails is not retried with another (a retry
-        # would be a second connection the scheduler counts).
-        if command -v curl >/dev/null 2>&1; then fetch() { curl -s -m 10 "$1" 2>/dev/null; }
-        elif command -v wget >/dev/null 2>&1; then fetch() { wget -qO- -T 10 "$1" 2>/dev/null; }
-        else fetch() { busybox wget -qO- -T 10 "$1" 2>/dev/null; }
-        fi
-
-        """
-        for service in services {
-            let target = service.vip.withPort(service.port)
-            script += """
-            i=0; while [ $i -lt \(requests) ]; do i=$((i + 1)); echo "@@lvsctl-answer \(target) $(fetch http://\(target)/ | head -c 300 | tr '\\n' ' ')"; done
-
-            """
-        }
-        return script
-    }
-
-    static func parseResponses(_ output: String) -> [String: [String]] {
-        var bodies: [String: [String]] = [:]
-        for line in output.split(separator: "\n", omittingEmptySubsequences: false) {
-            let fields = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-            guard fields.count >= 2, fields[0] == "@@lvsctl-answer" else { continue }
-            bodies[String(fields[1]), default: []].append(fields.count > 2 ? String(fields[2]) : "")
-        }
-        return bodies
     }
 
     static func runLocally(_ script: String) -> String {

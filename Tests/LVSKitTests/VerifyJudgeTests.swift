@@ -67,10 +67,40 @@ struct VerifyJudgeTests {
         #expect(Self.verdicts(.rr, ["rs1", "rs2", "rs1"], weights: [1, 0])[.weightZeroIdle] == false)
     }
 
-    @Test(arguments: [Scheduler.lc, .wlc, .sed, .nq])
-    func connectionSchedulersUseEveryServer(scheduler: Scheduler) {
-        #expect(Self.verdicts(scheduler, ["rs1", "rs2", "rs1"])[.everyServerAnswers] == true)
-        #expect(Self.verdicts(scheduler, ["rs1", "rs1", "rs1"])[.everyServerAnswers] == false)
+    /// The kernel's comparisons, from unequal starting loads: input → the exact hosts chosen.
+    @Test(arguments: [
+        (Scheduler.lc, [1, 1, 1], [(0, 4), (0, 2), (0, 2)], ["rs2", "rs3", "rs2", "rs3", "rs1", "rs2", "rs3"]),
+        (.lc, [1, 1, 1], [(1, 0), (0, 5), (0, 5)], ["rs2", "rs3", "rs2", "rs3"]),
+        (.wlc, [1, 3, 1], [(0, 0), (0, 0), (0, 0)], ["rs1", "rs2", "rs3", "rs2", "rs2", "rs1", "rs2"]),
+        (.sed, [1, 1, 1], [(0, 0), (0, 9), (0, 3)], ["rs1", "rs1", "rs1", "rs1"]),
+        (.sed, [1, 3, 1], [(0, 0), (0, 0), (0, 0)], ["rs2", "rs2", "rs2"]),
+        (.nq, [1, 1, 1], [(2, 0), (0, 0), (0, 0)], ["rs2", "rs2", "rs2"]),
+        (.nq, [1, 4, 1], [(1, 0), (3, 0), (1, 0)], ["rs2", "rs2"]),
+    ])
+    func connectionSchedulerModel(scheduler: Scheduler, weights: [Int], start: [(Int, Int)], expected: [String]) {
+        let servers = zip(weights, start).enumerated().map { index, pair in
+            ConnectionSchedulerModel.Server(host: "rs\(index + 1)", weight: pair.0, active: pair.1.0, inactive: pair.1.1)
+        }
+        #expect(ConnectionSchedulerModel.predict(scheduler, servers: servers, count: expected.count) == expected)
+    }
+
+    @Test func connectionCountsJudgedAgainstTheModel() {
+        let service = Self.service(.sed, weights: [1, 1])
+        #expect(DistributionJudge.followsConnections(service, seen: ["rs1", "rs1", "rs1"], predicted: ["rs1", "rs1", "rs1"]).passed)
+        // Round robin's answers are not sed's.
+        #expect(!DistributionJudge.followsConnections(service, seen: ["rs1", "rs2", "rs1", "rs2"], predicted: ["rs1", "rs1", "rs1", "rs1"]).passed)
+    }
+
+    @Test func sourcesKeepToOneServerAndSpread() {
+        let service = Self.service(.sh, weights: [1, 1])
+        let good = DistributionJudge.perSource(service, answers: ["10.0.0.1": ["rs1", "rs1"], "10.0.0.2": ["rs2", "rs2"]], oneNetwork: false)
+        #expect(good.map { $0.kind } == [.everyRequestAnswered, .sameServer, .sourcesSpread] && good.allSatisfy { $0.passed })
+        let moved = DistributionJudge.perSource(service, answers: ["10.0.0.1": ["rs1", "rs2"], "10.0.0.2": ["rs2", "rs2"]], oneNetwork: false)
+        #expect(moved.first { $0.kind == .sameServer }?.passed == false)
+        let lumped = DistributionJudge.perSource(service, answers: ["10.0.0.1": ["rs1"], "10.0.0.2": ["rs1"]], oneNetwork: false)
+        #expect(lumped.first { $0.kind == .sourcesSpread }?.passed == false)
+        let network = DistributionJudge.perSource(service, answers: ["10.0.0.1": ["rs1"], "10.0.0.2": ["rs1"]], oneNetwork: true)
+        #expect(network.allSatisfy { $0.passed })
     }
 
     @Test(arguments: [Scheduler.dh, .lblc, .lblcr])

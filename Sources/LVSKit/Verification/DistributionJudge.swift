@@ -10,6 +10,8 @@ public enum VerdictKind: String, Codable, Sendable {
     case tableMatches = "table-matches"
     case sharesFollowWeights = "shares-follow-weights"
     case countersAgree = "counters-agree"
+    case followsConnections = "follows-connections"
+    case sourcesSpread = "sources-spread"
 }
 
 /// One verdict of `lvsctl verify`.
@@ -68,7 +70,9 @@ public enum DistributionJudge {
             verdicts.append(Verdict(.highestWeightOnly, check: "\(service.scheduler.rawValue): the highest-weight server takes the load", passed: others.isEmpty,
                                     detail: others.isEmpty ? "all \(seen.count) answered by \(top ?? "?")" : "\(others.count) answered by others"))
         case .lc, .wlc, .sed, .nq, .twos, .sh, .mh:
-            verdicts.append(everyServerAnswers(weighted, seen))
+            // Judged by where connections were (`followsConnections`) or by source
+            // (`perSource`): a run of short requests from one client need not reach them all.
+            break
         }
         return verdicts
     }
@@ -158,5 +162,49 @@ public enum DistributionJudge {
     public static func identify(_ body: String, inventory: Inventory, service: VirtualService) -> String? {
         let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
         return service.realServers.first { inventory.page(for: $0.host).trimmingCharacters(in: .whitespacesAndNewlines) == text }?.host
+    }
+}
+
+extension DistributionJudge {
+    /// lc, wlc, sed, nq: the answers' counts against what the scheduler does from the
+    /// connections each server held when the requests began (`predicted`, from
+    /// `ConnectionSchedulerModel`); off by one per server at most, for an old entry expiring
+    /// meanwhile.
+    public static func followsConnections(_ service: VirtualService, seen: [String], predicted: [String]) -> Verdict {
+        var expected: [String: Int] = [:], got: [String: Int] = [:]
+        for host in predicted { expected[host, default: 0] += 1 }
+        for host in seen { got[host, default: 0] += 1 }
+        let hosts = Set(expected.keys).union(got.keys).sorted()
+        let off = hosts.filter { abs(expected[$0, default: 0] - got[$0, default: 0]) > 1 }
+        let words = { (counts: [String: Int]) in hosts.map { "\($0) \(counts[$0, default: 0])" }.joined(separator: ", ") }
+        return Verdict(.followsConnections, check: "\(service.scheduler.rawValue): new connections go where the fewest are (by the kernel's measure)",
+                       passed: off.isEmpty && !seen.isEmpty,
+                       detail: off.isEmpty ? "\(words(got)) (expected \(words(expected)))" : "got \(words(got)), expected \(words(expected))")
+    }
+
+    /// Several client sources (sh, mh, persistence): each source keeps to one server, and the
+    /// sources spread over the servers, unless persistence's netmask puts them in one network,
+    /// which then keeps to one server as a whole.
+    public static func perSource(_ service: VirtualService, answers: [String: [String?]], oneNetwork: Bool) -> [Verdict] {
+        let all = answers.values.flatMap { $0 }
+        let unanswered = all.filter { $0 == nil }.count
+        var verdicts = [Verdict(.everyRequestAnswered, check: "every request answered", passed: unanswered == 0,
+                                detail: unanswered == 0 ? "\(all.count) of \(all.count) from \(answers.count) sources"
+                                    : "\(unanswered) of \(all.count) got no answer from a known real server")]
+        let servers = answers.keys.sorted().map { source in (source, Set(answers[source]!.compactMap { $0 })) }
+        let moved = servers.filter { $0.1.count > 1 }
+        verdicts.append(Verdict(.sameServer, check: "each client source keeps to one server", passed: moved.isEmpty,
+                                detail: moved.isEmpty ? servers.map { "\($0.0) → \($0.1.first ?? "none")" }.joined(separator: ", ")
+                                    : moved.map { "\($0.0) reached \($0.1.sorted().joined(separator: ", "))" }.joined(separator: "; ")))
+        let used = Set(servers.flatMap(\.1))
+        let weighted = service.realServers.filter { $0.weight > 0 }.count
+        if oneNetwork {
+            verdicts.append(Verdict(.sourcesSpread, check: "clients of one network (netmask /\(service.persistenceNetmask ?? 32)) keep to one server",
+                                    passed: used.count == 1, detail: "served by \(used.sorted().joined(separator: ", "))"))
+        } else if weighted > 1, answers.count > 1 {
+            verdicts.append(Verdict(.sourcesSpread, check: "the sources spread over the servers", passed: used.count > 1,
+                                    detail: "\(answers.count) sources served by \(used.sorted().joined(separator: ", "))"))
+        }
+        return verdicts
     }
 }
