@@ -241,8 +241,10 @@ public struct VMLab: Sendable {
     /// A ready inventory for one mode: the seed's roles on the lab's hosts. `servers` picks real
     /// servers by name (default: all of the lab's), `weights` gives some a weight, `settings`
     /// adds lines to the service (persistence…).
+    /// `moreServices`: YAML list items appended to `services:`; `dip6` gives the director its
+    /// lab IPv6 DIP (fd00:2::1/64).
     public func inventory(mode: String, scheduler: String = "rr", servers: [String]? = nil, weights: [String: Int] = [:],
-                          vip: String = "192.168.0.200", settings: [String] = []) -> String {
+                          vip: String = "192.168.0.200", settings: [String] = [], moreServices: String = "", dip6: Bool = false) -> String {
         let hosts = topology.hosts.map { host in
             let entry = inventoryHost(host.spec.name)
             return "  \(entry.name): { address: \(entry.address)" + (entry.port.map { ", port: \($0)" } ?? "")
@@ -263,7 +265,7 @@ public struct VMLab: Sendable {
         \(hosts.joined(separator: "\n"))
         cluster:
           mode: \(mode)
-          director: { host: director, interface: eth0, inner_interface: eth1, dip: 10.0.0.1/24 }
+          director: { host: director, interface: eth0, inner_interface: eth1, dip: 10.0.0.1/24\(dip6 ? ", dip6: \"fd00:2::1/64\"" : "") }
           client: client
           services:
             - vip: \(vip)
@@ -271,7 +273,7 @@ public struct VMLab: Sendable {
               scheduler: \(scheduler)
         \(settings.map { "      \($0)\n" }.joined())      real_servers:
         \(lines.joined(separator: "\n"))
-
+        \(moreServices)
         """
     }
 }

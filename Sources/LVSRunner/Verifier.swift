@@ -131,7 +131,10 @@ public struct Verifier: Sendable {
     static func predicted(_ service: VirtualService, table: IPVSTable, count: Int) -> [String]? {
         let key = IPVSServiceKey(service.address, vip: service.vip)
         guard let live = table.service(key) else { return nil }
-        let servers = live.destinations.compactMap { destination -> ConnectionSchedulerModel.Server? in
+        // The order the kernel's scheduler visits them in decides ties.
+        let order = table.kernelOrder[key] ?? []
+        let visited = live.destinations.sorted { (order.firstIndex(of: $0.key) ?? .max) < (order.firstIndex(of: $1.key) ?? .max) }
+        let servers = visited.compactMap { destination -> ConnectionSchedulerModel.Server? in
             let name = destination.address.withPort(destination.port)
             guard let server = service.realServers.first(where: { $0.rip == destination.address && $0.port == destination.port }) else { return nil }
             let held = table.connections[key]?[name]

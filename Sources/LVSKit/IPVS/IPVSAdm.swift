@@ -6,7 +6,9 @@ public enum IPVSAdm {
     /// What lvsctl runs to read a director's table: the rules, then thresholds and connection
     /// counts (`-S` has no thresholds).
     public static let readSave = "ipvsadm -S -n"
-    public static let readThresholds = "ipvsadm -L -n --thresholds"
+    /// Unsorted (ipvsadm sorts by address unless told not to): the kernel's own order of the
+    /// destinations, the order its schedulers visit them in.
+    public static let readThresholds = "ipvsadm -L -n --thresholds --nosort"
     public static let readStats = "ipvsadm -L -n --stats --exact"
 
     // MARK: - Words
@@ -145,6 +147,7 @@ public enum IPVSAdm {
                         destinations[at].lower = numbers[1]
                     }
                     table.connections[key, default: [:]][name] = IPVSConnectionCounts(active: numbers[2], inactive: numbers[3])
+                    if table.kernelOrder[key]?.contains(name) != true { table.kernelOrder[key, default: []].append(name) }
                 case .stats:
                     guard numbers.count >= 5 else { continue }
                     table.destinationStats[key, default: [:]][name] = stats(numbers)

@@ -123,6 +123,9 @@ public struct IPVSTable: Sendable, Equatable {
     public var connections: [IPVSServiceKey: [String: IPVSConnectionCounts]] = [:]
     public var serviceStats: [IPVSServiceKey: IPVSStats] = [:]
     public var destinationStats: [IPVSServiceKey: [String: IPVSStats]] = [:]
+    /// Per service, its destinations (`address:port`) in the kernel's order, as the thresholds
+    /// listing gave them (`--nosort`).
+    public var kernelOrder: [IPVSServiceKey: [String]] = [:]
 
     public init(services: [IPVSService] = []) { self.services = services }
 
