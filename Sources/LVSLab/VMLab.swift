@@ -244,7 +244,8 @@ public struct VMLab: Sendable {
     /// `moreServices`: YAML list items appended to `services:`; `dip6` gives the director its
     /// lab IPv6 DIP (fd00:2::1/64).
     public func inventory(mode: String, scheduler: String = "rr", servers: [String]? = nil, weights: [String: Int] = [:],
-                          vip: String = "192.168.0.200", settings: [String] = [], moreServices: String = "", dip6: Bool = false) -> String {
+                          vip: String = "192.168.0.200", settings: [String] = [], moreServices: String = "", dip6: Bool = false,
+                          serverSettings: [String: String] = [:]) -> String {
         let hosts = topology.hosts.map { host in
             let entry = inventoryHost(host.spec.name)
             return "  \(entry.name): { address: \(entry.address)" + (entry.port.map { ", port: \($0)" } ?? "")
@@ -254,7 +255,8 @@ public struct VMLab: Sendable {
         let chosen = servers.map { names in names.compactMap { name in all.first { $0.spec.name == name } } } ?? all
         let lines = chosen.map { host in
             let weight = weights[host.spec.name].map { ", weight: \($0)" } ?? ""
-            return "        - { host: \(host.spec.name), rip: \(host.sshAddress)\(weight) }"
+            let more = serverSettings[host.spec.name].map { ", \($0)" } ?? ""
+            return "        - { host: \(host.spec.name), rip: \(host.sshAddress)\(weight)\(more) }"
         }
         return """
         # Written by `lvsctl lab up`: the lab's \(mode.uppercased()) cluster.

@@ -93,6 +93,9 @@ public struct Verifier: Sendable {
                     verdicts = DistributionJudge.perSource(service, answers: bySource, oneNetwork: oneNetwork)
                 } else {
                     verdicts = DistributionJudge.judge(service, answers: hosts)
+                    if let before {
+                        verdicts += DistributionJudge.upperThresholds(service, seen: hosts.compactMap { $0 }, held: Self.held(service, table: before))
+                    }
                     if let predicted = before.flatMap({ Self.predicted(service, table: $0, count: hosts.count) }) {
                         verdicts.append(DistributionJudge.followsConnections(service, seen: hosts.compactMap { $0 }, predicted: predicted))
                     }
@@ -141,6 +144,17 @@ public struct Verifier: Sendable {
             return ConnectionSchedulerModel.Server(host: server.host, weight: destination.weight, active: held?.active ?? 0, inactive: held?.inactive ?? 0)
         }
         return ConnectionSchedulerModel.predict(service.scheduler, servers: servers, count: count)
+    }
+
+    /// Connections (active and inactive) each real server held, by host.
+    static func held(_ service: VirtualService, table: IPVSTable) -> [String: Int] {
+        let key = IPVSServiceKey(service.address, vip: service.vip)
+        var held: [String: Int] = [:]
+        for server in service.realServers {
+            let counts = table.connections[key]?[server.rip.withPort(server.port)]
+            held[server.host, default: 0] += (counts?.active ?? 0) + (counts?.inactive ?? 0)
+        }
+        return held
     }
 
     /// Whether every source lies in one network of the persistence netmask's prefix.

@@ -91,6 +91,18 @@ struct VerifyJudgeTests {
         #expect(!DistributionJudge.followsConnections(service, seen: ["rs1", "rs2", "rs1", "rs2"], predicted: ["rs1", "rs1", "rs1", "rs1"]).passed)
     }
 
+    @Test func upperThresholdLimitsNewConnections() {
+        var service = Self.service(.rr, weights: [1, 1])
+        service.realServers[0].upperThreshold = 2
+        let judge = { (seen: [String], held: Int) in DistributionJudge.upperThresholds(service, seen: seen, held: ["rs1": held]).map(\.passed) }
+        #expect(judge(["rs1", "rs2", "rs2", "rs2"], 0) == [true])
+        #expect(judge(["rs1", "rs2", "rs1", "rs2", "rs1"], 0) == [false])     // round robin ignoring the limit
+        #expect(judge(["rs1", "rs2", "rs2"], 5) == [true])                     // at its limit, not yet marked: one
+        #expect(judge(["rs1", "rs1", "rs2"], 5) == [false])
+        #expect(Self.verdicts(.rr, ["rs2", "rs2"])[.cyclesInOrder] == false)
+        #expect(DistributionJudge.judge(service, answers: ["rs2", "rs2"]).map(\.kind) == [.everyRequestAnswered], "no order judged under a threshold")
+    }
+
     @Test func sourcesKeepToOneServerAndSpread() {
         let service = Self.service(.sh, weights: [1, 1])
         let good = DistributionJudge.perSource(service, answers: ["10.0.0.1": ["rs1", "rs1"], "10.0.0.2": ["rs2", "rs2"]], oneNetwork: false)

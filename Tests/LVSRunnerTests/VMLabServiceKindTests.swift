@@ -15,6 +15,7 @@ extension LabEndToEndTests {
         let uneven = ["rs1": 1, "rs2": 5, "rs3": 2]
         let cases: [(scheduler: String, weights: [String: Int], settings: [String], kinds: [VerdictKind])] = [
             ("rr", [:], [], [.cyclesInOrder]),
+            ("rr", [:], ["thresholds"], [.upperThreshold]),
             ("lc", [:], [], [.followsConnections]),
             ("wlc", uneven, [], [.followsConnections]),
             ("sed", uneven, [], [.followsConnections]),
@@ -33,7 +34,10 @@ extension LabEndToEndTests {
         var last: LabCluster?
         for (index, step) in cases.enumerated() {
             let name = ([step.scheduler] + step.settings).joined(separator: " ")
-            let cluster = try lab.cluster(lab.inventory(mode: "dr", scheduler: step.scheduler, weights: step.weights, settings: step.settings),
+            // "thresholds": rs1 at most 2 connections (-x 2 -y 1), which earlier steps' entries already fill.
+            let thresholds = step.settings == ["thresholds"]
+            let cluster = try lab.cluster(lab.inventory(mode: "dr", scheduler: step.scheduler, weights: step.weights, settings: thresholds ? [] : step.settings,
+                                                        serverSettings: thresholds ? ["rs1": "upper: 2, lower: 1"] : [:]),
                                           name: "matrix-\(index)", library: Self.library.get())
             let up = await cluster.run(.up)
             #expect(up.exitCode == 0, "\(name) up:\n\(up.text)\n\(failures(up))")
@@ -79,6 +83,7 @@ extension LabEndToEndTests {
               real_servers: [{ host: rs1, rip: "fd00:2::11" }, { host: rs2, rip: "fd00:2::12" }, { host: rs3, rip: "fd00:2::13" }]
             - { vip: 192.168.0.200, port: 53, protocol: udp, scheduler: rr, real_servers: [rs1, rs2, rs3] }
             - { vip: 192.168.0.201, fwmark: 5, ports: [80, 8080], persistence: 30, scheduler: rr, real_servers: [rs1, rs2, rs3] }
+            - { vip: 192.168.0.202, port: 0, persistence: 30, scheduler: rr, real_servers: [rs1, rs2, rs3] }
         """
         for mode in ["dr", "nat"] {
             let cluster = try lab.cluster(lab.inventory(mode: mode, moreServices: more, dip6: mode == "nat"), name: "kinds-\(mode)", library: Self.library.get())
@@ -90,9 +95,11 @@ extension LabEndToEndTests {
             for key in ["[fd00:1::200]:80/tcp", "192.168.0.200:53/udp"] {
                 #expect(byService[key]?.counts == ["rs1": 4, "rs2": 4, "rs3": 4], "\(mode) \(key): \(byService[key]?.counts ?? [:])")
             }
-            let marked = try #require(byService["fwmark 5"])
-            #expect(marked.verdicts.contains { $0.kind == .sameServer && $0.passed } && marked.verdicts.contains { $0.kind == .sourcesSpread && $0.passed },
-                    "\(mode) fwmark: \(report.text(cluster.inventory))")
+            for key in ["fwmark 5", "192.168.0.202:0/tcp"] {
+                let persistent = try #require(byService[key])
+                #expect(persistent.verdicts.contains { $0.kind == .sameServer && $0.passed } && persistent.verdicts.contains { $0.kind == .sourcesSpread && $0.passed },
+                        "\(mode) \(key): \(report.text(cluster.inventory))")
+            }
             // Only the named ports carry the mark: port 81 of the VIP is nobody's service.
             let other = try await lab.run("client", "curl -s -m 3 -o /dev/null -w '%{http_code}' http://192.168.0.201:81/ || true")
             #expect(other == "000", "\(mode): port 81 of the marked VIP answered: \(other)")

@@ -12,6 +12,7 @@ public enum VerdictKind: String, Codable, Sendable {
     case countersAgree = "counters-agree"
     case followsConnections = "follows-connections"
     case sourcesSpread = "sources-spread"
+    case upperThreshold = "upper-threshold"
 }
 
 /// One verdict of `lvsctl verify`.
@@ -49,6 +50,9 @@ public enum DistributionJudge {
                                     detail: leaked.isEmpty ? "\(idle.joined(separator: ", ")) got 0" : "\(Set(leaked).sorted().joined(separator: ", ")) answered \(leaked.count) times"))
         }
         guard !seen.isEmpty else { return verdicts }
+        // A server at its upper threshold is skipped by every scheduler: its share is judged by
+        // `upperThresholds` instead of the scheduler's order.
+        if service.realServers.contains(where: { $0.upperThreshold > 0 }) { return verdicts }
 
         if service.persistence != nil || [.sh, .mh].contains(service.scheduler) {
             let name = service.persistence != nil ? "persistence keeps one client on one server" : "\(service.scheduler.rawValue): one client always reaches the same server"
@@ -206,5 +210,21 @@ extension DistributionJudge {
                                     detail: "\(answers.count) sources served by \(used.sorted().joined(separator: ", "))"))
         }
         return verdicts
+    }
+}
+
+extension DistributionJudge {
+    /// `-x`: a real server whose connections (active and inactive) reach its upper threshold is
+    /// overloaded and takes nothing new. The kernel marks it when a connection binds to it (an
+    /// edit of the threshold only clears the mark), so from `held` connections it takes at most
+    /// `upper - held` new ones, or one when it is already at its limit but not yet marked.
+    public static func upperThresholds(_ service: VirtualService, seen: [String], held: [String: Int]) -> [Verdict] {
+        service.realServers.filter { $0.upperThreshold > 0 }.map { server in
+            let before = held[server.host, default: 0]
+            let allowed = max(1, server.upperThreshold - before)
+            let got = seen.filter { $0 == server.host }.count
+            return Verdict(.upperThreshold, check: "\(server.host) takes nothing new at its upper threshold (\(server.upperThreshold) connections)",
+                           passed: got <= allowed, detail: "held \(before), took \(got) new (at most \(allowed))")
+        }
     }
 }
