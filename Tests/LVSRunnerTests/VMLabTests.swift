@@ -63,44 +63,6 @@ func connectionsCounter(_ lab: VMLab, vip: String = LabScenario.vip) async throw
         #expect(result.differences.isEmpty, "\(mode): differs after down:\n\(result.differences)")
         #expect(result.silentAfterDown, "\(mode): the VIP still answers after down")
     }
-
-    /// Schedulers and weights in DR, one after another on the same live service: each `up`
-    /// edits it in place (its connection counter never goes back), `verify` judges each.
-    @Test func schedulersChangedInPlace() async throws {
-        let lab = try labVM()
-        let before = try await lab.snapshots()
-        let cases: [(String, [String: Int], (ServiceVerification) -> Void)] = [
-            ("rr", [:], { s in #expect(s.counts == ["rs1": 4, "rs2": 4, "rs3": 4], "rr gave \(s.counts)") }),
-            ("wrr", ["rs1": 1, "rs2": 3, "rs3": 2], { s in #expect(s.counts == ["rs1": 2, "rs2": 6, "rs3": 4], "wrr 1:3:2 gave \(s.counts)") }),
-            ("sh", [:], { s in #expect(Set(s.sequence).count == 1, "sh moved the client: \(s.sequence)") }),
-            ("rr", ["rs2": 0], { s in #expect(s.counts == ["rs1": 6, "rs2": 0, "rs3": 6], "weight 0 got traffic: \(s.counts)") }),
-        ]
-        var counter = 0
-        var last: LabCluster?
-        for (index, (scheduler, weights, check)) in cases.enumerated() {
-            let cluster = try lab.cluster(lab.inventory(mode: "dr", scheduler: scheduler, weights: weights), name: "e2e-sched-\(index)", library: Self.library.get())
-            let up = await cluster.run(.up)
-            #expect(up.exitCode == 0, "\(scheduler) up:\n\(up.text)\n\(failures(up))")
-            if index > 0 {
-                // In place: only the director changed, and only its IPVS service.
-                #expect(up.hosts.filter { $0.host != "director" }.allSatisfy { $0.changes.isEmpty })
-                #expect(outcome(up, "director")?.changes.allSatisfy { $0.change.resource.hasPrefix("ipvs ") && $0.change.action == .change } == true,
-                        "\(outcome(up, "director")?.changes.map(\.change.text) ?? [])")
-            }
-            let report = await cluster.verify()
-            if let service = report.services.first { check(service) } else { Issue.record("\(scheduler): no service verified") }
-            #expect(report.passed, "\(scheduler): \(report.text(cluster.inventory))")
-            try await Task.sleep(for: .seconds(2.5))   // IPVS sums its counters about every 2 s
-            let now = try await connectionsCounter(lab)
-            #expect(now >= counter + 12, "the service's counter went from \(counter) to \(now): re-created?")
-            counter = now
-            last = cluster
-        }
-        let final = try #require(last)
-        let down = await final.run(.down)
-        #expect(down.exitCode == 0, "\(down.text)")
-        #expect(try await lab.differences(from: before).isEmpty)
-    }
 }
 
 extension LabEndToEndTests {
