@@ -7,11 +7,16 @@ import Testing
 /// Every scheduler the lab's kernel has, UDP, firewall marks, persistence with a netmask and
 /// IPv6 on a real IPVS kernel, each judged by `verify` by what it promises.
 extension LabEndToEndTests {
+    /// The scheduler matrix runs in DR in CI (NAT and TUN run every other test); all three modes
+    /// with `LVSCTL_FULL_MATRIX=1 swift test --filter everySchedulerInPlace`.
+    static let matrixModes = ProcessInfo.processInfo.environment["LVSCTL_FULL_MATRIX"] == "1" ? ["nat", "dr", "tun"] : ["dr"]
+
     /// DR, one live service: each scheduler (and weights, thresholds, persistence) in turn, each
     /// `up` editing the service in place (only the director changes, only its IPVS service, and
     /// its connection counter never goes back), each judged by its own verdicts. twos: refused
     /// by plan with the reason where the kernel lacks it (Debian 12), else judged.
-    @Test func everySchedulerInPlace() async throws {
+    @Test(arguments: matrixModes)
+    func everySchedulerInPlace(mode: String) async throws {
         let lab = try labVM()
         let before = try await lab.snapshots()
         let uneven = ["rs1": 1, "rs2": 5, "rs3": 2]
@@ -37,12 +42,12 @@ extension LabEndToEndTests {
         var answered = 0
         var last: LabCluster?
         for (index, step) in cases.enumerated() {
-            let name = ([step.scheduler] + step.settings).joined(separator: " ")
+            let name = ([mode, step.scheduler] + step.settings).joined(separator: " ")
             // "thresholds": rs1 at most 2 connections (-x 2 -y 1), which earlier steps' entries already fill.
             let thresholds = step.settings == ["thresholds"]
-            let cluster = try lab.cluster(lab.inventory(mode: "dr", scheduler: step.scheduler, weights: step.weights, settings: thresholds ? [] : step.settings,
+            let cluster = try lab.cluster(lab.inventory(mode: mode, scheduler: step.scheduler, weights: step.weights, settings: thresholds ? [] : step.settings,
                                                         serverSettings: thresholds ? ["rs1": "upper: 2, lower: 1"] : [:]),
-                                          name: "matrix-\(index)", library: Self.library.get())
+                                          name: "matrix-\(mode)-\(index)", library: Self.library.get())
             let up = await cluster.run(.up)
             #expect(up.exitCode == 0, "\(name) up:\n\(up.text)\n\(failures(up))")
             if index > 0 {
@@ -64,7 +69,7 @@ extension LabEndToEndTests {
         // (verify waited for IPVS to sum its counters).
         let counter = try await connectionsCounter(lab)
         #expect(counter >= answered, "the service counted \(counter) connections of the \(answered) answered: re-created?")
-        let twos = try lab.cluster(lab.inventory(mode: "dr", scheduler: "twos"), name: "matrix-twos", library: Self.library.get())
+        let twos = try lab.cluster(lab.inventory(mode: mode, scheduler: "twos"), name: "matrix-\(mode)-twos", library: Self.library.get())
         let plan = await twos.run(.plan)
         let kernelHasTwos = try await lab.run("director", "modinfo ip_vs_twos >/dev/null 2>&1 && echo yes || echo no").contains("yes")
         if kernelHasTwos {
