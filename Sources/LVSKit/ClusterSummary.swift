@@ -4,6 +4,15 @@ public enum ClusterSummary {
         let director = inventory.director
         var lines = ["\(inventory.file): OK",
                      "mode \(inventory.mode.rawValue.uppercased()) (ipvsadm \(IPVSAdm.flag(inventory.mode))), director \(director.host) (\(inventory.host(named: director.host)?.address ?? "?")), DIP \(director.dip)\(director.dip6.map { " and \($0)" } ?? "") on \(director.innerInterface ?? director.interface), VIPs on \(director.interface)"]
+        for (index, other) in inventory.directors.enumerated() where index > 0 {
+            lines.append("director \(other.host) (\(inventory.host(named: other.host)?.address ?? "?")), DIP \(other.dip)")
+        }
+        if let vrrp = inventory.vrrp {
+            let priorities = inventory.directors.enumerated().map { "\($1.host) \(KeepalivedConfig.priority(of: $1, at: $0))" }.joined(separator: ", ")
+            lines.append("keepalived VRRP router \(vrrp.routerID) (v\(vrrp.version), advert \(vrrp.advertInterval) s, \(vrrp.preempt ? "preempt" : "nopreempt")\(vrrp.sync ? ", connection sync" : "")): priority \(priorities)")
+        } else if inventory.usesKeepalived {
+            lines.append("keepalived makes the IPVS table (health checks)")
+        }
         for service in inventory.services {
             var head = "  \(service.address)  vip \(service.vip)  scheduler \(service.scheduler.rawValue)"
             if service.address.isMark { head += "  marks \(service.markProtocol.rawValue) ports \(service.markPorts.map(String.init).joined(separator: ","))" }
@@ -14,6 +23,10 @@ public enum ClusterSummary {
                 if server.upperThreshold > 0 || server.lowerThreshold > 0 { line += " thresholds \(server.lowerThreshold)-\(server.upperThreshold)" }
                 lines.append(line)
             }
+            if let check = service.healthCheck {
+                lines.append("    health check \(check.kind.rawValue)\(check.kind == .http ? " \(check.path)" : "") every \(check.interval) s, down after \(check.retries) failed (at most \(check.worstDetectionSeconds) s)\(check.inhibitOnFailure ? ", weight 0 while down" : "")")
+            }
+            if let sorry = service.sorryServer { lines.append("    sorry server \(sorry.host) \(sorry.rip.withPort(sorry.port))") }
         }
         if let client = inventory.client { lines.append("client: \(client)") }
         return lines.joined(separator: "\n")

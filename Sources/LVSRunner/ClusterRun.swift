@@ -16,7 +16,9 @@ struct ClusterRun: Sendable {
     var access: HostAccess { runner.access }
     var selected: [HostState] { cluster.filter { only?.contains($0.host.name) ?? true } }
     var director: HostState? { selected.first { $0.roles.contains(.director) } }
-    var others: [HostState] { selected.filter { !$0.roles.contains(.director) } }
+    /// Every other host: the real servers, and the directors after the first (a keepalived pair's
+    /// backups, which hold no IPVS rules of lvsctl's).
+    var others: [HostState] { selected.filter { $0.host.name != director?.host.name } }
     var members: [ClusterMember] { cluster.map { ClusterMember($0.host) } }
 
     func opening(_ access: HostScript.Access, readIPVS: Bool = false) -> String {

@@ -25,20 +25,34 @@ struct Render: ParsableCommand {
         not what `up` sends: `up` also records each change on its host so `down` can undo it, \
         edits live IPVS services in place, drains leaving real servers, and undoes what the \
         inventory no longer asks for (`lvsctl plan` shows that diff; `plan --show-script` the shell). \
-        --format ipvsadm prints the director's rules as `ipvsadm-save -n` would (for ipvsadm-restore).
+        --format ipvsadm prints the director's rules as `ipvsadm-save -n` would (for ipvsadm-restore). \
+        --format keepalived prints each director's keepalived.conf (health checks, sorry servers, a \
+        director pair with VRRP and connection sync), the file `up` installs when the inventory asks \
+        for any of them; with --host, only that director's.
         """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case script, ipvsadm }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case script, ipvsadm, keepalived }
 
     @OptionGroup var inventory: InventoryOption
     @OptionGroup var data: DataOption
     @Option(help: "Only this host.") var host: String?
-    @Option(help: "script or ipvsadm.") var format: Format = .script
+    @Option(help: "script, ipvsadm or keepalived.") var format: Format = .script
 
     func run() throws {
         let inventory = try inventory.load()
         if format == .ipvsadm {
             print(ScriptRenderer.ipvsadmSave(inventory), terminator: "")
+            return
+        }
+        if format == .keepalived {
+            if let host, inventory.director(named: host) == nil {
+                throw ValidationError("host '\(host)' is not a director (directors: \(inventory.directors.map(\.host).joined(separator: ", ")))")
+            }
+            let chosen = inventory.directors.filter { host == nil || $0.host == host }
+            print(chosen.map { director in
+                (host == nil ? "# --- \(director.host): /etc/keepalived/keepalived.conf\n" : "")
+                    + KeepalivedConfig.render(inventory, director: director) + "\n"
+            }.joined(separator: "\n"), terminator: "")
             return
         }
         let states = try Renderer(library: data.library()).render(inventory)

@@ -81,7 +81,7 @@ struct InventoryValidationTests {
              "3:23: '\u{FF1A}' (U+FF1A FULLWIDTH ':') is not allowed here: it usually comes from copying a web page; type a plain ':' instead"),
         // Keys
         Case("typo in a key", "scheduler: rr", "schedular: rr",
-             "13:7: unknown key 'schedular': did you mean 'scheduler'? allowed here: vip, port, ports, protocol, fwmark, scheduler, persistence, netmask, real_servers"),
+             "13:7: unknown key 'schedular': did you mean 'scheduler'? allowed here: vip, port, ports, protocol, fwmark, scheduler, persistence, netmask, real_servers, health_check, sorry_server"),
         Case("typo in a host key", "  rs1: 192.168.229.132", "  rs1: { adress: 192.168.229.132 }",
              "3:3: host 'rs1' needs 'address'",
              "3:10: unknown key 'adress': did you mean 'address'? allowed here: address, port, user, identity, jump, become"),

@@ -43,6 +43,8 @@ public enum ResourceValue: Hashable, Sendable {
     case firewallFlush(table: String)
     case selinuxPermissive
     case ipvsService(IPVSService)
+    /// keepalived running with this configuration file.
+    case keepalived(path: String, content: String)
     case custom(template: String, identity: String, parameters: [String: String])
 
     public var id: ResourceID {
@@ -63,6 +65,7 @@ public enum ResourceValue: Hashable, Sendable {
         case let .firewallFlush(table): return ResourceID(kind: "iptables-flush", key: table)
         case .selinuxPermissive: return ResourceID(kind: "selinux", key: "mode")
         case let .ipvsService(service): return service.key.resourceID
+        case let .keepalived(path, _): return ResourceID(kind: "keepalived", key: path)
         case let .custom(template, identity, _): return ResourceID(kind: template, key: identity)
         }
     }
@@ -85,6 +88,7 @@ public enum ResourceValue: Hashable, Sendable {
         case .firewallFlush: return Difference("", to: "no rules")
         case .selinuxPermissive: return Difference("", to: "permissive")
         case let .ipvsService(service): return Difference("scheduler", to: service.scheduler)
+        case let .keepalived(_, content): return Difference("running", to: Self.digest(content))
         case let .custom(_, _, parameters):
             return Difference("", to: parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }
@@ -104,6 +108,17 @@ public enum ResourceValue: Hashable, Sendable {
         case .selinuxPermissive: return line.lowercased()
         default: return nil
         }
+    }
+
+    /// A configuration in a few words: how many virtual servers, its VRRP priority, and a
+    /// fingerprint (so any edit reads as a change, not as drift).
+    static func digest(_ config: String) -> String {
+        let lines = config.split(separator: "\n")
+        let servers = lines.filter { $0.hasPrefix("virtual_server ") }.count
+        let priority = lines.first { $0.hasPrefix("    priority ") }.map { ", VRRP priority " + $0.split(separator: " ").last! } ?? ""
+        var hash: UInt32 = 2_166_136_261   // FNV-1a: a fingerprint, not a security measure
+        for byte in config.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return "config \(String(hash, radix: 16)): \(servers) virtual server\(servers == 1 ? "" : "s")\(priority)"
     }
 
     static func excerpt(_ text: String) -> String {
@@ -150,6 +165,7 @@ extension ResourceValue {
         case "package": return .package(command: try text("command"), package: try text("package"))
         case "link-up": return .linkUp(device: try text("device"))
         case "file": return .file(path: try text("path"), content: try text("content"), mode: try text("mode"))
+        case "keepalived": return .keepalived(path: try text("path"), content: try text("content"))
         case "web-server": return .webServer(port: try number("port"), root: try text("root"))
         case "iptables-rule":
             guard let rule = parameters["rule"] as? [Any] else { throw PlaybookError.badParameter(step: step, parameter: "rule", reason: "not a list") }

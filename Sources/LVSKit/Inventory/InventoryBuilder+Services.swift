@@ -54,6 +54,8 @@ extension InventoryBuilder {
                                      persistenceNetmask: netmask, realServers: realServers, location: reader.location(node))
         service.markProtocol = proto
         service.markPorts = markPorts
+        if let n = fields["health_check"] { service.healthCheck = readHealthCheck(n) }
+        if let n = fields["sorry_server"] { service.sorryServer = readSorryServer(n, hosts: hosts, servicePort: address.isMark ? 0 : port) }
         if fields["real_servers"] == nil || (realServers.isEmpty && reader.diagnostics.isEmpty) {
             reader.report(node, .noRealServers(address.description))
         }

@@ -43,6 +43,18 @@ public enum InventoryProblem: Sendable, Equatable {
     case tunnelIPv6(IPAddress)
     case markWithoutPorts(Int)
     case portsWithoutMark
+    case directorAndDirectors
+    case badAdvertInterval(String, version: Int)
+    case authWithVRRP3
+    case onlyForHTTPCheck(String)
+    case directorsWithoutVRRP(count: Int)
+    case duplicateDirector(String, firstLine: Int)
+    case priorityTie(host: String, other: String, priority: Int)
+    case sorryServerIsRealServer(host: String)
+    case healthCheckWithoutPort(mark: Int)
+    case directorsApart(host: String, network: String, other: String)
+    case natPairWithoutGateway
+    case gatewayOutsideDIP(gateway: IPAddress, network: String)
 
     public var message: String {
         switch self {
@@ -134,6 +146,32 @@ public enum InventoryProblem: Sendable, Equatable {
             return "firewall-mark service \(mark) does not say which traffic gets the mark: add ports: [80, 8080] (and protocol: udp for UDP), so only those ports of the VIP are marked"
         case .portsWithoutMark:
             return "'ports' lists the ports a firewall mark groups: add fwmark: N, or use 'port' for a one-port service"
+        case .directorAndDirectors:
+            return "give either 'director' (one) or 'directors' (a keepalived pair), not both: move this director into the 'directors' list"
+        case let .badAdvertInterval(raw, version):
+            return version == 3
+                ? "advert_int '\(raw)' is not one keepalived accepts with VRRPv3: give seconds from 0.01 to 40.95 in steps of 0.01"
+                : "advert_int '\(raw)' is not one keepalived accepts with VRRPv2: give whole seconds from 1 to 255, or set version: 3 for steps of 0.01 s"
+        case .authWithVRRP3:
+            return "VRRPv3 has no authentication (RFC 5798 removed it): remove 'auth' or use version: 2"
+        case let .onlyForHTTPCheck(key):
+            return "'\(key)' only applies to an http health check: remove it, or set type: http"
+        case let .directorsWithoutVRRP(count):
+            return "\(count) directors need 'vrrp' under 'cluster' (at least router_id: 1-255) so keepalived can decide which one holds the VIP"
+        case let .duplicateDirector(host, firstLine):
+            return "director '\(host)' is listed twice (first on line \(firstLine)): remove one"
+        case let .priorityTie(host, other, priority):
+            return "directors '\(other)' and '\(host)' both have VRRP priority \(priority): give each its own (the highest is master)"
+        case let .sorryServerIsRealServer(host):
+            return "sorry server '\(host)' is also a real server of this service: keepalived would use it for both; give the sorry server a host of its own"
+        case let .healthCheckWithoutPort(mark):
+            return "firewall-mark service \(mark) has no port of its own to check: add port: N under health_check"
+        case let .directorsApart(host, network, other):
+            return "director '\(host)' is not in director '\(other)''s network \(network): in DR the directors and real servers must share one layer-2 network, so the VIP can move. Fix the DIPs or their prefixes"
+        case .natPairWithoutGateway:
+            return "NAT with two directors needs a gateway address the master holds (the real servers route their replies through it): add gateway: ADDRESS/PREFIX under vrrp, in the DIPs' network and used by no host"
+        case let .gatewayOutsideDIP(gateway, network):
+            return "vrrp gateway \(gateway) is not in the directors' network \(network): the real servers could not reach it"
         case let .directorIsRealServer(host):
             return "host '\(host)' is both the director and a real server: give the real server a host of its own"
         }

@@ -8,10 +8,11 @@ public enum InventoryParser {
     static let maximumValues = 200_000
     static let sshKeys = ["known_hosts", "config"]
     static let hostKeys = ["address", "port", "user", "identity", "jump", "become"]
-    static let clusterKeys = ["mode", "director", "services", "client", "test_page", "masquerade", "dos",
+    static let clusterKeys = ["mode", "director", "directors", "vrrp", "services", "client", "test_page", "masquerade", "dos",
                               "flush_nat", "selinux_permissive", "persist"]
-    static let directorKeys = ["host", "interface", "inner_interface", "dip", "dip6"]
-    static let serviceKeys = ["vip", "port", "ports", "protocol", "fwmark", "scheduler", "persistence", "netmask", "real_servers"]
+    static let directorKeys = ["host", "interface", "inner_interface", "dip", "dip6", "priority"]
+    static let serviceKeys = ["vip", "port", "ports", "protocol", "fwmark", "scheduler", "persistence", "netmask", "real_servers",
+                              "health_check", "sorry_server"]
     static let realServerKeys = ["host", "rip", "port", "weight", "upper", "lower", "page", "test_page"]
     static let dosKeys = ["drop_entry", "drop_packet", "secure_tcp"]
     /// ipvsadm's own words for the modes, accepted too: `-g` reads like the seed's scripts.
@@ -133,8 +134,8 @@ struct InventoryBuilder {
         if let node = cluster["mode"] { mode = reader.choice(node, "mode", aliases: P.modeAliases) }
         else { reader.report(clusterKey, .missingKey("mode", in: "'cluster' (nat, dr or tun)")) }
 
-        let director = cluster["director"].flatMap { readDirector($0, hosts: hosts) }
-        if cluster["director"] == nil { reader.report(clusterKey, .missingKey("director", in: "'cluster'")) }
+        let directors = readDirectors(cluster, clusterKey: clusterKey, hosts: hosts)
+        let vrrp = cluster["vrrp"].flatMap { readVRRP($0) }
 
         var services: [VirtualService] = []
         if let node = cluster["services"], let items = reader.list(node, "services") {
@@ -158,9 +159,11 @@ struct InventoryBuilder {
         }
         let options = readOptions(cluster)
 
-        guard let mode, let director else { return nil }
+        guard let mode, let director = directors.first else { return nil }
         var inventory = Inventory(file: reader.file, hosts: hosts, mode: mode, director: director, services: services,
                                   client: client, pageTemplate: page, options: options)
+        inventory.standbyDirectors = Array(directors.dropFirst())
+        inventory.vrrp = vrrp
         inventory.testPages = testPages
         if let node = top["ssh"], let ssh = reader.fields(node, "ssh", allowed: P.sshKeys) {
             let folder = (reader.file as NSString).deletingLastPathComponent
@@ -283,6 +286,7 @@ struct InventoryBuilder {
             reader.report(node, .missingKey("dip", in: "'director' (its host's address is a name, not an IP)"))
             return nil
         }
+        if let n = fields["priority"] { director.priority = reader.integer(n, "priority", in: 1...254) }
         if let n = fields["dip6"], let dip6 = addressWithPrefix(n, "dip6") {
             if dip6.address.isV6 { director.dip6 = dip6 } else { reader.report(n, .wrongFamily(field: "dip6", expected: "IPv6")) }
         }

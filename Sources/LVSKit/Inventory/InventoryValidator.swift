@@ -6,9 +6,10 @@ enum InventoryValidator {
             found.append(InventoryDiagnostic(location: location, problem: problem))
         }
         let director = inventory.director
-        if inventory.client == director.host {
-            report(director.location, .clientIsDirector)
+        for each in inventory.directors where inventory.client == each.host {
+            report(each.location, .clientIsDirector)
         }
+        validateKeepalived(inventory, report)
         /// A special-purpose address, or the DIP network's own or broadcast address.
         func checkHostAddress(_ address: IPAddress, _ field: String, _ location: SourceLocation) {
             if let reason = address.specialPurpose ?? director.dip.reservedOnThisNetwork(address) {
@@ -23,7 +24,7 @@ enum InventoryValidator {
             } else {
                 seenServices[service.address] = service.location
             }
-            if service.vip == director.dip.address {
+            if inventory.directors.contains(where: { $0.dip.address == service.vip }) {
                 report(service.location, .vipIsDIP(service.vip))
             }
             checkHostAddress(service.vip, "VIP", service.location)
@@ -41,7 +42,7 @@ enum InventoryValidator {
                 if server.rip == service.vip { report(server.location, .vipIsRIP(service.vip, host: server.host)) }
                 checkHostAddress(server.rip, "RIP", server.location)
                 if server.rip.family != service.vip.family { report(server.location, .mixedFamilies(vip: service.vip, rip: server.rip)) }
-                if server.host == director.host { report(server.location, .directorIsRealServer(server.host)) }
+                if inventory.director(named: server.host) != nil { report(server.location, .directorIsRealServer(server.host)) }
                 if inventory.mode != .nat, !service.address.isMark, server.port != service.port {
                     report(server.location, .portMapping(mode: inventory.mode, realPort: server.port, virtualPort: service.port))
                 }

@@ -64,6 +64,8 @@ public struct Director: Sendable, Equatable {
     public var dip: AddressWithPrefix
     /// The DIP's IPv6 counterpart: NAT's IPv6 real servers route their replies through it.
     public var dip6: AddressWithPrefix?
+    /// VRRP priority (1–254) when directors are a keepalived pair: the highest is master.
+    public var priority: Int?
     public var location: SourceLocation
 }
 
@@ -110,6 +112,9 @@ public struct VirtualService: Sendable, Equatable {
     /// get the mark (only those: other traffic to the VIP is left alone).
     public var markProtocol: ServiceProtocol = .tcp
     public var markPorts: [Int] = []
+    /// keepalived checks the real servers (nil: no checker).
+    public var healthCheck: HealthCheck?
+    public var sorryServer: SorryServer?
     public var location: SourceLocation
 
     /// The protocol of the traffic the service carries.
@@ -151,7 +156,11 @@ public struct Inventory: Sendable, Equatable {
     public var file: String
     public var hosts: [InventoryHost]
     public var mode: ForwardingMode
+    /// The director (the first of `directors:`).
     public var director: Director
+    /// The other directors of a keepalived pair (or group), in the inventory's order.
+    public var standbyDirectors: [Director] = []
+    public var vrrp: VRRP?
     public var services: [VirtualService]
     public var client: String?
     public var pageTemplate: String
@@ -165,23 +174,26 @@ public struct Inventory: Sendable, Equatable {
 
     public func host(named name: String) -> InventoryHost? { hosts.first { $0.name == name } }
 
+    /// Every director, the first one first.
+    public var directors: [Director] { [director] + standbyDirectors }
+
     /// Real-server hosts in order of first appearance.
     public var realServerHosts: [String] {
         var seen: [String] = []
-        for server in services.flatMap(\.realServers) where !seen.contains(server.host) { seen.append(server.host) }
+        for server in services.flatMap(\.answeringServers) where !seen.contains(server.host) { seen.append(server.host) }
         return seen
     }
 
     /// Whether lvsctl writes a test page and serves it on this host (not when the cluster or any of
     /// the host's real-server entries says `test_page: false`).
     public func servesTestPage(_ host: String) -> Bool {
-        testPages && services.flatMap(\.realServers).filter { $0.host == host }.allSatisfy(\.testPage)
+        testPages && services.flatMap(\.answeringServers).filter { $0.host == host }.allSatisfy(\.testPage)
     }
 
     /// The test page a real-server host serves. Nothing in it depends on the other servers, so
     /// adding, removing or reordering them never rewrites a page.
     public func page(for host: String) -> String {
-        let servers = services.flatMap(\.realServers).filter { $0.host == host }
+        let servers = services.flatMap(\.answeringServers).filter { $0.host == host }
         if let explicit = servers.first(where: { $0.page != nil })?.page { return explicit }
         return pageTemplate
             .replacingOccurrences(of: "{n}", with: Self.number(host: host, rip: servers.first?.rip))

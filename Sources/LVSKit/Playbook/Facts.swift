@@ -4,18 +4,24 @@
 enum Facts {
     static let webRoot = "/var/lib/lvsctl/www"
 
-    static func director(_ inventory: Inventory) -> [String: Any] {
-        let director = inventory.director
+    static let keepalivedRunDirectory = "/var/lib/lvsctl/keepalived"
+
+    /// `director`: one of the inventory's directors (the first when nil).
+    static func director(_ inventory: Inventory, director: Director? = nil) -> [String: Any] {
+        let director = director ?? inventory.director
         let vips = uniqueVIPs(inventory.services)
+        // With keepalived, it makes the IPVS table (and, with VRRP, holds the VIPs); lvsctl
+        // only provisions it.
+        let keepalived = inventory.usesKeepalived
         var facts: [String: Any] = [
             "mode": inventory.mode.rawValue,
             "director": ["interface": director.interface, "inner_interface": director.innerInterface ?? "",
                          "dip": director.dip.address.description],
             "redirect_interfaces": ["all", "default", director.interface] + (director.innerInterface.map { [$0] } ?? []),
-            "vips": addresses(vips, label: { "\(director.interface):\($0)" }),
+            "vips": inventory.vipsHeldByVRRP ? [] : addresses(vips, label: { "\(director.interface):\($0)" }),
             "ipv6_forwarding": inventory.mode == .nat && vips.contains(where: \.isV6),
             "schedulers": inventory.services.map(\.scheduler.rawValue).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } },
-            "services": inventory.services.map { service -> [String: Any] in
+            "services": keepalived ? [] : inventory.services.map { service -> [String: Any] in
                 let ipvs = IPVSService(service, mode: inventory.mode)
                 return ["title": ipvs.key.description, "service": ipvs]
             },
@@ -34,6 +40,10 @@ enum Facts {
             "flush_nat": inventory.options.flushNAT,
             "selinux_permissive": inventory.options.selinuxPermissive,
             "persist": inventory.options.persist,
+            "persist_ipvs": inventory.options.persist && !keepalived,
+            "with_keepalived": keepalived,
+            "keepalived_conf": keepalived ? KeepalivedConfig.render(inventory, director: director) : "",
+            "keepalived_run": keepalivedRunDirectory,
             "ipvs_rules": inventory.services.flatMap { IPVSAdm.saveLines(IPVSService($0, mode: inventory.mode)) }.joined(separator: "\n"),
             "sysctl_conf": (["net.ipv4.ip_forward = 1"] + (inventory.mode == .nat && vips.contains(where: \.isV6) ? ["net.ipv6.conf.all.forwarding = 1"] : [])
                 + (inventory.mode == .nat
@@ -48,14 +58,14 @@ enum Facts {
     }
 
     static func realServer(_ inventory: Inventory, host: String) -> [String: Any] {
-        let services = inventory.services.filter { $0.realServers.contains { $0.host == host } }
-        let servers = services.flatMap(\.realServers).filter { $0.host == host }
+        let services = inventory.services.filter { $0.answeringServers.contains { $0.host == host } }
+        let servers = services.flatMap(\.answeringServers).filter { $0.host == host }
         // Where the service's traffic reaches this host: (protocol, port) in first-seen order.
         // A port-0 service (all ports, persistent) gets its test page on 80, and no check that
         // something listens (which port would it be?).
         var endpoints: [(proto: ServiceProtocol, port: Int, checked: Bool)] = []
         for service in services {
-            let server = service.realServers.first { $0.host == host }!
+            let server = service.answeringServers.first { $0.host == host }!
             let allPorts = server.port == 0 && !service.address.isMark
             let ports = server.port != 0 ? [server.port] : service.address.isMark ? service.markPorts : service.transport == .tcp ? [80] : []
             for port in ports where !endpoints.contains(where: { $0.proto == service.transport && $0.port == port }) {
@@ -67,7 +77,7 @@ enum Facts {
             ["port": String(port), "root": "\(webRoot)/\(port)", "pidfile": "/var/lib/lvsctl/httpd-\(port).pid"]
         }
         let tcp = endpoints.filter { $0.proto == .tcp }.map(\.port), udp = endpoints.filter { $0.proto == .udp }.map(\.port)
-        var gateways = [["gateway": inventory.director.dip.address.description, "family": "-4"]]
+        var gateways = [["gateway": inventory.natGateway.description, "family": "-4"]]
         if let dip6 = inventory.director.dip6, services.contains(where: \.vip.isV6) {
             gateways.append(["gateway": dip6.address.description, "family": "-6"])
         }

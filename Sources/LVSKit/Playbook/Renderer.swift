@@ -11,15 +11,17 @@ public struct Renderer: Sendable {
 
     public init(library: PlaybookLibrary) { self.library = library }
 
-    /// Every host of the cluster with its resources: the director, then the real servers in order.
+    /// Every host of the cluster with its resources: the directors, then the real servers in order.
     public func render(_ inventory: Inventory) throws -> [HostState] {
         var states: [HostState] = []
         // Every host renders the same few templates: parse each once (parsing was ~40% of
         // rendering 100 hosts), not once per host and item.
         var templates = CompiledTemplates()
-        if let director = inventory.host(named: inventory.director.host) {
-            states.append(HostState(host: director, roles: [.director],
-                                    resources: try resources(for: .director, facts: Facts.director(inventory), mode: inventory.mode, &templates)))
+        for director in inventory.directors {
+            guard let host = inventory.host(named: director.host) else { continue }
+            states.append(HostState(host: host, roles: [.director],
+                                    resources: try resources(for: .director, facts: Facts.director(inventory, director: director),
+                                                             mode: inventory.mode, &templates)))
         }
         for name in inventory.realServerHosts {
             guard let host = inventory.host(named: name) else { continue }

@@ -1,0 +1,130 @@
+/// keepalived.conf for one director: the one place that spells keepalived's grammar. The
+/// virtual servers come from the same typed `IPVSService`s lvsctl's ipvsadm grammar applies, so
+/// the two ways of running a cluster cannot disagree on a scheduler, a weight or a threshold.
+public enum KeepalivedConfig {
+    /// The VRRP instance's name (also what `lvs_sync_daemon` follows).
+    public static let instance = "lvsctl"
+
+    /// A director's VRRP priority: as the inventory says, else 150 for the first, 100 for the
+    /// second, 50 for the third…
+    public static func priority(of director: Director, at index: Int) -> Int {
+        director.priority ?? max(1, 150 - 50 * index)
+    }
+
+    /// The whole file for `director` (one of the inventory's directors).
+    public static func render(_ inventory: Inventory, director: Director) -> String {
+        var lines = ["# Written by lvsctl from \(inventory.file): `lvsctl up` rewrites it, `lvsctl down` restores what was here.",
+                     "global_defs {", "    router_id \(director.host)"]
+        if let vrrp = inventory.vrrp, vrrp.sync {
+            // The master's daemon sends connection entries; the backups' receive them.
+            lines.append("    lvs_sync_daemon \(director.innerInterface ?? director.interface) \(instance) id \(vrrp.routerID)")
+        }
+        lines.append("}")
+        if let vrrp = inventory.vrrp {
+            let index = inventory.directors.firstIndex { $0.host == director.host } ?? 0
+            lines += vrrpInstance(inventory, vrrp: vrrp, director: director, priority: priority(of: director, at: index))
+        }
+        for service in inventory.services {
+            lines += virtualServer(service, ipvs: IPVSService(service, mode: inventory.mode))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func vrrpInstance(_ inventory: Inventory, vrrp: VRRP, director: Director, priority: Int) -> [String] {
+        var lines = ["vrrp_instance \(instance) {",
+                     // Every director starts as backup: the election (and preempt) decide.
+                     "    state BACKUP",
+                     "    interface \(vrrp.interface ?? director.interface)",
+                     "    virtual_router_id \(vrrp.routerID)",
+                     "    priority \(priority)",
+                     "    advert_int \(vrrp.advertInterval)"]
+        if vrrp.version == 3 { lines.append("    version 3") }
+        if !vrrp.preempt { lines.append("    nopreempt") }
+        if let password = vrrp.password {
+            lines += ["    authentication {", "        auth_type PASS", "        auth_pass \(password)", "    }"]
+        }
+        var v4: [String] = [], v6: [String] = []
+        var labels = 0
+        for vip in Facts.uniqueVIPs(inventory.services) {
+            if vip.isV6 {
+                v6.append("\(vip)/128 dev \(director.interface)")
+            } else {
+                v4.append("\(vip)/32 dev \(director.interface) label \(director.interface):\(labels)")
+                labels += 1
+            }
+        }
+        // NAT's gateway moves with the VIP: the real servers' replies reach whichever is master.
+        if inventory.mode == .nat, let gateway = vrrp.gateway {
+            v4.append("\(gateway.address)/\(gateway.prefix) dev \(director.innerInterface ?? director.interface)")
+        }
+        lines += ["    virtual_ipaddress {"] + v4.map { "        " + $0 } + ["    }"]
+        // VRRPv2 advertises IPv4 only: IPv6 VIPs move with the instance without being advertised.
+        if !v6.isEmpty { lines += ["    virtual_ipaddress_excluded {"] + v6.map { "        " + $0 } + ["    }"] }
+        lines.append("}")
+        return lines
+    }
+
+    static func virtualServer(_ service: VirtualService, ipvs: IPVSService) -> [String] {
+        var lines: [String]
+        switch service.address {
+        case let .socket(_, vip, port): lines = ["virtual_server \(vip) \(port) {"]
+        case let .firewallMark(mark): lines = ["virtual_server fwmark \(mark) {"] + (service.vip.isV6 ? ["    ip_family inet6"] : [])
+        }
+        let check = service.healthCheck
+        lines += ["    delay_loop \(check?.interval ?? 6)", "    lvs_sched \(ipvs.scheduler)",
+                  "    lvs_method \(method(service, ipvs: ipvs))"]
+        // keepalived ignores (and warns about) a protocol on a firewall-mark service.
+        if case let .socket(proto, _, _) = service.address { lines.append("    protocol \(proto.rawValue.uppercased())") }
+        if let timeout = ipvs.persistence { lines.append("    persistence_timeout \(timeout)") }
+        if let netmask = ipvs.netmask { lines.append("    persistence_granularity \(netmask)") }
+        if let sorry = service.sorryServer { lines.append("    sorry_server \(sorry.rip) \(sorry.port)") }
+        for destination in ipvs.destinations {
+            lines.append("    real_server \(destination.address) \(destination.port) {")
+            lines.append("        weight \(destination.weight)")
+            if destination.upper > 0 { lines.append("        uthreshold \(destination.upper)") }
+            if destination.lower > 0 { lines.append("        lthreshold \(destination.lower)") }
+            if let check, check.kind != .none {
+                if check.inhibitOnFailure { lines.append("        inhibit_on_failure") }
+                lines += checker(check, transport: service.transport).map { "        " + $0 }
+            }
+            lines.append("    }")
+        }
+        lines.append("}")
+        return lines
+    }
+
+    static func checker(_ check: HealthCheck, transport: ServiceProtocol) -> [String] {
+        var lines: [String]
+        switch check.kind {
+        case .http:
+            lines = ["HTTP_GET {", "    url {", "        path \(check.path)",
+                     "        status_code \(check.statusCodes.map(String.init).joined(separator: " "))"]
+            // keepalived matches `regex` as a POSIX extended expression: escape what it would read as one.
+            if let text = check.text { lines.append("        regex \"\(regexLiteral(text))\"") }
+            lines.append("    }")
+        case .tcp, .none:
+            // A UDP service is checked by sending a datagram and expecting no ICMP error.
+            lines = [transport == .udp ? "UDP_CHECK {" : "TCP_CHECK {"]
+        }
+        if let port = check.port { lines.append("    connect_port \(port)") }
+        lines += ["    connect_timeout \(check.timeout)", "    retry \(check.retries)", "    delay_before_retry \(check.retryDelay)", "}"]
+        return lines
+    }
+
+    static func method(_ service: VirtualService, ipvs: IPVSService) -> String {
+        switch ipvs.destinations.first?.method ?? .directRouting {
+        case .nat: return "NAT"
+        case .directRouting: return "DR"
+        case .tunnel: return "TUN"
+        }
+    }
+
+    static func regexLiteral(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            if ".[]()*+?{}|^$".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        return escaped
+    }
+}
