@@ -14,7 +14,12 @@ public struct ClientLoop: Sendable {
         public var failures: [String]
         /// Seconds the loop ran, pauses for `verify` excluded.
         public var seconds: Double
+        /// When each answered request started (seconds since the loop's start).
+        public var answeredAt: [Double] = []
         public var perSecond: Double { seconds > 0 ? Double(requests) / seconds : 0 }
+        /// The longest time without an answer: from one answered request to the next (what a
+        /// failover costs the client).
+        public var longestGap: Double { zip(answeredAt, answeredAt.dropFirst()).map { $1 - $0 }.max() ?? 0 }
     }
 
     let lab: VMLab
@@ -79,13 +84,14 @@ public struct ClientLoop: Sendable {
             """)
         var seconds = 0.0, requests = 0
         var failures: [String] = []
+        var answeredAt: [Double] = []
         for line in text.split(separator: "\n") {
             let words = line.split(separator: " ")
             if words.count == 2, words[0] == "done" { seconds = Double(words[1]) ?? 0; continue }
             guard words.count == 2, Double(words[0]) != nil else { failures.append(String(line)); continue }
             requests += 1
-            if words[1] != "200" { failures.append(String(line)) }
+            if words[1] != "200" { failures.append(String(line)) } else { answeredAt.append(Double(words[0])!) }
         }
-        return Result(requests: requests, failures: failures, seconds: seconds)
+        return Result(requests: requests, failures: failures, seconds: seconds, answeredAt: answeredAt)
     }
 }

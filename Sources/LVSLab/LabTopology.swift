@@ -47,7 +47,7 @@ public struct LabTopology: Sendable {
     }
 
     /// The seed's LVS topology, one lab for all three modes: a public segment (client,
-    /// director's outer leg) and a private one (director's DIP, real servers), with this
+    /// directors' outer legs) and a private one (directors' DIPs, real servers), with this
     /// namespace routing between them so DR and TUN replies bypass the director. Both segments
     /// also have IPv6 (fd00:1::/64 outside, fd00:2::/64 inside, the same host numbers), and the
     /// client has eight IPv4 addresses (.100–.107): schedulers that hash the source need several.
@@ -58,6 +58,10 @@ public struct LabTopology: Sendable {
                  gateway: "192.168.0.1", gateway6: "fd00:1::1"),
             Host(spec: LabHostSpec("director"), interfaces: [Interface("eth0", segment: 0, address: "192.168.0.10/24", extra: ["fd00:1::10/64"]),
                                                              Interface("eth1", segment: 1, address: "10.0.0.1/24", extra: ["fd00:2::1/64"])],
+                 gateway: "192.168.0.1", gateway6: "fd00:1::1"),
+            // The backup of a keepalived pair: the same two segments, the next addresses.
+            Host(spec: LabHostSpec("director2"), interfaces: [Interface("eth0", segment: 0, address: "192.168.0.11/24", extra: ["fd00:1::11/64"]),
+                                                              Interface("eth1", segment: 1, address: "10.0.0.2/24", extra: ["fd00:2::2/64"])],
                  gateway: "192.168.0.1", gateway6: "fd00:1::1"),
         ]
         for n in 1...realServers {
@@ -164,6 +168,9 @@ public struct LabTopology: Sendable {
               mount -t tmpfs -o mode=0700 tmpfs /root
               mount -t tmpfs -o mode=0755 tmpfs /srv
               mount -t tmpfs -o mode=0755 tmpfs /var/lib/lvsctl
+              # keepalived reads /etc/keepalived: each lab host has its own (a director pair
+              # shares one filesystem here, and the VM'"'"'s is read-only).
+              if [ -d /etc/keepalived ]; then mount -t tmpfs -o mode=0755 tmpfs /etc/keepalived; fi
               : > /root/.bashrc; : > /root/.profile
               mount -t tmpfs -o mode=0755 tmpfs /home
               mkdir -p /home/lvs /home/lvspw && chown 1500:1500 /home/lvs && chown 1501:1501 /home/lvspw

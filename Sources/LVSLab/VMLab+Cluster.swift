@@ -61,7 +61,8 @@ extension VMLab {
             ipvsadm -S -n 2>&1
             ss -Hltn 2>/dev/null | awk '{print "listening", $4}' | sort; ss -Hlun 2>/dev/null | awk '{print "listening udp", $4}' | sort
             ls /sys/module | tr '\\n' ' '; echo
-            find /var/lib/lvsctl /srv /etc/sysctl.d -xdev 2>/dev/null | sort | while read -r f; do
+            for p in $(pgrep -x keepalived); do [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo "keepalived running"; done | sort -u
+            find /var/lib/lvsctl /srv /etc/sysctl.d /etc/keepalived -xdev 2>/dev/null | sort | while read -r f; do
               if [ -f "$f" ]; then echo "$f $(md5sum < "$f")"; else echo "$f/"; fi
             done
             """)

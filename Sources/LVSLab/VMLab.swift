@@ -25,14 +25,16 @@ public struct VMLab: Sendable {
         self.topology = LabTopology.lvs(realServers: realServers)
     }
 
-    /// 127.0.0.1 port of a lab host reached from outside: client 2201, director 2202.
+    /// Hosts reached directly; the others (the real servers) only through the director.
+    static let forwardedNames = ["client", "director", "director2"]
+
+    /// 127.0.0.1 port of a lab host reached from outside: client 2201, director 2202, director2 2203.
     public func port(of host: String) -> Int {
-        host == "client" ? portBase + 1 : portBase + 2
+        portBase + 1 + (Self.forwardedNames.firstIndex(of: host) ?? 1)
     }
 
-    /// Hosts reached directly; the others (the real servers) only through the director.
-    var forwarded: [LabTopology.Host] { topology.hosts.filter { ["client", "director"].contains($0.spec.name) } }
-    func isForwarded(_ host: String) -> Bool { host == "client" || host == "director" }
+    var forwarded: [LabTopology.Host] { topology.hosts.filter { Self.forwardedNames.contains($0.spec.name) } }
+    func isForwarded(_ host: String) -> Bool { Self.forwardedNames.contains(host) }
 
     /// How lvsctl's inventories and the lab's own helpers name and reach each host.
     public func inventoryHost(_ name: String) -> InventoryHost {
@@ -99,6 +101,7 @@ public struct VMLab: Sendable {
         for mode in ["nat", "dr", "tun"] {
             try inventory(mode: mode).write(toFile: "\(folder)/lab-\(mode).yml", atomically: true, encoding: .utf8)
         }
+        try haInventory().write(toFile: "\(folder)/lab-ha-dr.yml", atomically: true, encoding: .utf8)
     }
 
     func guestInit() -> String {
@@ -238,14 +241,29 @@ public struct VMLab: Sendable {
         return text
     }
 
+    /// The lab's DR cluster run by keepalived: director and director2 sharing the VIP by VRRP
+    /// with connection sync, real servers checked over HTTP every `interval` seconds, and (with
+    /// three real servers or more) the last one as the sorry server.
+    public func haInventory(interval: Int = 1, advert: String = "1", preempt: Bool = true, sorry: Bool = true, scheduler: String = "rr") -> String {
+        let names = topology.hosts.map(\.spec.name).filter { $0.hasPrefix("rs") }
+        let sorryHost = sorry && names.count >= 3 ? names.last : nil
+        let servers = sorryHost.map { last in names.filter { $0 != last } } ?? names
+        var settings = ["health_check: { type: http, path: /, status: [200], text: I am, interval: \(interval), timeout: 1, retries: 1, retry_delay: 1 }"]
+        if let sorryHost { settings.append("sorry_server: { host: \(sorryHost) }") }
+        let version = advert.contains(".") ? ", version: 3" : ", auth: lvs-lab"
+        return inventory(mode: "dr", scheduler: scheduler, servers: servers, settings: settings,
+                         vrrp: "{ router_id: 51, advert_int: \(advert)\(version), preempt: \(preempt), sync: true }")
+    }
+
     /// A ready inventory for one mode: the seed's roles on the lab's hosts. `servers` picks real
     /// servers by name (default: all of the lab's), `weights` gives some a weight, `settings`
     /// adds lines to the service (persistence…).
     /// `moreServices`: YAML list items appended to `services:`; `dip6` gives the director its
-    /// lab IPv6 DIP (fd00:2::1/64).
+    /// lab IPv6 DIP (fd00:2::1/64); `vrrp` (a YAML mapping) makes director and director2 a
+    /// keepalived pair.
     public func inventory(mode: String, scheduler: String = "rr", servers: [String]? = nil, weights: [String: Int] = [:],
                           vip: String = "192.168.0.200", settings: [String] = [], moreServices: String = "", dip6: Bool = false,
-                          serverSettings: [String: String] = [:]) -> String {
+                          serverSettings: [String: String] = [:], vrrp: String? = nil) -> String {
         let hosts = topology.hosts.map { host in
             let entry = inventoryHost(host.spec.name)
             return "  \(entry.name): { address: \(entry.address)" + (entry.port.map { ", port: \($0)" } ?? "")
@@ -267,7 +285,8 @@ public struct VMLab: Sendable {
         \(hosts.joined(separator: "\n"))
         cluster:
           mode: \(mode)
-          director: { host: director, interface: eth0, inner_interface: eth1, dip: 10.0.0.1/24\(dip6 ? ", dip6: \"fd00:2::1/64\"" : "") }
+        \(vrrp == nil ? "" : "  directors:\n    - ")\(vrrp == nil ? "  director: " : ""){ host: director, interface: eth0, inner_interface: eth1, dip: 10.0.0.1/24\(dip6 ? ", dip6: \"fd00:2::1/64\"" : "") }
+        \(vrrp.map { "    - { host: director2, interface: eth0, inner_interface: eth1, dip: 10.0.0.2/24 }\n  vrrp: \($0)" } ?? "")
           client: client
           services:
             - vip: \(vip)

@@ -112,7 +112,7 @@ extension ClusterRun {
                                                   output: "\(host(of: destination, in: service.key) ?? "its host") is not ready (its up failed): no traffic sent to it"))
             }
         }
-        ipvsOutcomes += leftAlone.map { ChangeOutcome(change: HostDiff.leftAlone($0), status: .done) }
+        ipvsOutcomes += leftAlone.filter { !madeByKeepalived($0) }.map { ChangeOutcome(change: HostDiff.leftAlone($0), status: .done) }
         let changed = Set(steps.map { Self.serviceKey($0.change) })
         work.report.unchanged += state.ipvsServices.filter { !changed.contains($0.key) }.count
         let allDone = steps.indices.allSatisfy { output.ipvsSteps[$0]?.status == "done" }

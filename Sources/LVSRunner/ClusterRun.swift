@@ -117,7 +117,7 @@ struct ClusterRun: Sendable {
             let live = work.opening.ipvsTable ?? IPVSTable()
             let (steps, leftAlone) = HostDiff.ipvs(desired: work.state.ipvsServices, live: live, records: work.opening.records)
             work.report.changes += steps.flatMap { $0.change.descriptions }.map { ChangeOutcome(change: $0, status: .planned) }
-            work.report.changes += leftAlone.map { ChangeOutcome(change: HostDiff.leftAlone($0), status: .planned) }
+            work.report.changes += leftAlone.filter { !madeByKeepalived($0) }.map { ChangeOutcome(change: HostDiff.leftAlone($0), status: .planned) }
             let changed = Set(steps.map { Self.serviceKey($0.change) })
             work.report.unchanged += work.state.ipvsServices.filter { !changed.contains($0.key) }.count
         }
@@ -133,6 +133,11 @@ struct ClusterRun: Sendable {
         await work.complete()
         if work.usable { then(&work) }
         return work
+    }
+
+    /// A service keepalived makes from this inventory: its own, neither lvsctl's nor a stranger's.
+    func madeByKeepalived(_ service: IPVSService) -> Bool {
+        inventory.usesKeepalived && inventory.services.contains { IPVSServiceKey($0.address, vip: $0.vip) == service.key }
     }
 
     static func serviceKey(_ change: IPVSService.Change) -> IPVSServiceKey {

@@ -62,10 +62,25 @@ public struct ClusterRunner: Sendable {
         var options = self.options
         options.readStats = true
         let runner = ClusterRunner(access: access, forks: forks, options: options, onHostDone: onHostDone)
-        let (reports, live) = await ClusterRun(runner: runner, verb: .plan, cluster: cluster, only: nil, inventory: inventory).plan()
+        var (reports, live) = await ClusterRun(runner: runner, verb: .plan, cluster: cluster, only: nil, inventory: inventory).plan()
+        var keepalived: [KeepalivedState] = []
+        var tableHost = inventory.director.host
+        if inventory.usesKeepalived {
+            // keepalived's table that counts is the one on the director holding the VIP.
+            let (active, states) = await access.activeDirector(inventory)
+            keepalived = states.isEmpty ? await access.keepalivedStates(inventory) : states
+            if let active, active.name != inventory.director.host {
+                tableHost = active.name
+                live = try? await Verifier(access: access).readTable(on: active, stats: true)
+            }
+        }
         await access.jumpPool.closeAll()
-        return StatusReport(desired: inventory.services.map { IPVSService($0, mode: inventory.mode) }, live: live,
-                            drift: Recap(verb: "plan", inventory: inventory.file, hosts: reports, seconds: (clock.now - started).seconds))
+        var report = StatusReport(desired: inventory.services.map { IPVSService($0, mode: inventory.mode) }, live: live,
+                                  drift: Recap(verb: "plan", inventory: inventory.file, hosts: reports, seconds: (clock.now - started).seconds))
+        report.tableHost = tableHost
+        report.keepalived = keepalived
+        report.services = inventory.services
+        return report
     }
 
     /// Runs `body` for every item, `forks` at a time; results in the items' order.

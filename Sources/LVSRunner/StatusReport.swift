@@ -7,6 +7,11 @@ public struct StatusReport: Sendable {
     /// nil when the director could not be read, or has no IPVS loaded.
     public var live: IPVSTable?
     public var drift: Recap
+    /// The director whose live table this is.
+    public var tableHost = ""
+    /// Each director's keepalived, when keepalived runs the cluster.
+    public var keepalived: [KeepalivedState] = []
+    var services: [VirtualService] = []
 
     /// Any host where `up` would change something, or that could not be read.
     public var drifted: Bool { drift.hosts.contains { !$0.changes.isEmpty || $0.failed } }
@@ -14,7 +19,7 @@ public struct StatusReport: Sendable {
     public var text: String {
         var lines = ["==> desired IPVS table (ipvsadm-save -n)"]
         lines += desired.flatMap(IPVSAdm.saveLines)
-        lines.append("==> live IPVS table on the director, with counters since each service was created")
+        lines.append("==> live IPVS table on \(tableHost.isEmpty ? "the director" : tableHost), with counters since each service was created")
         if let live {
             if live.services.isEmpty { lines.append("    (no virtual services)") }
             for service in live.services {
@@ -32,6 +37,7 @@ public struct StatusReport: Sendable {
         } else {
             lines.append("    (could not be read: IPVS not loaded, or the director unreachable)")
         }
+        if !keepalived.isEmpty { lines += keepalivedLines }
         lines.append("==> drift: what `lvsctl up` would change")
         for host in drift.hosts {
             if !host.reachable || host.error != nil || host.lockedBy != nil {
@@ -56,7 +62,7 @@ public struct StatusReport: Sendable {
             var service: String, scheduler: String, persistence: Int?, netmask: String?
             var stats: IPVSStats?, destinations: [Destination]
         }
-        struct Document: Encodable { var desired: [String]; var live: [Service]?; var drift: Recap }
+        struct Document: Encodable { var desired: [String]; var live: [Service]?; var drift: Recap; var keepalived: [KeepalivedState]?; var realServers: [RealServerState]? }
         let live = self.live.map { table in
             table.services.map { service in
                 Service(service: service.key.description, scheduler: service.scheduler, persistence: service.persistence, netmask: service.netmask,
@@ -69,7 +75,8 @@ public struct StatusReport: Sendable {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let document = Document(desired: desired.flatMap(IPVSAdm.saveLines), live: live, drift: drift)
+        let document = Document(desired: desired.flatMap(IPVSAdm.saveLines), live: live, drift: drift,
+                                keepalived: keepalived.isEmpty ? nil : keepalived, realServers: keepalived.isEmpty ? nil : realServerStates)
         return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self)
     }
 

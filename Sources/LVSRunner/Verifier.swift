@@ -15,6 +15,8 @@ public struct ServiceVerification: Codable, Sendable {
 
 public struct VerifyReport: Codable, Sendable {
     public var from: String
+    /// The director whose table was read (with a keepalived pair, the one holding the VIP).
+    public var director: String?
     public var services: [ServiceVerification]
     public var table: [Verdict]
     public var errors: [String]
@@ -26,14 +28,17 @@ public struct VerifyReport: Codable, Sendable {
         for service in services {
             lines.append("\(service.service)  scheduler \(service.scheduler)  (requests from \(from))")
             lines.append("    real server         answers")
-            for server in inventory.services.first(where: { $0.address.description == service.service })?.realServers ?? [] {
-                lines.append("    \(server.host.padding(toLength: 18, withPad: " ", startingAt: 0))  \(service.counts[server.host] ?? 0)   (\(server.rip), weight \(server.weight))")
+            let asked = inventory.services.first { $0.address.description == service.service }
+            for server in asked?.answeringServers ?? [] {
+                let role = asked?.sorryServer?.host == server.host ? "sorry server" : "weight \(server.weight)"
+                lines.append("    \(server.host.padding(toLength: 18, withPad: " ", startingAt: 0))  \(service.counts[server.host] ?? 0)   (\(server.rip), \(role))")
             }
             if let none = service.counts["none"], none > 0 { lines.append("    (no answer)         \(none)") }
             lines.append(service.sequence.isEmpty ? "    (no test pages: answers counted by the director's IPVS counters)"
                          : "    sequence: " + service.sequence.joined(separator: " "))
             for verdict in service.verdicts { lines.append(verdict.line) }
         }
+        if inventory.directors.count > 1, let director { lines.append("(IPVS table read on \(director), the director holding the VIP)") }
         for verdict in table { lines.append(verdict.line) }
         for error in errors { lines.append("ERROR  \(error)") }
         lines.append(passed ? "verify: PASSED" : "verify: FAILED")
@@ -62,11 +67,15 @@ public struct Verifier: Sendable {
     public init(access: HostAccess) { self.access = access }
 
     public func verify(_ inventory: Inventory, requests: Int, fromLocal: Bool) async -> VerifyReport {
-        var report = VerifyReport(from: fromLocal ? "local" : inventory.client ?? "local", services: [], table: [], errors: [])
+        var report = VerifyReport(from: fromLocal ? "local" : inventory.client ?? "local", director: nil, services: [], table: [], errors: [])
         let services = VerifyRequests.verifiable(inventory)
-        let director = inventory.host(named: inventory.director.host)
+        // With a keepalived pair, the director holding the VIP is the one clients reach.
+        let director = await access.activeDirector(inventory).host
         // IPVS's per-destination counters, before and after: the witness that needs no test page.
         let before = try? await director.asyncMap { try await readTable(on: $0, stats: true) }
+        // keepalived decides which real servers are in the table: judge against what it holds.
+        let judged = services.map { service in inventory.usesKeepalived ? before.map { service.heldByKeepalived($0) } ?? service : service }
+        report.director = director?.name
         var output = ""
         if fromLocal || inventory.client == nil {
             if !fromLocal { report.errors.append("the inventory names no client host: sending requests from this machine (use --from local to say so)") }
@@ -78,14 +87,15 @@ public struct Verifier: Sendable {
         let answers = VerifyRequests.parse(output)
         let answered = services.indices.map { index in answers.filter { $0.service == index && !$0.body.isEmpty }.count }
         let after = await settledCounters(director, before: before, services: services, answered: answered)
-        for (index, service) in services.enumerated() {
+        for (index, asked) in services.enumerated() {
+            let service = judged[index]
             let mine = answers.filter { $0.service == index }
             let counted = before.flatMap { before in after.map { Self.delta(service, mode: inventory.mode, before: before, after: $0) } }
             let pages = service.realServers.allSatisfy { inventory.servesTestPage($0.host) }
             var hosts: [String?]
             var verdicts: [Verdict]
             if pages {
-                hosts = mine.map { DistributionJudge.identify($0.body, inventory: inventory, service: service) }
+                hosts = mine.map { DistributionJudge.identify($0.body, inventory: inventory, service: asked) }
                 if Set(mine.map(\.source)) != ["-"] {
                     var bySource: [String: [String?]] = [:]
                     for (answer, host) in zip(mine, hosts) { bySource[answer.source, default: []].append(host) }
@@ -121,7 +131,10 @@ public struct Verifier: Sendable {
         await access.jumpPool.closeAll()
         if let director {
             if let after {
-                report.table = TableJudge.judge(live: after, desired: inventory.services.map { IPVSService($0, mode: inventory.mode) })
+                let desired = inventory.services.map { service in
+                    inventory.usesKeepalived ? before.map { service.heldByKeepalived($0) } ?? service : service
+                }
+                report.table = TableJudge.judge(live: after, desired: desired.map { IPVSService($0, mode: inventory.mode) })
             } else {
                 report.errors.append("director \(director.name): its IPVS table could not be read")
             }

@@ -165,7 +165,7 @@ public enum DistributionJudge {
     /// Which real server a response body names: the one whose test page it is.
     public static func identify(_ body: String, inventory: Inventory, service: VirtualService) -> String? {
         let text = body.trimmingCharacters(in: .whitespacesAndNewlines)
-        return service.realServers.first { inventory.page(for: $0.host).trimmingCharacters(in: .whitespacesAndNewlines) == text }?.host
+        return service.answeringServers.first { inventory.page(for: $0.host).trimmingCharacters(in: .whitespacesAndNewlines) == text }?.host
     }
 }
 

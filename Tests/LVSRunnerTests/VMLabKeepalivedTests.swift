@@ -1,0 +1,172 @@
+import Foundation
+import LVSKit
+import LVSLab
+import LVSRunner
+import Testing
+
+/// Issue 12 on the lab VM: a DR cluster run by keepalived on director and director2 (VRRP with
+/// connection sync, HTTP health checks every second, rs3 as the sorry server), proven by
+/// breaking it: a web server stopped, every web server stopped, the master's keepalived stopped
+/// under a client loop and a slow download, the master's interfaces taken down; then `down`.
+extension LabEndToEndTests {
+    @Test func keepalivedPairSurvivesFailures() async throws {
+        let lab = try labVM()
+        let before = try await lab.snapshots()
+        let cluster = try lab.cluster(lab.haInventory(interval: 1), name: "e2e-ha", library: Self.library.get())
+        let check = try #require(cluster.inventory.services.first?.healthCheck)
+
+        let up = await cluster.run(.up)
+        #expect(up.exitCode == 0, "up:\n\(up.text)\n\(failures(up))")
+        #expect(try await waitFor("director to hold the VIP and both real servers", timeout: 20) {
+            let holds = try await holdsVIP(lab, "director")
+            let destinations = try await table(lab, "director")
+            return holds && destinations == ["10.0.0.11:80", "10.0.0.12:80"]
+        } != nil)
+        let again = await cluster.run(.up)
+        #expect(again.hosts.allSatisfy { $0.changes.isEmpty }, "second up:\n\(again.text)")
+        let first = await cluster.verify()
+        #expect(first.passed && first.director == "director", "\(first.text(cluster.inventory))")
+        #expect(first.services.first?.counts == ["rs1": 6, "rs2": 6], "\(first.services.first?.counts ?? [:])")
+        let status = await cluster.runner.status(cluster: cluster.cluster, inventory: cluster.inventory)
+        #expect(status.keepalived.map(\.role) == ["MASTER", "BACKUP"], "\(status.text)")
+        #expect(status.realServerStates.map(\.state) == ["up", "up", "sorry server standing by"], "\(status.text)")
+
+        // 1. Health: rs1's web server stops → rs1 leaves the master's table within the check's
+        //    worst case; verify sees every answer from rs2; lvsctl up starts it again → it returns.
+        try await stopWebServer(lab, "rs1")
+        let detected = try await waitFor("rs1 removed", timeout: Double(check.worstDetectionSeconds + 5)) {
+            try await table(lab, "director") == ["10.0.0.12:80"]
+        }
+        print("keepalived: rs1's failure detected in \(detected.map { String(format: "%.1f", $0) } ?? "never") s (worst case \(check.worstDetectionSeconds) s)")
+        #expect(detected != nil)
+        let withoutRS1 = await cluster.verify()
+        #expect(withoutRS1.passed && withoutRS1.services.first?.counts == ["rs2": 12], "\(withoutRS1.text(cluster.inventory))")
+        let downState = await cluster.runner.status(cluster: cluster.cluster, inventory: cluster.inventory).realServerStates
+        #expect(downState.first?.state == "down" && downState.first?.since != nil, "\(downState)")
+        let healed = await cluster.run(.up)
+        #expect(healed.exitCode == 0, "\(healed.text)")
+        let returned = try await waitFor("rs1 back", timeout: Double(check.worstDetectionSeconds + 5)) {
+            try await table(lab, "director") == ["10.0.0.11:80", "10.0.0.12:80"]
+        }
+        print("keepalived: rs1 back in the table \(returned.map { String(format: "%.1f", $0) } ?? "never") s after its web server")
+        #expect(returned != nil)
+
+        // 2. Sorry server: both web servers stop → rs3 answers; rs1 back → rs3 leaves.
+        try await stopWebServer(lab, "rs1")
+        try await stopWebServer(lab, "rs2")
+        #expect(try await waitFor("sorry server in", timeout: 15) { try await table(lab, "director") == ["10.0.0.13:80"] } != nil)
+        let sorry = await cluster.verify()
+        #expect(sorry.passed && sorry.services.first?.counts == ["rs3": 12], "\(sorry.text(cluster.inventory))")
+        _ = try await lab.run("rs1", "setsid busybox httpd -f -p 80 -h /var/lib/lvsctl/www/80 </dev/null >/dev/null 2>&1 & echo $! > /var/lib/lvsctl/httpd-80.pid")
+        #expect(try await waitFor("sorry server out", timeout: 15) { try await table(lab, "director") == ["10.0.0.11:80"] } != nil)
+        #expect(await cluster.run(.up).exitCode == 0)
+        #expect(try await waitFor("both back", timeout: 15) { try await table(lab, "director") == ["10.0.0.11:80", "10.0.0.12:80"] } != nil)
+
+        // 3 and 4. The master's keepalived stops under a client loop and a slow download: the
+        //    backup takes the VIP and the table, the download (synced connection) completes,
+        //    verify passes through the backup; the master returns and takes the VIP back (preempt).
+        for host in ["rs1", "rs2"] {
+            _ = try await lab.run(host, "head -c 3000000 /dev/zero > /var/lib/lvsctl/www/80/big")
+        }
+        let loop = try await ClientLoop.start(lab, vip: LabScenario.vip)
+        _ = try await lab.run("client", """
+            rm -f /tmp/lvsctl-download; setsid sh -c 'curl -s -o /dev/null --limit-rate 250k -m 60 -w "%{size_download} %{http_code}" \
+              http://\(LabScenario.vip)/big > /tmp/lvsctl-download 2>&1' </dev/null >/dev/null 2>&1 &
+            """)
+        try await Task.sleep(for: .seconds(3))   // the connection is synced to the backup meanwhile
+        _ = try await lab.run("director", "kill $(cat \(KeepalivedRun.directory)/keepalived.pid)")
+        let tookOver = try await waitFor("director2 holds the VIP", timeout: 15) { try await holdsVIP(lab, "director2") }
+        #expect(tookOver != nil)
+        try await Task.sleep(for: .seconds(1))
+        let stopped = try await loop.stop()
+        print("keepalived: master's keepalived stopped: VIP on director2 after \(tookOver.map { String(format: "%.1f", $0) } ?? "never") s; "
+              + "\(stopped.requests) requests at \(String(format: "%.1f", stopped.perSecond))/s, \(stopped.failures.count) failed, "
+              + "longest gap \(String(format: "%.2f", stopped.longestGap)) s")
+        #expect(stopped.longestGap < 10, "\(stopped.failures)")
+        let throughBackup = await cluster.verify()
+        #expect(throughBackup.passed && throughBackup.director == "director2", "\(throughBackup.text(cluster.inventory))")
+        let download = try await waitForOutput(lab, "client", "cat /tmp/lvsctl-download 2>/dev/null", timeout: 40)
+        #expect(download == "3000000 200", "the download across the failover: \(download)")
+        let returning = try await ClientLoop.start(lab, vip: LabScenario.vip)
+        #expect(await cluster.run(.up).exitCode == 0)   // starts the master's keepalived again
+        let preempted = try await waitFor("director takes the VIP back", timeout: 20) {
+            let master = try await holdsVIP(lab, "director"), backup = try await holdsVIP(lab, "director2")
+            return master && !backup
+        }
+        #expect(preempted != nil, "preempt: the higher priority returns as master")
+        try await Task.sleep(for: .seconds(1))
+        let back = try await returning.stop()
+        print("keepalived: master returned (preempt): \(back.requests) requests, \(back.failures.count) failed, "
+              + "longest gap \(String(format: "%.2f", back.longestGap)) s")
+        #expect(back.longestGap < 10, "\(back.failures)")
+
+        // 3b. The master's interfaces go down for 8 s: the backup takes over, then gives back.
+        let loop2 = try await ClientLoop.start(lab, vip: LabScenario.vip)
+        try await Task.sleep(for: .seconds(1))
+        _ = try await lab.run("director", """
+            setsid sh -c 'sleep 1; ip link set eth0 down; ip link set eth1 down; sleep 8; ip link set eth0 up; ip link set eth1 up
+              # What a link going down takes with it: the lab hosts own addresses and routes, not those of lvsctl.
+              ip -6 addr replace fd00:1::10/64 dev eth0 nodad; ip -6 addr replace fd00:2::1/64 dev eth1 nodad
+              ip route replace default via 192.168.0.1 dev eth0; ip -6 route replace default via fd00:1::1 dev eth0' </dev/null >/dev/null 2>&1 &
+            """)
+        #expect(try await waitFor("director2 holds the VIP", timeout: 15) { try await holdsVIP(lab, "director2") } != nil)
+        #expect(try await waitFor("director back as master", timeout: 30) {
+            let master = (try? await holdsVIP(lab, "director")) == true, backup = try await holdsVIP(lab, "director2")
+            return master && !backup
+        } != nil)
+        try await Task.sleep(for: .seconds(1))
+        let linkDown = try await loop2.stop()
+        print("keepalived: master's interfaces down 8 s: \(linkDown.requests) requests, \(linkDown.failures.count) failed, "
+              + "longest gap \(String(format: "%.2f", linkDown.longestGap)) s")
+        #expect(linkDown.longestGap < 10, "\(linkDown.failures)")
+
+        // 5. down: every host as before.
+        for host in ["rs1", "rs2"] { _ = try await lab.run(host, "rm -f /var/lib/lvsctl/www/80/big") }
+        let down = await cluster.run(.down)
+        #expect(down.exitCode == 0, "down:\n\(down.text)\n\(failures(down))")
+        let differences = try await lab.differences(from: before)
+        #expect(differences.isEmpty, "differs after down:\n\(differences)")
+    }
+}
+
+enum KeepalivedRun { static let directory = "/var/lib/lvsctl/keepalived" }
+
+/// The destinations of the lab service in a director's table, sorted.
+func table(_ lab: VMLab, _ director: String) async throws -> [String] {
+    let text = try await lab.run(director, "ipvsadm -Ln -t \(LabScenario.vip):80 2>/dev/null")
+    return text.split(separator: "\n").filter { $0.contains("->") && !$0.contains("RemoteAddress") }
+        .compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }.sorted()
+}
+
+func holdsVIP(_ lab: VMLab, _ director: String) async throws -> Bool {
+    try await lab.run(director, "ip -o addr show dev eth0").contains(" \(LabScenario.vip)/")
+}
+
+func stopWebServer(_ lab: VMLab, _ host: String) async throws {
+    _ = try await lab.run(host, "kill $(cat /var/lib/lvsctl/httpd-80.pid)")
+}
+
+/// Polls `condition` every 0.25 s; the seconds it took, or nil when `timeout` passed first.
+func waitFor(_ what: String, timeout: Double, _ condition: () async throws -> Bool) async throws -> Double? {
+    let clock = ContinuousClock(), start = clock.now
+    func elapsed() -> Double {
+        let duration = clock.now - start
+        return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+    while elapsed() < timeout {
+        if try await condition() { return elapsed() }
+        try await Task.sleep(for: .milliseconds(250))
+    }
+    print("waited \(timeout) s in vain for \(what)")
+    return nil
+}
+
+/// Polls a command until it prints something (trimmed), for at most `timeout` seconds.
+func waitForOutput(_ lab: VMLab, _ host: String, _ command: String, timeout: Double) async throws -> String {
+    var output = ""
+    _ = try await waitFor(command, timeout: timeout) {
+        output = try await lab.run(host, command).trimmingCharacters(in: .whitespacesAndNewlines)
+        return !output.isEmpty
+    }
+    return output
+}
