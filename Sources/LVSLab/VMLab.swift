@@ -244,15 +244,18 @@ public struct VMLab: Sendable {
     /// The lab's DR cluster run by keepalived: director and director2 sharing the VIP by VRRP
     /// with connection sync, real servers checked over HTTP every `interval` seconds, and (with
     /// three real servers or more) the last one as the sorry server.
-    public func haInventory(interval: Int = 1, advert: String = "1", preempt: Bool = true, sorry: Bool = true, scheduler: String = "rr") -> String {
+    /// In NAT the real servers' gateway is 10.0.0.3, which VRRP moves with the VIP.
+    public func haInventory(mode: String = "dr", interval: Int = 1, advert: String = "1", preempt: Bool = true, sorry: Bool = true,
+                            scheduler: String = "rr") -> String {
         let names = topology.hosts.map(\.spec.name).filter { $0.hasPrefix("rs") }
         let sorryHost = sorry && names.count >= 3 ? names.last : nil
         let servers = sorryHost.map { last in names.filter { $0 != last } } ?? names
         var settings = ["health_check: { type: http, path: /, status: [200], text: I am, interval: \(interval), timeout: 1, retries: 1, retry_delay: 1 }"]
         if let sorryHost { settings.append("sorry_server: { host: \(sorryHost) }") }
         let version = advert.contains(".") ? ", version: 3" : ", auth: lvs-lab"
-        return inventory(mode: "dr", scheduler: scheduler, servers: servers, settings: settings,
-                         vrrp: "{ router_id: 51, advert_int: \(advert)\(version), preempt: \(preempt), sync: true }")
+        let gateway = mode == "nat" ? ", gateway: 10.0.0.3/24" : ""
+        return inventory(mode: mode, scheduler: scheduler, servers: servers, settings: settings,
+                         vrrp: "{ router_id: 51, advert_int: \(advert)\(version), preempt: \(preempt), sync: true\(gateway) }")
     }
 
     /// A ready inventory for one mode: the seed's roles on the lab's hosts. `servers` picks real

@@ -231,3 +231,44 @@ struct KeepalivedTests {
         #expect(rs1.resources.contains { $0.value == .route(Route(target: .defaultRoute, gateway: try! IPAddress.parse("10.0.0.3").get())) })
     }
 }
+
+/// The director's answer to `KeepalivedState.script`, read back: role, since when, real servers' changes.
+struct KeepalivedStateTests {
+    static let backupThatWasMaster = """
+    @@keepalived running
+    @@keepalived event Thu Nov 26 12:48:17 2026: (lvsctl) Entering BACKUP STATE (init)
+    @@keepalived event Thu Nov 26 12:50:57 2026: (lvsctl) Entering MASTER STATE
+    @@keepalived event Thu Nov 26 12:51:30 2026: (lvsctl) Entering BACKUP STATE
+    @@keepalived event Thu Nov 26 12:52:01 2026: Removing service [10.0.0.11]:tcp:80 to VS [192.168.0.200]:tcp:80
+    @@keepalived event Thu Nov 26 12:52:09 2026: Adding service [10.0.0.11]:tcp:80 to VS [192.168.0.200]:tcp:80
+    ignored line
+    """
+
+    @Test func backupAfterHavingBeenMaster() {
+        let state = KeepalivedState.parse(Self.backupThatWasMaster, host: "director2")
+        #expect(state.running && !state.holdsVIP)
+        #expect(state.role == "BACKUP")
+        #expect(state.since == "Thu Nov 26 12:51:30 2026")
+        #expect(state.lastChange(of: "10.0.0.11:80", up: false) == "Thu Nov 26 12:52:01 2026")
+        #expect(state.lastChange(of: "10.0.0.11:80", up: true) == "Thu Nov 26 12:52:09 2026")
+        #expect(state.lastChange(of: "10.0.0.12:80", up: true) == nil)
+        #expect(state.events.count == 5)
+    }
+
+    @Test(arguments: [
+        ("@@keepalived running\n@@keepalived holds-vip\n", "MASTER"),
+        ("@@keepalived holds-vip\n", "stopped"),
+        ("@@keepalived running\n@@keepalived event 2026-11-26T12:52:15+0000 d1 Keepalived_vrrp[42]: (lvsctl) Entering FAULT STATE\n", "FAULT"),
+        ("", "stopped"),
+    ])
+    func roles(_ output: String, _ role: String) {
+        #expect(KeepalivedState.parse(output, host: "d").role == role)
+    }
+
+    /// The journal's lines keep their ISO time too.
+    @Test func journalTime() {
+        let state = KeepalivedState.parse("@@keepalived running\n@@keepalived event 2026-11-26T12:52:15+0000 d1 Keepalived_vrrp[42]: (lvsctl) Entering BACKUP STATE\n", host: "d1")
+        #expect(state.since == "2026-11-26T12:52:15+0000")
+        #expect(state.events.first?.text == "(lvsctl) Entering BACKUP STATE")
+    }
+}

@@ -170,3 +170,36 @@ func waitForOutput(_ lab: VMLab, _ host: String, _ command: String, timeout: Dou
     }
     return output
 }
+
+extension LabEndToEndTests {
+    /// NAT with a keepalived pair: the real servers' replies go through the gateway VRRP moves
+    /// with the VIP, so after the master's keepalived stops they reach the backup, which answers
+    /// through the same table; `down` restores every host.
+    @Test func keepalivedNATPairFailsOver() async throws {
+        let lab = try labVM()
+        let before = try await lab.snapshots()
+        let cluster = try lab.cluster(lab.haInventory(mode: "nat", sorry: false), name: "e2e-ha-nat", library: Self.library.get())
+        let up = await cluster.run(.up)
+        #expect(up.exitCode == 0, "up:\n\(up.text)\n\(failures(up))")
+        #expect(try await waitFor("director to hold the VIP and every real server", timeout: 20) {
+            let holds = try await holdsVIP(lab, "director")
+            let destinations = try await table(lab, "director")
+            return holds && destinations == ["10.0.0.11:80", "10.0.0.12:80", "10.0.0.13:80"]
+        } != nil)
+        let gateway = try await lab.run("director", "ip -o addr show dev eth1")
+        #expect(gateway.contains(" 10.0.0.3/24"), "the master holds NAT's gateway: \(gateway)")
+        let first = await cluster.verify()
+        #expect(first.passed && first.director == "director", "\(first.text(cluster.inventory))")
+        _ = try await lab.run("director", "kill $(cat \(KeepalivedRun.directory)/keepalived.pid)")
+        #expect(try await waitFor("director2 holds the VIP and the gateway", timeout: 15) {
+            try await lab.run("director2", "ip -o addr show").contains(" 10.0.0.3/24")
+        } != nil)
+        let throughBackup = await cluster.verify()
+        #expect(throughBackup.passed && throughBackup.director == "director2", "\(throughBackup.text(cluster.inventory))")
+        #expect(throughBackup.services.first?.counts == ["rs1": 4, "rs2": 4, "rs3": 4], "\(throughBackup.services.first?.counts ?? [:])")
+        let down = await cluster.run(.down)
+        #expect(down.exitCode == 0, "down:\n\(down.text)\n\(failures(down))")
+        let differences = try await lab.differences(from: before)
+        #expect(differences.isEmpty, "differs after down:\n\(differences)")
+    }
+}
