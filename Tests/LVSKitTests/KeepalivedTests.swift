@@ -107,9 +107,29 @@ struct KeepalivedTests {
         #expect(output.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == files.count, "\(output)")
     }
 
+    /// A real server block of ha-dr.yml's service: the same checker for each.
+    static func checked(_ rip: String) -> String {
+        """
+            real_server \(rip) 80 {
+                weight 1
+                HTTP_GET {
+                    url {
+                        path /
+                        status_code 200
+                        regex "I am"
+                    }
+                    connect_timeout 1
+                    retry 1
+                    delay_before_retry 1
+                }
+            }
+        """
+    }
+
     @Test func exactConfigurationOfTheBackup() throws {
         let inventory = try loadInventory("ha-dr.yml")
         let config = KeepalivedConfig.render(inventory, director: inventory.directors[1])
+        let checked = Self.checked
         #expect(config == """
         # Written by lvsctl from \(inventory.file): `lvsctl up` rewrites it, `lvsctl down` restores what was here.
         global_defs {
@@ -136,32 +156,8 @@ struct KeepalivedTests {
             lvs_method DR
             protocol TCP
             sorry_server 10.0.0.13 80
-            real_server 10.0.0.11 80 {
-                weight 1
-                HTTP_GET {
-                    url {
-                        path /
-                        status_code 200
-                        regex "I am"
-                    }
-                    connect_timeout 1
-                    retry 1
-                    delay_before_retry 1
-                }
-            }
-            real_server 10.0.0.12 80 {
-                weight 1
-                HTTP_GET {
-                    url {
-                        path /
-                        status_code 200
-                        regex "I am"
-                    }
-                    connect_timeout 1
-                    retry 1
-                    delay_before_retry 1
-                }
-            }
+        \(checked("10.0.0.11"))
+        \(checked("10.0.0.12"))
         }
         """)
     }
