@@ -74,7 +74,10 @@ public struct Verifier: Sendable {
         // IPVS's per-destination counters, before and after: the witness that needs no test page.
         let before = try? await director.asyncMap { try await readTable(on: $0, stats: true) }
         // keepalived decides which real servers are in the table: judge against what it holds.
-        let judged = services.map { service in inventory.usesKeepalived ? before.map { service.heldByKeepalived($0) } ?? service : service }
+        func held(_ service: VirtualService) -> VirtualService {
+            inventory.usesKeepalived ? before.map { service.heldByKeepalived($0) } ?? service : service
+        }
+        let judged = services.map(held)
         report.director = director?.name
         var output = ""
         if fromLocal || inventory.client == nil {
@@ -131,10 +134,7 @@ public struct Verifier: Sendable {
         await access.jumpPool.closeAll()
         if let director {
             if let after {
-                let desired = inventory.services.map { service in
-                    inventory.usesKeepalived ? before.map { service.heldByKeepalived($0) } ?? service : service
-                }
-                report.table = TableJudge.judge(live: after, desired: desired.map { IPVSService($0, mode: inventory.mode) })
+                report.table = TableJudge.judge(live: after, desired: inventory.services.map { IPVSService(held($0), mode: inventory.mode) })
             } else {
                 report.errors.append("director \(director.name): its IPVS table could not be read")
             }

@@ -43,15 +43,11 @@ public enum KeepalivedConfig {
         if let password = vrrp.password {
             lines += ["    authentication {", "        auth_type PASS", "        auth_pass \(password)", "    }"]
         }
+        // The same addresses and labels lvsctl itself gives the VIPs (Facts.addresses).
         var v4: [String] = [], v6: [String] = []
-        var labels = 0
-        for vip in Facts.uniqueVIPs(inventory.services) {
-            if vip.isV6 {
-                v6.append("\(vip)/128 dev \(director.interface)")
-            } else {
-                v4.append("\(vip)/32 dev \(director.interface) label \(director.interface):\(labels)")
-                labels += 1
-            }
+        for vip in Facts.addresses(Facts.uniqueVIPs(inventory.services), label: { "\(director.interface):\($0)" }) {
+            let address = "\(vip["vip"]!)/\(vip["prefix"]!) dev \(director.interface)"
+            if let label = vip["label"] { v4.append("\(address) label \(label)") } else { v6.append(address) }
         }
         // NAT's gateway moves with the VIP: the real servers' replies reach whichever is master.
         if inventory.mode == .nat, let gateway = vrrp.gateway {
