@@ -98,8 +98,13 @@ struct CommandTests {
             var options = lab.sshOptions
             options.maxChannels = 15
             let connection = try await SSHConnection.connect(to: lab.hosts[0].target, options: options)
+            // Each command holds its channel until sshd has refused one (at most 10 s), so the
+            // refusal does not depend on how fast a loaded machine opens channels: a fixed sleep
+            // let the first commands finish before the eleventh open on a busy CI run.
+            let log = "\(lab.directory)/\(lab.hosts[0].name)/sshd.log"
+            let holdUntilRefused = "for _ in $(seq 100); do grep -q 'no more sessions' \(Shell.quote(log)) && break; sleep 0.1; done"
             let outputs = try await withThrowingTaskGroup(of: String.self) { group in
-                for i in 0..<15 { group.addTask { try await connection.run("sleep 0.5; echo \(i)").standardOutput } }
+                for i in 0..<15 { group.addTask { try await connection.run("\(holdUntilRefused); echo \(i)").standardOutput } }
                 return try await group.reduce(into: [String]()) { $0.append($1) }
             }
             #expect(outputs.count == 15)
