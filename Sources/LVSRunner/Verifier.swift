@@ -71,8 +71,12 @@ public struct Verifier: Sendable {
         let services = VerifyRequests.verifiable(inventory)
         // With a keepalived pair, the director holding the VIP is the one clients reach.
         let director = await access.activeDirector(inventory).host
+        let table = director.map { DirectorTableReader(access: access, director: $0) }
+        // The client's connection is made while the director's table is read.
+        let clientHost = fromLocal ? nil : inventory.client.flatMap { inventory.host(named: $0) }
+        async let clientConnection = Self.connectCapturingError(clientHost, access: access)
         // IPVS's per-destination counters, before and after: the witness that needs no test page.
-        let before = try? await director.asyncMap { try await readTable(on: $0, stats: true) }
+        let before = try? await table.asyncMap { try await $0.read() }
         // keepalived decides which real servers are in the table: judge against what it holds.
         func held(_ service: VirtualService) -> VirtualService {
             inventory.usesKeepalived ? before.map { service.heldByKeepalived($0) } ?? service : service
@@ -83,13 +87,23 @@ public struct Verifier: Sendable {
         if fromLocal || inventory.client == nil {
             if !fromLocal { report.errors.append("the inventory names no client host: sending requests from this machine (use --from local to say so)") }
             output = Self.runLocally(VerifyRequests.script(services, requests: requests, severalSources: false))
-        } else if let client = inventory.host(named: inventory.client!) {
+        } else if let client = clientHost {
             let script = VerifyRequests.script(services, requests: requests, severalSources: true)
-            do { output = try await runRemote(script, on: client) } catch { report.errors.append("client \(client.name): \(error)") }
+            do {
+                let connection = try await clientConnection.get()
+                do {
+                    output = try await connection.run("/bin/sh -s", stdin: Array(script.utf8), timeout: access.commandTimeout).standardOutput
+                } catch {
+                    await connection.close()
+                    throw error
+                }
+                await connection.close()
+            } catch { report.errors.append("client \(client.name): \(error)") }
         }
         let answers = VerifyRequests.parse(output)
         let answered = services.indices.map { index in answers.filter { $0.service == index && !$0.body.isEmpty }.count }
-        let after = await settledCounters(director, before: before, services: services, answered: answered)
+        let after = await settledCounters(table, before: before, services: services, answered: answered)
+        await table?.close()
         for (index, asked) in services.enumerated() {
             let service = judged[index]
             let mine = answers.filter { $0.service == index }
@@ -178,12 +192,12 @@ public struct Verifier: Sendable {
 
     /// The director's table once its counters include the requests just answered: IPVS sums them
     /// about every 2 s, so read until they do (at most ~4 s).
-    func settledCounters(_ director: InventoryHost?, before: IPVSTable?, services: [VirtualService], answered: [Int]) async -> IPVSTable? {
+    func settledCounters(_ director: DirectorTableReader?, before: IPVSTable?, services: [VirtualService], answered: [Int]) async -> IPVSTable? {
         guard let director else { return nil }
         var table: IPVSTable?
         for attempt in 0..<9 {
             if attempt > 0 { try? await Task.sleep(for: .milliseconds(500)) }
-            table = try? await readTable(on: director, stats: true)
+            table = try? await director.read()
             guard let before, let table else { return table }
             let counted = services.map { service in
                 (table.serviceStats[IPVSServiceKey(service.address, vip: service.vip)]?.connections ?? 0)
@@ -227,9 +241,46 @@ public struct Verifier: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    func runRemote(_ script: String, on host: InventoryHost) async throws -> String {
-        try await access.withConnection(to: host) { connection, _ in
-            try await connection.run("/bin/sh -s", stdin: Array(script.utf8), timeout: access.commandTimeout).standardOutput
+    static func connectCapturingError(_ host: InventoryHost?, access: HostAccess) async -> Result<SSHConnection, any Error> {
+        guard let host else { return .failure(CancellationError()) }
+        do { return .success(try await access.connect(host)) } catch { return .failure(error) }
+    }
+}
+
+/// The director's table (with counters), read as often as verify needs over one connection:
+/// under emulation a new SSH connection costs most of a second, and verify reads the table
+/// before the requests and until its counters settle after them.
+actor DirectorTableReader {
+    let access: HostAccess
+    let director: InventoryHost
+    private var connection: SSHConnection?
+
+    init(access: HostAccess, director: InventoryHost) {
+        self.access = access
+        self.director = director
+    }
+
+    func read() async throws -> IPVSTable {
+        let connection: SSHConnection
+        if let open = self.connection {
+            connection = open
+        } else {
+            connection = try await access.connect(director)
+            self.connection = connection
         }
+        do {
+            let user = access.connection(for: director).0.user
+            let output = try await access.runAsRoot(HostScript.readIPVSTable(stats: true), on: connection, host: director, user: user).standardOutput
+            return HostOutput(output).ipvsTable ?? IPVSTable()
+        } catch {
+            // A broken connection is made again by the next reading.
+            await close()
+            throw error
+        }
+    }
+
+    func close() async {
+        await connection?.close()
+        connection = nil
     }
 }

@@ -1,0 +1,85 @@
+import Foundation
+@testable import LVSKit
+import Testing
+@testable import LVSRunner
+
+/// verify's request script, run on this machine against a server on 127.0.0.1 that numbers
+/// its connections: every request must be its own connection (the scheduler meets each), a
+/// refused one an empty answer that does not stop the rest, with curl and without it.
+@Suite(.serialized) struct VerifyRequestsTests {
+    static let here = SourceLocation(file: "t", line: 1, column: 1)
+
+    static func service(port: Int) -> VirtualService {
+        let loopback = try! IPAddress.parse("127.0.0.1").get()
+        return VirtualService(vip: loopback, address: .socket(.tcp, loopback, port: port), scheduler: .rr, persistence: nil,
+                              realServers: [RealServer(host: "rs1", rip: loopback, port: port, weight: 1, location: here)], location: here)
+    }
+
+    /// A server that answers "connection N" to each connection, then closes it (at most 40).
+    final class NumberingServer {
+        let process = Process()
+        let port: Int
+
+        init() throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", """
+            import socket
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+            print(s.getsockname()[1], flush=True)
+            for n in range(1, 41):
+                c, _ = s.accept(); c.settimeout(5)
+                try:
+                    c.recv(4096); c.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nconnection %d\\nsecond line\\n" % n)
+                except OSError:
+                    pass
+                c.close()
+            """]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let line = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
+            port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        }
+
+        deinit {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// A port nothing listens on: one the kernel just handed out and took back.
+    static func closedPort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// "curl": the machine's PATH. "busybox": a PATH with only sh, awk and busybox (no curl, no
+    /// wget), the fallback of a minimal host.
+    @Test(arguments: ["curl", "busybox"])
+    func eachRequestIsItsOwnConnection(tool: String) throws {
+        let server = try NumberingServer()
+        #expect(server.port > 0)
+        var script = VerifyRequests.script([Self.service(port: server.port), Self.service(port: Self.closedPort())],
+                                           requests: 6, severalSources: false)
+        let bin = FileManager.default.temporaryDirectory.appendingPathComponent("lvsctl-verify-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: bin) }
+        if tool == "busybox" {
+            try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+            for program in ["sh", "awk", "busybox"] {
+                let found = ["/usr/bin/\(program)", "/bin/\(program)"].first { FileManager.default.fileExists(atPath: $0) }
+                try FileManager.default.createSymbolicLink(atPath: "\(bin)/\(program)", withDestinationPath: try #require(found))
+            }
+            script = "PATH=\(bin)\n" + script
+        }
+        let answers = VerifyRequests.parse(Verifier.runLocally(script))
+        #expect(answers == (1...6).map { VerifyRequests.Answer(service: 0, source: "-", body: "connection \($0) second line") }
+                + (1...6).map { _ in VerifyRequests.Answer(service: 1, source: "-", body: "") })
+    }
+}
