@@ -192,4 +192,14 @@ struct TableJudgeTests {
         #expect(verdicts.map(\.passed) == [false])
         #expect(verdicts[0].detail.hasPrefix("missing from the director's table: + ipvs tcp 192.168.1.111:80"))
     }
+
+    /// A client that sent nothing proved nothing: one failing verdict, whether or not the
+    /// scheduler keys on the source.
+    @Test func noRequestSentFails() {
+        for verdicts in [DistributionJudge.judge(VerifyJudgeTests.service(.rr), answers: []),
+                         DistributionJudge.perSource(VerifyJudgeTests.service(.sh), answers: [:], oneNetwork: false)] {
+            #expect(verdicts.map(\.kind) == [.everyRequestAnswered])
+            #expect(verdicts.map(\.passed) == [false])
+        }
+    }
 }

@@ -33,10 +33,15 @@ public struct Verdict: Codable, Sendable, Equatable {
 /// Judges which real servers answered a sequence of requests from one client, against what the
 /// service's scheduler promises.
 public enum DistributionJudge {
+    /// No request went out (the client could not run them): nothing was proven, so nothing passes.
+    static let nothingSent = Verdict(.everyRequestAnswered, check: "every request answered", passed: false,
+                                     detail: "no request was sent (see the errors below)")
+
     /// `answers`: the real-server host that answered each request, or nil for no/unknown answer;
     /// in request order when `ordered` (told by test pages), else only counted (told by IPVS's
     /// per-destination counters), where an order cannot be judged but shares can.
     public static func judge(_ service: VirtualService, answers: [String?], ordered: Bool = true) -> [Verdict] {
+        guard !answers.isEmpty else { return [nothingSent] }
         var verdicts: [Verdict] = []
         let weighted = service.realServers.filter { $0.weight > 0 }.map(\.host)
         let idle = service.realServers.filter { $0.weight == 0 }.map(\.host)
@@ -191,6 +196,7 @@ extension DistributionJudge {
     /// which then keeps to one server as a whole.
     public static func perSource(_ service: VirtualService, answers: [String: [String?]], oneNetwork: Bool) -> [Verdict] {
         let all = answers.values.flatMap { $0 }
+        guard !all.isEmpty else { return [nothingSent] }
         let unanswered = all.filter { $0 == nil }.count
         var verdicts = [Verdict(.everyRequestAnswered, check: "every request answered", passed: unanswered == 0,
                                 detail: unanswered == 0 ? "\(all.count) of \(all.count) from \(answers.count) sources"
