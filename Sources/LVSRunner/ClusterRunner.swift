@@ -51,8 +51,15 @@ public struct ClusterRunner: Sendable {
         case .up: reports = await run.up()
         case .down: reports = await run.down()
         }
+        var vip: VIPHolding?
+        let directors = Set(inventory.directors.map(\.host))
+        if verb == .up, only.map(directors.isSubset) ?? true, !reports.contains(where: { !$0.reachable || $0.failed || $0.lockedBy != nil }) {
+            vip = await access.awaitVIPHolder(inventory)
+        }
         await access.jumpPool.closeAll()
-        return Recap(verb: verb.rawValue, inventory: inventory.file, hosts: reports, seconds: (clock.now - started).seconds)
+        var recap = Recap(verb: verb.rawValue, inventory: inventory.file, hosts: reports, seconds: (clock.now - started).seconds)
+        recap.vip = vip
+        return recap
     }
 
     /// `status`: the director's live table with its counters, and the drift (a plan).

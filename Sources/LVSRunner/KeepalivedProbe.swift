@@ -36,4 +36,22 @@ extension HostAccess {
         let holder = states.first(where: \.holdsVIP)?.host ?? inventory.director.host
         return (inventory.host(named: holder), states)
     }
+
+    /// After `up` of a director pair: reads the directors until exactly one holds the VIP (at
+    /// most `vrrp.electionBound`), so `up` ends when clients can reach the cluster, and a pair
+    /// that splits (both MASTER) or never elects is reported rather than left for `verify`.
+    public func awaitVIPHolder(_ inventory: Inventory) async -> VIPHolding? {
+        guard let vrrp = inventory.vrrp else { return nil }
+        let interface = vrrp.interface ?? inventory.director.interface
+        let clock = ContinuousClock()
+        let started = clock.now
+        while true {
+            let holders = await keepalivedStates(inventory).filter(\.holdsVIP).map(\.host)
+            let elapsed = (clock.now - started).seconds
+            if holders.count == 1 || elapsed >= vrrp.electionBound {
+                return VIPHolding(holders: holders, seconds: elapsed, bound: vrrp.electionBound, interface: interface)
+            }
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
 }

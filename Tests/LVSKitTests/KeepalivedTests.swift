@@ -268,3 +268,33 @@ struct KeepalivedStateTests {
         #expect(state.events.first?.text == "(lvsctl) Entering BACKUP STATE")
     }
 }
+
+/// The recap's VIP line after `up` of a pair, and its exit code: one holder is success; none or
+/// two (a split pair) fail the run.
+struct VIPHoldingTests {
+    static func recap(_ holders: [String]) -> Recap {
+        var recap = Recap(verb: "up", inventory: "ha.yml", hosts: [HostReport(host: "director", address: "10.0.0.1", reachable: true)], seconds: 3)
+        recap.vip = VIPHolding(holders: holders, seconds: holders.count == 1 ? 2.345 : 14, bound: 14, interface: "eth0")
+        return recap
+    }
+
+    @Test func oneHolderSucceeds() {
+        let recap = Self.recap(["director"])
+        #expect(recap.exitCode == 0)
+        #expect(recap.text.hasSuffix("\nVIP       held by director (MASTER), 2.3 s after the hosts' changes"))
+    }
+
+    @Test(arguments: [[String](), ["director", "director2"]])
+    func noneOrTwoFail(holders: [String]) {
+        #expect(Self.recap(holders).exitCode == 1)
+        #expect(Self.recap(holders).vip?.settled == false)
+    }
+
+    /// The wait covers keepalived's master-down interval at the configured advert interval.
+    @Test func electionBoundFollowsTheAdvertInterval() {
+        var vrrp = VRRP(routerID: 51, location: SourceLocation(file: "t", line: 1, column: 1))
+        #expect(vrrp.electionBound == 14)
+        vrrp.advertCentiseconds = 5
+        #expect(vrrp.electionBound == 10.2)
+    }
+}

@@ -99,6 +99,8 @@ public struct Recap: Codable, Sendable {
     public var inventory: String
     public var hosts: [HostReport]
     public var seconds: Double
+    /// `up` of a director pair: which director took the VIP.
+    public var vip: VIPHolding?
 
     public init(verb: String, inventory: String, hosts: [HostReport], seconds: Double) {
         self.verb = verb
@@ -112,7 +114,7 @@ public struct Recap: Codable, Sendable {
     public var exitCode: Int32 {
         if hosts.contains(where: { !$0.reachable }) { return 2 }
         if hosts.contains(where: { $0.lockedBy != nil }) { return 75 }   // EX_TEMPFAIL: try again later
-        return hosts.contains(where: \.failed) ? 1 : 0
+        return hosts.contains(where: \.failed) || vip?.settled == false ? 1 : 0
     }
 
     public var json: String {
@@ -143,6 +145,7 @@ public struct Recap: Codable, Sendable {
             words.append("unreachable=0")
             lines.append("\(name)  \(words.joined(separator: "  "))\(host.leaving ? "  (left the cluster)" : "")")
         }
+        if let vip { lines.append("\("VIP".padding(toLength: width, withPad: " ", startingAt: 0))  \(vip.text)") }
         return lines.joined(separator: "\n")
     }
 }
