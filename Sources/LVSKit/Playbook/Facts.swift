@@ -28,10 +28,11 @@ enum Facts {
             // Only the ports the service names get its mark: the VIP's other traffic is not its.
             "mark_rules": inventory.services.compactMap { service -> [String: Any]? in
                 guard case let .firewallMark(mark) = service.address else { return nil }
+                let ports = service.markPorts.map(String.init).joined(separator: ",")
                 return ["vip": service.vip.description, "mark": String(mark), "command": service.vip.isV6 ? "ip6tables" : "iptables",
-                        "ports": service.markPorts.map(String.init).joined(separator: ","),
+                        "ports": ports,
                         "rule": ["-d", "\(service.vip)/\(service.vip.bitCount)", "-p", service.markProtocol.rawValue, "-m", "multiport",
-                                 "--dports", service.markPorts.map(String.init).joined(separator: ","), "-j", "MARK", "--set-mark", String(mark)]]
+                                 "--dports", ports, "-j", "MARK", "--set-mark", String(mark)]]
             },
             "dos": [("drop_entry", inventory.options.dropEntry), ("drop_packet", inventory.options.dropPacket),
                     ("secure_tcp", inventory.options.secureTCP)].compactMap { key, value in
