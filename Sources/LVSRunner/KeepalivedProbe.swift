@@ -14,9 +14,12 @@ extension HostAccess {
                         let output = try await withConnection(to: host) { connection, target in
                             try await runAsRoot(KeepalivedState.script(vip: vip), on: connection, host: host, user: target.user).standardOutput
                         }
-                        return (index, KeepalivedState.parse(output, host: director.host))
+                        var state = KeepalivedState.parse(output, host: director.host)
+                        state.vrrp = inventory.vipsHeldByVRRP
+                        return (index, state)
                     } catch {
                         var state = KeepalivedState(host: director.host)
+                        state.vrrp = inventory.vipsHeldByVRRP
                         state.events = [KeepalivedState.Event(time: "", text: "unreachable: \(error)")]
                         return (index, state)
                     }

@@ -41,7 +41,7 @@ extension StatusReport {
         for director in keepalived {
             var line = "  \(director.host)  \(director.role)"
             if let since = director.since, !since.isEmpty { line += " since \(since)" }
-            if director.holdsVIP { line += "  (holds the VIP)" }
+            if director.holdsVIP { line += director.vrrp ? "  (holds the VIP)" : "  (health checks only: the VIP is lvsctl's, without VRRP)" }
             lines.append(line)
         }
         for server in realServerStates {

@@ -6,6 +6,8 @@ public struct KeepalivedState: Codable, Sendable, Equatable {
     public var running = false
     /// Holds the first VIP: the VRRP master (or the only director, where lvsctl adds the VIP).
     public var holdsVIP = false
+    /// Whether keepalived speaks VRRP here (false: health checks only, the VIP is lvsctl's).
+    public var vrrp = true
     /// Log lines worth an operator's eye, oldest first: `(time, text)`.
     public var events: [Event] = []
 
@@ -20,9 +22,11 @@ public struct KeepalivedState: Codable, Sendable, Equatable {
 
     public init(host: String) { self.host = host }
 
-    /// MASTER, BACKUP or FAULT as keepalived last said; "stopped" when it does not run.
+    /// MASTER, BACKUP or FAULT as keepalived last said; "stopped" when it does not run;
+    /// "running" without VRRP, where no director is master of anything.
     public var role: String {
         guard running else { return "stopped" }
+        guard vrrp else { return "running" }
         if holdsVIP { return "MASTER" }
         let last = events.last { $0.vrrpState != nil }?.vrrpState
         return last == nil || last == "MASTER" ? "BACKUP" : last!
