@@ -17,6 +17,8 @@ public struct RunOptions: Sendable {
     public var lockWait = 0
     /// plan: read the director's traffic counters too (for `status`).
     public var readStats = false
+    /// Told when the run waits for something other than a host's script (a progress line).
+    public var onWait: @Sendable (String) -> Void = { _ in }
 
     public init() {}
 }
@@ -54,6 +56,9 @@ public struct ClusterRunner: Sendable {
         var vip: VIPHolding?
         let directors = Set(inventory.directors.map(\.host))
         if verb == .up, only.map(directors.isSubset) ?? true, !reports.contains(where: { !$0.reachable || $0.failed || $0.lockedBy != nil }) {
+            if let vrrp = inventory.vrrp {
+                options.onWait("... waiting for VRRP to elect the master (at most \(Int(vrrp.electionBound.rounded(.up))) s)")
+            }
             vip = await access.awaitVIPHolder(inventory)
         }
         await access.jumpPool.closeAll()

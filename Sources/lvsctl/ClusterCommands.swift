@@ -20,6 +20,7 @@ struct ClusterContext {
         self.reporter = reporter
         var options = options
         options.lockWait = connection.lockWait
+        options.onWait = { reporter.say($0) }
         self.runner = ClusterRunner(access: connection.access(for: self.inventory), forks: connection.forks, options: options) { report, done, total in
             reporter.hostDone(report, done: done, total: total)
         }
