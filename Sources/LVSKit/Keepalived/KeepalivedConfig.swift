@@ -25,7 +25,7 @@ public enum KeepalivedConfig {
             lines += vrrpInstance(inventory, vrrp: vrrp, director: director, priority: priority(of: director, at: index))
         }
         for service in inventory.services {
-            lines += virtualServer(service, ipvs: IPVSService(service, mode: inventory.mode))
+            lines += virtualServer(service, ipvs: IPVSService(service, mode: inventory.mode), mode: inventory.mode)
         }
         return lines.joined(separator: "\n")
     }
@@ -60,7 +60,7 @@ public enum KeepalivedConfig {
         return lines
     }
 
-    static func virtualServer(_ service: VirtualService, ipvs: IPVSService) -> [String] {
+    static func virtualServer(_ service: VirtualService, ipvs: IPVSService, mode: ForwardingMode) -> [String] {
         var lines: [String]
         switch service.address {
         case let .socket(_, vip, port): lines = ["virtual_server \(vip) \(port) {"]
@@ -68,7 +68,7 @@ public enum KeepalivedConfig {
         }
         let check = service.healthCheck
         lines += ["    delay_loop \(check?.interval ?? 6)", "    lvs_sched \(ipvs.scheduler)",
-                  "    lvs_method \(method(service, ipvs: ipvs))"]
+                  "    lvs_method \(method(mode))"]
         // keepalived ignores (and warns about) a protocol on a firewall-mark service.
         if case let .socket(proto, _, _) = service.address { lines.append("    protocol \(proto.rawValue.uppercased())") }
         if let timeout = ipvs.persistence { lines.append("    persistence_timeout \(timeout)") }
@@ -107,8 +107,9 @@ public enum KeepalivedConfig {
         return lines
     }
 
-    static func method(_ service: VirtualService, ipvs: IPVSService) -> String {
-        switch ipvs.destinations.first?.method ?? .directRouting {
+    /// keepalived's word for the cluster's mode (one mode per cluster: the inventory says it).
+    static func method(_ mode: ForwardingMode) -> String {
+        switch mode {
         case .nat: return "NAT"
         case .directRouting: return "DR"
         case .tunnel: return "TUN"
