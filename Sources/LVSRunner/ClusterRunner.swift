@@ -53,17 +53,15 @@ public struct ClusterRunner: Sendable {
         case .up: reports = await run.up()
         case .down: reports = await run.down()
         }
-        var vip: VIPHolding?
+        var recap = Recap(verb: verb.rawValue, inventory: inventory.file, hosts: reports, seconds: 0)
+        // A pair whose every host did its part: up ends when a director holds the VIP.
         let directors = Set(inventory.directors.map(\.host))
-        if verb == .up, only.map(directors.isSubset) ?? true, !reports.contains(where: { !$0.reachable || $0.failed || $0.lockedBy != nil }) {
-            if let vrrp = inventory.vrrp {
-                options.onWait("... waiting for VRRP to elect the master (at most \(Int(vrrp.electionBound.rounded(.up))) s)")
-            }
-            vip = await access.awaitVIPHolder(inventory)
+        if verb == .up, let vrrp = inventory.vrrp, only.map(directors.isSubset) ?? true, recap.exitCode == 0 {
+            options.onWait("... waiting for VRRP to elect the master (at most \(Int(vrrp.electionBound.rounded(.up))) s)")
+            recap.vip = await access.awaitVIPHolder(inventory)
         }
         await access.jumpPool.closeAll()
-        var recap = Recap(verb: verb.rawValue, inventory: inventory.file, hosts: reports, seconds: (clock.now - started).seconds)
-        recap.vip = vip
+        recap.seconds = (clock.now - started).seconds
         return recap
     }
 

@@ -56,15 +56,27 @@ public struct HostAccess: Sendable {
     /// whatever happens.
     public func withConnection<T: Sendable>(to host: InventoryHost, _ body: (SSHConnection, SSHTarget) async throws -> T) async throws -> T {
         let (target, _) = connection(for: host)
-        let connection = try await connect(host)
+        return try await closing(try await connect(host)) { try await body($0, target) }
+    }
+
+    /// Runs `body` on a connection made earlier (say, in parallel with other work), and closes it
+    /// whatever happens.
+    public func closing<T: Sendable>(_ connection: SSHConnection, _ body: (SSHConnection) async throws -> T) async throws -> T {
         do {
-            let result = try await body(connection, target)
+            let result = try await body(connection)
             await connection.close()
             return result
         } catch {
             await connection.close()
             throw error
         }
+    }
+
+    /// The director's live IPVS table (with traffic counters when `stats`), read over `connection`.
+    public func readIPVSTable(on connection: SSHConnection, director: InventoryHost, stats: Bool) async throws -> IPVSTable {
+        let user = self.connection(for: director).0.user
+        let output = try await runAsRoot(HostScript.readIPVSTable(stats: stats), on: connection, host: director, user: user).standardOutput
+        return HostOutput(output).ipvsTable ?? IPVSTable()
     }
 
     /// Runs `script` as root on `host` over `connection` (through sudo when the host says so).

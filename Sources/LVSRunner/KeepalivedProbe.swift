@@ -14,12 +14,9 @@ extension HostAccess {
                         let output = try await withConnection(to: host) { connection, target in
                             try await runAsRoot(KeepalivedState.script(vip: vip), on: connection, host: host, user: target.user).standardOutput
                         }
-                        var state = KeepalivedState.parse(output, host: director.host)
-                        state.vrrp = inventory.vipsHeldByVRRP
-                        return (index, state)
+                        return (index, KeepalivedState.parse(output, host: director.host))
                     } catch {
                         var state = KeepalivedState(host: director.host)
-                        state.vrrp = inventory.vipsHeldByVRRP
                         state.events = [KeepalivedState.Event(time: "", text: "unreachable: \(error)")]
                         return (index, state)
                     }
@@ -27,7 +24,11 @@ extension HostAccess {
             }
             var states: [(Int, KeepalivedState)] = []
             for await state in group { states.append(state) }
-            return states.sorted { $0.0 < $1.0 }.map(\.1)
+            return states.sorted { $0.0 < $1.0 }.map { _, state in
+                var state = state
+                state.vrrp = inventory.vipsHeldByVRRP
+                return state
+            }
         }
     }
 

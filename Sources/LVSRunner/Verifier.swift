@@ -74,7 +74,7 @@ public struct Verifier: Sendable {
         let table = director.map { DirectorTableReader(access: access, director: $0) }
         // The client's connection is made while the director's table is read.
         let clientHost = fromLocal ? nil : inventory.client.flatMap { inventory.host(named: $0) }
-        async let clientConnection = Self.connectCapturingError(clientHost, access: access)
+        async let clientConnection = clientHost.asyncMap { try await access.connect($0) }
         // IPVS's per-destination counters, before and after: the witness that needs no test page.
         let before = try? await table.asyncMap { try await $0.read() }
         // keepalived decides which real servers are in the table: judge against what it holds.
@@ -90,14 +90,10 @@ public struct Verifier: Sendable {
         } else if let client = clientHost {
             let script = VerifyRequests.script(services, requests: requests, severalSources: true)
             do {
-                let connection = try await clientConnection.get()
-                do {
-                    output = try await connection.run("/bin/sh -s", stdin: Array(script.utf8), timeout: access.commandTimeout).standardOutput
-                } catch {
-                    await connection.close()
-                    throw error
+                // clientHost is set exactly when this branch runs, so the connection is there.
+                output = try await access.closing(try await clientConnection!) {
+                    try await $0.run("/bin/sh -s", stdin: Array(script.utf8), timeout: access.commandTimeout).standardOutput
                 }
-                await connection.close()
             } catch { report.errors.append("client \(client.name): \(error)") }
         }
         let answers = VerifyRequests.parse(output)
@@ -223,10 +219,9 @@ public struct Verifier: Sendable {
     /// The director's live table (with traffic counters when `stats`), read without a lock:
     /// reading changes nothing.
     public func readTable(on director: InventoryHost, stats: Bool) async throws -> IPVSTable {
-        let output = try await access.withConnection(to: director) { connection, target in
-            try await access.runAsRoot(HostScript.readIPVSTable(stats: stats), on: connection, host: director, user: target.user).standardOutput
+        try await access.withConnection(to: director) { connection, _ in
+            try await access.readIPVSTable(on: connection, director: director, stats: stats)
         }
-        return HostOutput(output).ipvsTable ?? IPVSTable()
     }
 
     static func runLocally(_ script: String) -> String {
@@ -241,10 +236,6 @@ public struct Verifier: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func connectCapturingError(_ host: InventoryHost?, access: HostAccess) async -> Result<SSHConnection, any Error> {
-        guard let host else { return .failure(CancellationError()) }
-        do { return .success(try await access.connect(host)) } catch { return .failure(error) }
-    }
 }
 
 /// The director's table (with counters), read as often as verify needs over one connection:
@@ -269,9 +260,7 @@ actor DirectorTableReader {
             self.connection = connection
         }
         do {
-            let user = access.connection(for: director).0.user
-            let output = try await access.runAsRoot(HostScript.readIPVSTable(stats: true), on: connection, host: director, user: user).standardOutput
-            return HostOutput(output).ipvsTable ?? IPVSTable()
+            return try await access.readIPVSTable(on: connection, director: director, stats: true)
         } catch {
             // A broken connection is made again by the next reading.
             await close()
