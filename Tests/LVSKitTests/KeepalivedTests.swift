@@ -269,8 +269,6 @@ struct KeepalivedStateTests {
     }
 }
 
-/// The recap's VIP line after `up` of a pair, and its exit code: one holder is success; none or
-/// two (a split pair) fail the run.
 extension KeepalivedStateTests {
     /// One director with health checks only: keepalived runs, but is master of nothing.
     @Test func withoutVRRPTheRoleIsRunning() {
@@ -283,6 +281,8 @@ extension KeepalivedStateTests {
     }
 }
 
+/// The recap's VIP line after `up` of a pair, and its exit code: one holder is success; none or
+/// two (a split pair) fail the run.
 struct VIPHoldingTests {
     static func recap(_ holders: [String]) -> Recap {
         var recap = Recap(verb: "up", inventory: "ha.yml", hosts: [HostReport(host: "director", address: "10.0.0.1", reachable: true)], seconds: 3)

@@ -1,4 +1,5 @@
 import Foundation
+import LVSLab
 @testable import LVSKit
 import Testing
 @testable import LVSRunner
@@ -47,26 +48,13 @@ import Testing
         }
     }
 
-    /// A port nothing listens on: one the kernel just handed out and took back.
-    static func closedPort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// "curl": the machine's PATH. "busybox": a PATH with only sh, awk and busybox (no curl, no
     /// wget), the fallback of a minimal host.
     @Test(arguments: ["curl", "busybox"])
     func eachRequestIsItsOwnConnection(tool: String) throws {
         let server = try NumberingServer()
         #expect(server.port > 0)
-        var script = VerifyRequests.script([Self.service(port: server.port), Self.service(port: Self.closedPort())],
+        var script = VerifyRequests.script([Self.service(port: server.port), Self.service(port: LoopbackSocket.closedPort())],
                                            requests: 6, severalSources: false)
         let bin = FileManager.default.temporaryDirectory.appendingPathComponent("lvsctl-verify-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: bin) }
