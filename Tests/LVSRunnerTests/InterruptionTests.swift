@@ -12,19 +12,31 @@ import Testing
         try await Lab.with(hosts: 4) { lab in
             let cluster = try LocalCluster(lab, mode: "dr")
             let before = try await cluster.snapshot("host2")
+            let release = "/run/lvsctl-release-\(getpid())"
+            // The other run holds the lock until told to let go: never on a clock, which a loaded
+            // machine outruns (a fixed 3 s hold once ended before `up` reached the host).
             _ = try await lab.shell(on: lab["host2"], """
-                setsid sh -c 'exec 9>>/var/lib/lvsctl/lock; flock -x 9; echo "up started at noon by someone@elsewhere" > /var/lib/lvsctl/lock; : > /var/lib/lvsctl/held; sleep 3' \
+                setsid sh -c 'exec 9>>/var/lib/lvsctl/lock; flock -x 9; echo "up started at noon by someone@elsewhere" > /var/lib/lvsctl/lock; : > /var/lib/lvsctl/held
+                  i=0; while [ ! -e \(release) ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done' \
                   </dev/null >/dev/null 2>&1 &
-                for i in $(seq 50); do [ -e /var/lib/lvsctl/held ] && break; sleep 0.05; done; rm -f /var/lib/lvsctl/held
+                for i in $(seq 200); do [ -e /var/lib/lvsctl/held ] && break; sleep 0.05; done; rm -f /var/lib/lvsctl/held
                 """)
             let refused = await cluster.run(.up, only: ["host2"])
             #expect(refused.exitCode == 75)
             #expect(outcome(refused, "host2")?.lockedBy == "up started at noon by someone@elsewhere")
             #expect(refused.text.contains("host2     locked: being changed by another lvsctl run (up started at noon by someone@elsewhere); nothing done"))
             #expect(try await lab.shell(on: lab["host2"], "ls -A /var/lib/lvsctl").stdout == "lock\n", "nothing but the other run's lock")
-            let waiting = try LocalCluster(lab, mode: "dr", lockWait: 20)
-            let up = await waiting.run(.up, only: ["host2"])
+            // The waiting run is let in once it is seen waiting on the lock (its flock -w).
+            let waiting = try LocalCluster(lab, mode: "dr", lockWait: 60)
+            async let waited = waiting.run(.up, only: ["host2"])
+            let seen = try await lab.shell(on: lab["host2"], """
+                for i in $(seq 400); do pgrep -f 'flock -x -w 60' >/dev/null && { echo waiting; break; }; sleep 0.05; done
+                : > \(release)
+                """)
+            let up = await waited
+            #expect(seen.stdout == "waiting\n", "the second up never waited on the lock")
             #expect(up.exitCode == 0, "\(up.text)")
+            _ = try await lab.shell(on: lab["host2"], "rm -f \(release)")
             _ = await waiting.run(.down, only: ["host2"])
             _ = try await lab.shell(on: lab["host2"], "rm -f /var/lib/lvsctl/lock")   // the other run's file
             #expect(try await cluster.snapshot("host2") == before)
