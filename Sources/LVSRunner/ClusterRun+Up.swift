@@ -123,7 +123,7 @@ extension ClusterRun {
 
     /// The real server behind a destination, from the inventory's services.
     func host(of destination: IPVSDestination, in key: IPVSServiceKey) -> String? {
-        inventory.services.first { IPVSServiceKey($0.address, vip: $0.vip) == key }?
+        desired.service(key)?.spec
             .realServers.first { $0.rip.withPort($0.port) == destination.key }?.host
     }
 

@@ -9,8 +9,10 @@ struct ClusterRun: Sendable {
     /// Every host the inventory gives a role.
     let cluster: [HostState]
     let only: Set<String>?
+    /// What the inventory asks, derived once for the run.
+    let desired: DesiredCluster
     /// A host that left the cluster but is still defined is reached as the inventory now says.
-    let inventory: Inventory
+    var inventory: Inventory { desired.inventory }
     let progress = Progress()
 
     var access: HostAccess { runner.access }
@@ -137,7 +139,7 @@ struct ClusterRun: Sendable {
 
     /// A service keepalived makes from this inventory: its own, neither lvsctl's nor a stranger's.
     func madeByKeepalived(_ service: IPVSService) -> Bool {
-        inventory.usesKeepalived && inventory.services.contains { IPVSServiceKey($0.address, vip: $0.vip) == service.key }
+        inventory.usesKeepalived && desired.service(service.key) != nil
     }
 
     static func serviceKey(_ change: IPVSService.Change) -> IPVSServiceKey {

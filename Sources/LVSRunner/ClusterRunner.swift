@@ -46,7 +46,7 @@ public struct ClusterRunner: Sendable {
     public func run(_ verb: Verb, cluster: [HostState], only: Set<String>? = nil, inventory: Inventory) async -> Recap {
         let clock = ContinuousClock()
         let started = clock.now
-        let run = ClusterRun(runner: self, verb: verb, cluster: cluster, only: only, inventory: inventory)
+        let run = ClusterRun(runner: self, verb: verb, cluster: cluster, only: only, desired: DesiredCluster(inventory))
         let reports: [HostReport]
         switch verb {
         case .plan: reports = await run.plan().reports
@@ -72,7 +72,8 @@ public struct ClusterRunner: Sendable {
         var options = self.options
         options.readStats = true
         let runner = ClusterRunner(access: access, forks: forks, options: options, onHostDone: onHostDone)
-        var (reports, live) = await ClusterRun(runner: runner, verb: .plan, cluster: cluster, only: nil, inventory: inventory).plan()
+        let desired = DesiredCluster(inventory)
+        var (reports, live) = await ClusterRun(runner: runner, verb: .plan, cluster: cluster, only: nil, desired: desired).plan()
         var keepalived: [KeepalivedState] = []
         var tableHost = inventory.director.host
         if inventory.usesKeepalived {
@@ -85,7 +86,7 @@ public struct ClusterRunner: Sendable {
             }
         }
         await access.jumpPool.closeAll()
-        var report = StatusReport(desired: inventory.services.map { IPVSService($0, mode: inventory.mode) }, live: live,
+        var report = StatusReport(desired: desired.ipvsServices, live: live,
                                   drift: Recap(verb: "plan", inventory: inventory.file, hosts: reports, seconds: (clock.now - started).seconds))
         report.tableHost = tableHost
         report.keepalived = keepalived

@@ -17,7 +17,7 @@ extension StatusReport {
         let master = keepalived.first(where: \.holdsVIP) ?? keepalived.first { $0.host == tableHost }
         var states: [RealServerState] = []
         for service in services {
-            let key = IPVSServiceKey(service.address, vip: service.vip)
+            let key = service.key
             let live = self.live?.service(key)
             for server in service.realServers {
                 let name = server.rip.withPort(server.port)

@@ -144,7 +144,7 @@ public struct Verifier: Sendable {
         await access.jumpPool.closeAll()
         if let director {
             if let after {
-                report.table = TableJudge.judge(live: after, desired: inventory.services.map { IPVSService(held($0), mode: inventory.mode) })
+                report.table = TableJudge.judge(live: after, desired: inventory.services.map { DesiredCluster.ipvsService(held($0), mode: inventory.mode) })
             } else {
                 report.errors.append("director \(director.name): its IPVS table could not be read")
             }
@@ -155,7 +155,7 @@ public struct Verifier: Sendable {
     /// lc, wlc, sed, nq: where the requests should have gone, from the connections each real
     /// server held before them, in the order the director lists them.
     static func predicted(_ service: VirtualService, table: IPVSTable, count: Int) -> [String]? {
-        let key = IPVSServiceKey(service.address, vip: service.vip)
+        let key = service.key
         guard let live = table.service(key) else { return nil }
         // The order the kernel's scheduler visits them in decides ties.
         let order = table.kernelOrder[key] ?? []
@@ -171,7 +171,7 @@ public struct Verifier: Sendable {
 
     /// Connections (active and inactive) each real server held, by host.
     static func held(_ service: VirtualService, table: IPVSTable) -> [String: Int] {
-        let key = IPVSServiceKey(service.address, vip: service.vip)
+        let key = service.key
         var held: [String: Int] = [:]
         for server in service.realServers {
             let counts = table.connections[key]?[server.rip.withPort(server.port)]
@@ -196,8 +196,8 @@ public struct Verifier: Sendable {
             table = try? await director.read()
             guard let before, let table else { return table }
             let counted = services.map { service in
-                (table.serviceStats[IPVSServiceKey(service.address, vip: service.vip)]?.connections ?? 0)
-                    - (before.serviceStats[IPVSServiceKey(service.address, vip: service.vip)]?.connections ?? 0)
+                (table.serviceStats[service.key]?.connections ?? 0)
+                    - (before.serviceStats[service.key]?.connections ?? 0)
             }
             if zip(counted, answered).allSatisfy({ $0 >= $1 }) { break }
         }
@@ -206,7 +206,7 @@ public struct Verifier: Sendable {
 
     /// New connections per real-server host between two readings of the director's counters.
     static func delta(_ service: VirtualService, mode: ForwardingMode, before: IPVSTable, after: IPVSTable) -> [String: Int] {
-        let key = IPVSServiceKey(service.address, vip: service.vip)
+        let key = service.key
         var counts: [String: Int] = [:]
         for server in service.realServers {
             let name = server.rip.withPort(server.port)

@@ -40,8 +40,9 @@ struct Render: ParsableCommand {
 
     func run() throws {
         let inventory = try inventory.load()
+        let desired = DesiredCluster(inventory)
         if format == .ipvsadm {
-            print(ScriptRenderer.ipvsadmSave(inventory), terminator: "")
+            print(ScriptRenderer.ipvsadmSave(desired), terminator: "")
             return
         }
         if format == .keepalived {
@@ -51,11 +52,11 @@ struct Render: ParsableCommand {
             let chosen = inventory.directors.filter { host == nil || $0.host == host }
             print(chosen.map { director in
                 (host == nil ? "# --- \(director.host): /etc/keepalived/keepalived.conf\n" : "")
-                    + KeepalivedConfig.render(inventory, director: director) + "\n"
+                    + KeepalivedConfig.render(desired, director: director) + "\n"
             }.joined(separator: "\n"), terminator: "")
             return
         }
-        let states = try Renderer(library: data.library()).render(inventory)
+        let states = try Renderer(library: data.library()).render(desired)
         if let host, !states.contains(where: { $0.host.name == host }) {
             throw ValidationError("host '\(host)' has no role in this cluster (hosts with a role: \(states.map(\.host.name).joined(separator: ", ")))")
         }

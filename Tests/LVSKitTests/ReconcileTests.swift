@@ -19,7 +19,7 @@ struct ReconcileTests {
               real_servers: \(servers)
         """
         let inventory = try! InventoryParser.parse(text, file: "t.yml").get()
-        return inventory.services.map { IPVSService($0, mode: inventory.mode) }
+        return DesiredCluster(inventory).ipvsServices
     }
 
     static let rr2 = """

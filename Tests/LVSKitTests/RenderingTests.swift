@@ -103,7 +103,7 @@ struct SeedTopologyTests {
     }
 
     @Test func ipvsadmSaveFormat() throws {
-        let text = ScriptRenderer.ipvsadmSave(try loadInventory("example.yml"))
+        let text = ScriptRenderer.ipvsadmSave(DesiredCluster(try loadInventory("example.yml")))
         #expect(text == """
         -A -t 198.51.100.100:80 -s wrr -p 300 -M 255.255.255.0
         -a -t 198.51.100.100:80 -r 10.1.0.11:8080 -m -w 3

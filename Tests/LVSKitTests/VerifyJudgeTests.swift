@@ -156,11 +156,11 @@ struct VerifyJudgeTests {
 
 /// The live table judged against the inventory with the reconciler's own comparison.
 struct TableJudgeTests {
-    static func desired(_ inventory: Inventory) -> [IPVSService] { inventory.services.map { IPVSService($0, mode: inventory.mode) } }
+    static func desired(_ inventory: Inventory) -> [IPVSService] { DesiredCluster(inventory).ipvsServices }
 
     @Test func liveTableMatchingTheInventory() throws {
         let inventory = try loadInventory("dr.yml")
-        let live = IPVSAdm.table(save: ScriptRenderer.ipvsadmSave(inventory), thresholds: """
+        let live = IPVSAdm.table(save: ScriptRenderer.ipvsadmSave(DesiredCluster(inventory)), thresholds: """
             Prot LocalAddress:Port            Uthreshold Lthreshold ActiveConn InActConn
               -> RemoteAddress:Port
             TCP  192.168.229.111:80 rr

@@ -44,9 +44,9 @@ struct GoldenOutputTests {
     static func output(_ text: String, file: String) throws -> String {
         let inventory = try InventoryParser.parse(text, file: file).get()
         let cluster = try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(inventory)
-        var out = "### render --format ipvsadm\n" + ScriptRenderer.ipvsadmSave(inventory)
+        var out = "### render --format ipvsadm\n" + ScriptRenderer.ipvsadmSave(DesiredCluster(inventory))
         for director in inventory.directors where inventory.usesKeepalived {
-            out += "### render --format keepalived --host \(director.host)\n" + KeepalivedConfig.render(inventory, director: director) + "\n"
+            out += "### render --format keepalived --host \(director.host)\n" + KeepalivedConfig.render(DesiredCluster(inventory), director: director) + "\n"
         }
         for state in cluster {
             let name = state.host.name

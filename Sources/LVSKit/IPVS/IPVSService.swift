@@ -76,20 +76,6 @@ public struct IPVSService: Hashable, Sendable {
         self.destinations = destinations
     }
 
-    /// The service an inventory asks for.
-    public init(_ service: VirtualService, mode: ForwardingMode) {
-        var netmask: String?
-        if service.persistence != nil, let prefix = service.persistenceNetmask, prefix != service.vip.bitCount {
-            netmask = service.vip.isV6 ? String(prefix) : Netmask.dotted(prefix: prefix)
-        }
-        self.init(key: IPVSServiceKey(service.address, vip: service.vip), scheduler: service.scheduler.rawValue,
-                  persistence: service.persistence, netmask: netmask,
-                  destinations: service.realServers.map {
-                      IPVSDestination(address: $0.rip, port: $0.port, method: mode, weight: $0.weight,
-                                      upper: $0.upperThreshold, lower: $0.lowerThreshold)
-                  })
-    }
-
     public func destination(_ key: String) -> IPVSDestination? { destinations.first { $0.key == key } }
 
     /// The service's own settings, without its destinations.

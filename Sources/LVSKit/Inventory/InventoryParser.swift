@@ -116,6 +116,8 @@ struct InventoryBuilder {
     var reader: YAMLReader
     /// Every name under `hosts`, also those whose entry had a problem.
     var declaredHosts: Set<String> = []
+    /// The names of the hosts read so far, for references (one look-up each, not a scan).
+    var hostNames: Set<String> = []
     typealias P = InventoryParser
 
     mutating func build(_ root: Node) -> Inventory? {
@@ -189,6 +191,7 @@ struct InventoryBuilder {
             return []
         }
         var hosts: [InventoryHost] = []
+        var lines: [String: Int] = [:]   // a host's line by name: thousands of hosts stay linear
         for (key, value) in reader.merged(mapping) {
             if key.scalar?.string.hasPrefix("x-") == true { continue }
             if let raw = key.scalar?.string {
@@ -197,10 +200,11 @@ struct InventoryBuilder {
             }
             guard let name = reader.word(key, "host name", pattern: P.hostNamePattern, maxLength: 63,
                                          rule: "use letters, digits, '.', '_' and '-'") else { continue }
-            if let first = hosts.first(where: { $0.name == name }) {
-                reader.report(key, .duplicateKey(name, firstLine: first.location.line)); continue
+            if let firstLine = lines[name] {
+                reader.report(key, .duplicateKey(name, firstLine: firstLine)); continue
             }
             var host = InventoryHost(name: name, address: "", location: reader.location(key))
+            lines[name] = host.location.line
             if value.scalar != nil {   // `rs1: 10.0.0.11`
                 guard let address = hostAddress(value) else { continue }
                 host.address = address
@@ -256,7 +260,8 @@ struct InventoryBuilder {
 
     mutating func hostReference(_ node: Node, _ field: String, hosts: [InventoryHost]) -> String? {
         guard let name = reader.text(node, field) else { return nil }
-        guard hosts.contains(where: { $0.name == name }) else {
+        if hostNames.count != hosts.count { hostNames = Set(hosts.map(\.name)) }
+        guard hostNames.contains(name) else {
             if declaredHosts.contains(name) { return nil }   // its own entry was already reported
             reader.report(node, .undefinedHost(name, field: field, suggestion: YAMLReader.closest(name, in: hosts.map(\.name))))
             return nil

@@ -54,9 +54,10 @@ enum InventoryValidator {
             }
         }
         var pages: [String: String] = [:]
-        for host in inventory.realServerHosts {
-            let page = inventory.page(for: host)
-            if let other = pages[page], let server = inventory.services.flatMap(\.realServers).first(where: { $0.host == host }) {
+        let hosts = RealServerHosts(inventory)
+        for host in hosts.names {
+            let page = hosts.page(for: host)
+            if let other = pages[page], let server = hosts.entries[host]?.first(where: { !$0.isSorry })?.server {
                 report(server.location, .samePage(host: host, other: other, page: page))
             }
             pages[page] = pages[page] ?? host

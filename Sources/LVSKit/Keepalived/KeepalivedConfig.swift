@@ -12,7 +12,8 @@ public enum KeepalivedConfig {
     }
 
     /// The whole file for `director` (one of the inventory's directors).
-    public static func render(_ inventory: Inventory, director: Director) -> String {
+    public static func render(_ desired: DesiredCluster, director: Director) -> String {
+        let inventory = desired.inventory
         var lines = ["# Written by lvsctl from \(inventory.file): `lvsctl up` rewrites it, `lvsctl down` restores what was here.",
                      "global_defs {", "    router_id \(director.host)"]
         if let vrrp = inventory.vrrp, vrrp.sync {
@@ -22,15 +23,16 @@ public enum KeepalivedConfig {
         lines.append("}")
         if let vrrp = inventory.vrrp {
             let index = inventory.directors.firstIndex { $0.host == director.host } ?? 0
-            lines += vrrpInstance(inventory, vrrp: vrrp, director: director, priority: priority(of: director, at: index))
+            lines += vrrpInstance(desired, vrrp: vrrp, director: director, priority: priority(of: director, at: index))
         }
-        for service in inventory.services {
-            lines += virtualServer(service, ipvs: IPVSService(service, mode: inventory.mode), mode: inventory.mode)
+        for service in desired.services {
+            lines += virtualServer(service.spec, ipvs: service.ipvs, mode: inventory.mode)
         }
         return lines.joined(separator: "\n")
     }
 
-    static func vrrpInstance(_ inventory: Inventory, vrrp: VRRP, director: Director, priority: Int) -> [String] {
+    static func vrrpInstance(_ desired: DesiredCluster, vrrp: VRRP, director: Director, priority: Int) -> [String] {
+        let inventory = desired.inventory
         var lines = ["vrrp_instance \(instance) {",
                      // Every director starts as backup: the election (and preempt) decide.
                      "    state BACKUP",
@@ -43,11 +45,11 @@ public enum KeepalivedConfig {
         if let password = vrrp.password {
             lines += ["    authentication {", "        auth_type PASS", "        auth_pass \(password)", "    }"]
         }
-        // The same addresses and labels lvsctl itself gives the VIPs (Facts.addresses).
+        // The same addresses and labels lvsctl itself gives the VIPs (DesiredCluster.vips).
         var v4: [String] = [], v6: [String] = []
-        for vip in Facts.addresses(Facts.uniqueVIPs(inventory.services), label: { "\(director.interface):\($0)" }) {
-            let address = "\(vip["vip"]!)/\(vip["prefix"]!) dev \(director.interface)"
-            if let label = vip["label"] { v4.append("\(address) label \(label)") } else { v6.append(address) }
+        for vip in desired.vips {
+            let address = "\(vip.address)/\(vip.prefix) dev \(director.interface)"
+            if let label = vip.label(on: director.interface) { v4.append("\(address) label \(label)") } else { v6.append(address) }
         }
         // NAT's gateway moves with the VIP: the real servers' replies reach whichever is master.
         if inventory.mode == .nat, let gateway = vrrp.gateway {

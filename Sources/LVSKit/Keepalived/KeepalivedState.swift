@@ -105,7 +105,7 @@ extension VirtualService {
     /// sorry server alone while none is up. What `verify` judges answers and the table against.
     public func heldByKeepalived(_ live: IPVSTable) -> VirtualService {
         var held = self
-        guard let service = live.service(IPVSServiceKey(address, vip: vip)) else { return held }
+        guard let service = live.service(key) else { return held }
         held.realServers = realServers.compactMap { server in
             guard let destination = service.destination(server.rip.withPort(server.port)) else { return nil }
             var server = server

@@ -178,28 +178,15 @@ public struct Inventory: Sendable, Equatable {
     public var directors: [Director] { [director] + standbyDirectors }
 
     /// Real-server hosts in order of first appearance.
-    public var realServerHosts: [String] {
-        var seen: [String] = []
-        for server in services.flatMap(\.answeringServers) where !seen.contains(server.host) { seen.append(server.host) }
-        return seen
-    }
+    public var realServerHosts: [String] { RealServerHosts(self).names }
 
     /// Whether lvsctl writes a test page and serves it on this host (not when the cluster or any of
     /// the host's real-server entries says `test_page: false`).
-    public func servesTestPage(_ host: String) -> Bool {
-        testPages && services.flatMap(\.answeringServers).filter { $0.host == host }.allSatisfy(\.testPage)
-    }
+    public func servesTestPage(_ host: String) -> Bool { RealServerHosts(self).servesTestPage(host) }
 
     /// The test page a real-server host serves. Nothing in it depends on the other servers, so
     /// adding, removing or reordering them never rewrites a page.
-    public func page(for host: String) -> String {
-        let servers = services.flatMap(\.answeringServers).filter { $0.host == host }
-        if let explicit = servers.first(where: { $0.page != nil })?.page { return explicit }
-        return pageTemplate
-            .replacingOccurrences(of: "{n}", with: Self.number(host: host, rip: servers.first?.rip))
-            .replacingOccurrences(of: "{host}", with: host)
-            .replacingOccurrences(of: "{rip}", with: servers.first.map { "\($0.rip)" } ?? "")
-    }
+    public func page(for host: String) -> String { RealServerHosts(self).page(for: host) }
 
     /// `{n}` of a test page: the number a host's name ends in (rs2 → 2), else the last number of
     /// its RIP (10.0.0.12 → 12).
@@ -208,5 +195,51 @@ public struct Inventory: Sendable, Equatable {
         if !digits.isEmpty, let value = Int(String(digits.reversed())) { return String(value) }
         guard let rip else { return "" }
         return rip.isV6 ? String(Int(rip.bytes[14]) << 8 | Int(rip.bytes[15])) : String(rip.bytes[3])
+    }
+}
+
+/// An inventory's real-server hosts, each with its entries (as a real server or a sorry server)
+/// in the inventory's order, gathered in one pass: questions asked per host stay linear in the
+/// size of the inventory when it has thousands of hosts and services.
+public struct RealServerHosts: Sendable {
+    /// One entry of a host: the index of its service in `inventory.services`, and the server.
+    public struct Entry: Sendable {
+        public var service: Int
+        public var server: RealServer
+        /// The service's sorry server rather than one of its real servers.
+        public var isSorry: Bool
+    }
+
+    public let inventory: Inventory
+    /// Hosts in order of first appearance.
+    public let names: [String]
+    public let entries: [String: [Entry]]
+
+    public init(_ inventory: Inventory) {
+        self.inventory = inventory
+        var names: [String] = [], entries: [String: [Entry]] = [:]
+        for (index, service) in inventory.services.enumerated() {
+            for (position, server) in service.answeringServers.enumerated() {
+                if entries[server.host] == nil { names.append(server.host) }
+                entries[server.host, default: []].append(Entry(service: index, server: server, isSorry: position >= service.realServers.count))
+            }
+        }
+        self.names = names
+        self.entries = entries
+    }
+
+    public func servers(of host: String) -> [RealServer] { entries[host]?.map(\.server) ?? [] }
+
+    public func servesTestPage(_ host: String) -> Bool {
+        inventory.testPages && servers(of: host).allSatisfy(\.testPage)
+    }
+
+    public func page(for host: String) -> String {
+        let servers = servers(of: host)
+        if let explicit = servers.first(where: { $0.page != nil })?.page { return explicit }
+        return inventory.pageTemplate
+            .replacingOccurrences(of: "{n}", with: Inventory.number(host: host, rip: servers.first?.rip))
+            .replacingOccurrences(of: "{host}", with: host)
+            .replacingOccurrences(of: "{rip}", with: servers.first.map { "\($0.rip)" } ?? "")
     }
 }

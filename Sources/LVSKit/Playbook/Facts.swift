@@ -7,9 +7,10 @@ enum Facts {
     static let keepalivedRunDirectory = "/var/lib/lvsctl/keepalived"
 
     /// `director`: one of the inventory's directors (the first when nil).
-    static func director(_ inventory: Inventory, director: Director? = nil) -> [String: Any] {
+    static func director(_ desired: DesiredCluster, director: Director? = nil) -> [String: Any] {
+        let inventory = desired.inventory
         let director = director ?? inventory.director
-        let vips = uniqueVIPs(inventory.services)
+        let vips = desired.vips.map(\.address)
         // With keepalived, it makes the IPVS table (and, with VRRP, holds the VIPs); lvsctl
         // only provisions it.
         let keepalived = inventory.usesKeepalived
@@ -18,12 +19,11 @@ enum Facts {
             "director": ["interface": director.interface, "inner_interface": director.innerInterface ?? "",
                          "dip": director.dip.address.description],
             "redirect_interfaces": ["all", "default", director.interface] + (director.innerInterface.map { [$0] } ?? []),
-            "vips": inventory.vipsHeldByVRRP ? [] : addresses(vips, label: { "\(director.interface):\($0)" }),
+            "vips": inventory.vipsHeldByVRRP ? [] : addresses(desired.vips, device: director.interface),
             "ipv6_forwarding": inventory.mode == .nat && vips.contains(where: \.isV6),
             "schedulers": inventory.services.map(\.scheduler.rawValue).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } },
-            "services": keepalived ? [] : inventory.services.map { service -> [String: Any] in
-                let ipvs = IPVSService(service, mode: inventory.mode)
-                return ["title": ipvs.key.description, "service": ipvs]
+            "services": keepalived ? [] : desired.ipvsServices.map { ipvs -> [String: Any] in
+                ["title": ipvs.key.description, "service": ipvs]
             },
             // Only the ports the service names get its mark: the VIP's other traffic is not its.
             "mark_rules": inventory.services.compactMap { service -> [String: Any]? in
@@ -43,9 +43,9 @@ enum Facts {
             "persist": inventory.options.persist,
             "persist_ipvs": inventory.options.persist && !keepalived,
             "with_keepalived": keepalived,
-            "keepalived_conf": keepalived ? KeepalivedConfig.render(inventory, director: director) : "",
+            "keepalived_conf": keepalived ? KeepalivedConfig.render(desired, director: director) : "",
             "keepalived_run": keepalivedRunDirectory,
-            "ipvs_rules": inventory.services.flatMap { IPVSAdm.saveLines(IPVSService($0, mode: inventory.mode)) }.joined(separator: "\n"),
+            "ipvs_rules": desired.ipvsServices.flatMap(IPVSAdm.saveLines).joined(separator: "\n"),
             "sysctl_conf": (["net.ipv4.ip_forward = 1"] + (inventory.mode == .nat && vips.contains(where: \.isV6) ? ["net.ipv6.conf.all.forwarding = 1"] : [])
                 + (inventory.mode == .nat
                 ? (["all", "default", director.interface] + (director.innerInterface.map { [$0] } ?? []))
@@ -58,22 +58,26 @@ enum Facts {
         return facts
     }
 
-    static func realServer(_ inventory: Inventory, host: String) -> [String: Any] {
-        let services = inventory.services.filter { $0.answeringServers.contains { $0.host == host } }
-        let servers = services.flatMap(\.answeringServers).filter { $0.host == host }
+    static func realServer(_ desired: DesiredCluster, host: String) -> [String: Any] {
+        let inventory = desired.inventory, hosts = desired.realServerHosts
+        // The host's first entry in each of its services (a host twice in one service is refused).
+        var entries: [RealServerHosts.Entry] = []
+        for entry in hosts.entries[host] ?? [] where entries.last?.service != entry.service { entries.append(entry) }
+        let services = entries.map { inventory.services[$0.service] }
+        let servers = hosts.servers(of: host)
         // Where the service's traffic reaches this host: (protocol, port) in first-seen order.
         // A port-0 service (all ports, persistent) gets its test page on 80, and no check that
         // something listens (which port would it be?).
         var endpoints: [(proto: ServiceProtocol, port: Int, checked: Bool)] = []
-        for service in services {
-            let server = service.answeringServers.first { $0.host == host }!
+        for (service, entry) in zip(services, entries) {
+            let server = entry.server
             let allPorts = server.port == 0 && !service.address.isMark
             let ports = server.port != 0 ? [server.port] : service.address.isMark ? service.markPorts : service.transport == .tcp ? [80] : []
             for port in ports where !endpoints.contains(where: { $0.proto == service.transport && $0.port == port }) {
                 endpoints.append((service.transport, port, !allPorts))
             }
         }
-        let pages = inventory.servesTestPage(host)
+        let pages = hosts.servesTestPage(host)
         func page(_ port: Int) -> [String: String] {
             ["port": String(port), "root": "\(webRoot)/\(port)", "pidfile": "/var/lib/lvsctl/httpd-\(port).pid"]
         }
@@ -86,10 +90,10 @@ enum Facts {
             "mode": inventory.mode.rawValue,
             "name": host,
             "rip": servers.first.map { "\($0.rip)" } ?? "",
-            "page": inventory.page(for: host),
+            "page": hosts.page(for: host),
             "dip": inventory.director.dip.address.description,
             "gateways": gateways,
-            "vips": addresses(uniqueVIPs(services), label: { "lo:\($0)" }),
+            "vips": addresses(VIPAddress.numbered(services.map(\.vip)), device: "lo"),
             "pages": pages ? (tcp + udp.filter { !tcp.contains($0) }).map(page) : [],
             "web": pages ? tcp.map(page) : [],
             "udp": pages ? udp.map { port in page(port).merging(["pidfile": "/var/lib/lvsctl/udp-\(port).pid"]) { $1 } } : [],
@@ -97,20 +101,12 @@ enum Facts {
         ]
     }
 
-    /// A VIP per entry: IPv4 with its alias label (`lo:0`, numbered among the IPv4 VIPs) and
-    /// prefix 32, IPv6 without a label (IPv6 has none) and prefix 128.
-    static func addresses(_ vips: [IPAddress], label: (Int) -> String) -> [[String: String]] {
-        var labels = 0
-        return vips.map { vip in
-            if vip.isV6 { return ["vip": vip.description, "prefix": "128", "family": "-6"] }
-            defer { labels += 1 }
-            return ["vip": vip.description, "prefix": "32", "family": "-4", "label": label(labels)]
+    /// A VIP per entry, on `device`: IPv4 with its alias label (`lo:0`), IPv6 without.
+    static func addresses(_ vips: [VIPAddress], device: String) -> [[String: String]] {
+        vips.map { vip in
+            var entry = ["vip": vip.address.description, "prefix": String(vip.prefix), "family": vip.address.isV6 ? "-6" : "-4"]
+            entry["label"] = vip.label(on: device)
+            return entry
         }
-    }
-
-    static func uniqueVIPs(_ services: [VirtualService]) -> [IPAddress] {
-        var seen: [IPAddress] = []
-        for service in services where !seen.contains(service.vip) { seen.append(service.vip) }
-        return seen
     }
 }

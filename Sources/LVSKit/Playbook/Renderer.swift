@@ -12,7 +12,10 @@ public struct Renderer: Sendable {
     public init(library: PlaybookLibrary) { self.library = library }
 
     /// Every host of the cluster with its resources: the directors, then the real servers in order.
-    public func render(_ inventory: Inventory) throws -> [HostState] {
+    public func render(_ inventory: Inventory) throws -> [HostState] { try render(DesiredCluster(inventory)) }
+
+    public func render(_ desired: DesiredCluster) throws -> [HostState] {
+        let inventory = desired.inventory
         var states: [HostState] = []
         // Every host renders the same few templates: parse each once (parsing was ~40% of
         // rendering 100 hosts), not once per host and item.
@@ -20,13 +23,15 @@ public struct Renderer: Sendable {
         for director in inventory.directors {
             guard let host = inventory.host(named: director.host) else { continue }
             states.append(HostState(host: host, roles: [.director],
-                                    resources: try resources(for: .director, facts: Facts.director(inventory, director: director),
+                                    resources: try resources(for: .director, facts: Facts.director(desired, director: director),
                                                              mode: inventory.mode, &templates)))
         }
-        for name in inventory.realServerHosts {
-            guard let host = inventory.host(named: name) else { continue }
+        let realServers = desired.realServerHosts
+        let hostsByName = Dictionary(inventory.hosts.map { ($0.name, $0) }) { first, _ in first }
+        for name in realServers.names {
+            guard let host = hostsByName[name] else { continue }
             states.append(HostState(host: host, roles: [.realServer],
-                                    resources: try resources(for: .realServer, facts: Facts.realServer(inventory, host: name),
+                                    resources: try resources(for: .realServer, facts: Facts.realServer(desired, host: name),
                                                              mode: inventory.mode, &templates)))
         }
         return states

@@ -30,7 +30,7 @@ public enum ScriptRenderer {
     }
 
     /// The director's rules as `ipvsadm-save -n` prints them (readable by `ipvsadm-restore`).
-    public static func ipvsadmSave(_ inventory: Inventory) -> String {
-        inventory.services.flatMap { IPVSAdm.saveLines(IPVSService($0, mode: inventory.mode)) }.joined(separator: "\n") + "\n"
+    public static func ipvsadmSave(_ desired: DesiredCluster) -> String {
+        desired.ipvsServices.flatMap(IPVSAdm.saveLines).joined(separator: "\n") + "\n"
     }
 }
