@@ -99,7 +99,7 @@ extension ClusterRun {
                                      + (draining.isEmpty ? "" : HostScript.readConnections(Self.services(draining))))
         var ipvsOutcomes = steps.enumerated().flatMap { index, step -> [ChangeOutcome] in
             let result = output.ipvsSteps[index]
-            let status: ChangeStatus = result == nil ? .notRun : result!.status == "done" ? .done : .failed
+            let status: ChangeStatus = result == nil ? .notRun : result!.status == .done ? .done : .failed
             return step.change.descriptions.map {
                 ChangeOutcome(change: $0, status: status, milliseconds: result?.milliseconds ?? 0,
                               output: result.flatMap { $0.output.isEmpty ? nil : $0.output.joined(separator: "\n") },
@@ -115,7 +115,7 @@ extension ClusterRun {
         ipvsOutcomes += leftAlone.filter { !madeByKeepalived($0) }.map { ChangeOutcome(change: HostDiff.leftAlone($0), status: .done) }
         let changed = Set(steps.map { Self.serviceKey($0.change) })
         work.report.unchanged += state.ipvsServices.filter { !changed.contains($0.key) }.count
-        let allDone = steps.indices.allSatisfy { output.ipvsSteps[$0]?.status == "done" }
+        let allDone = steps.indices.allSatisfy { output.ipvsSteps[$0]?.status == .done }
         if allDone { await drain(&work, draining, first: output, outcomes: &ipvsOutcomes) }
         work.report.changes += ipvsOutcomes
         work.report.changes += HostDiff.undone(output.undos.filter { !$0.id.hasPrefix("ipvs ") }, records: work.opening.records)
@@ -211,7 +211,7 @@ extension ClusterRun {
             defer { deleted += 1 }
             let name = IPVSReconciler.name(key, destination)
             guard let at = outcomes.firstIndex(where: { $0.change.resource == name && $0.change.action == .remove }) else { continue }
-            if removed.ipvsSteps[deleted]?.status == "done" {
+            if removed.ipvsSteps[deleted]?.status == .done {
                 outcomes[at].change.note = verdicts[index]
             } else {
                 outcomes[at].status = .failed

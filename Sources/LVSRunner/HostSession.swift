@@ -56,13 +56,13 @@ final class HostSession: @unchecked Sendable {   // used by one task at a time
         } catch {
             throw .failed("\(error)")
         }
-        return try await read(until: marker ?? "@@lvsctl-end \(parts)", newExchange: true)
+        return try await read(until: marker ?? "\(HostMarker.end) \(parts)", newExchange: true)
     }
 
     /// The rest of the part `send` paused in.
     func resume() async throws(Failure) -> HostOutput {
         guard !ended else { return HostOutput() }
-        return try await read(until: "@@lvsctl-end \(parts)", newExchange: false)
+        return try await read(until: "\(HostMarker.end) \(parts)", newExchange: false)
     }
 
     private func read(until marker: String, newExchange: Bool) async throws(Failure) -> HostOutput {

@@ -30,22 +30,22 @@ public enum VerifyRequests {
         var script = """
         # One connection per request: a tool that fails is not retried with another (a retry
         # would be a second connection the scheduler counts). $1: source address or -, then the
-        # URLs. Each answer ends with a line @@lvsctl-end. curl fetches them all in one process
+        # URLs. Each answer ends with a line \(HostMarker.end). curl fetches them all in one process
         # (one curl per request costs ~0.3 s under emulation); HTTP/1.0 with Connection: close
         # makes each its own connection, and one that fails does not stop the others.
         if command -v curl >/dev/null 2>&1; then
           fetch() {
             if [ "$1" = - ]; then shift; else set -- --interface "$@"; fi
-            curl -gs -m 10 --http1.0 -H 'Connection: close' -w '\n@@lvsctl-end\n' "$@" 2>/dev/null
+            curl -gs -m 10 --http1.0 -H 'Connection: close' -w '\n\(HostMarker.end)\n' "$@" 2>/dev/null
           }
         else
           # busybox 1.35's wget crashes on -T: its own timeout bounds it instead.
           get() { if command -v wget >/dev/null 2>&1; then wget -qO- -T 10 "$1"; else busybox timeout 10 busybox wget -qO- "$1"; fi 2>/dev/null; }
-          fetch() { shift; for url in "$@"; do get "$url"; printf '\n@@lvsctl-end\n'; done; }
+          fetch() { shift; for url in "$@"; do get "$url"; printf '\n\(HostMarker.end)\n'; done; }
         fi
         # $1 service index, $2 source: fetch's answers, each on one line of at most 300 characters.
         answers() {
-          awk -v i="$1" -v s="$2" '$0 == "@@lvsctl-end" { print "@@lvsctl-answer", i, s, substr(b, 1, 300); b = ""; next } { b = b $0 " " }'
+          awk -v i="$1" -v s="$2" '$0 == "\(HostMarker.end)" { print "\(HostMarker.answer)", i, s, substr(b, 1, 300); b = ""; next } { b = b $0 " " }'
         }
         # The client's addresses on the interface that reaches $1, or - when only one counts.
         sources() {
@@ -69,7 +69,7 @@ public enum VerifyRequests {
             except OSError:
                 body = ""
             s.close()
-            print("@@lvsctl-answer", index, source, body, flush=True)
+            print("\(HostMarker.answer)", index, source, body, flush=True)
         LVSCTL_PY
         }
 
@@ -96,7 +96,7 @@ public enum VerifyRequests {
     public static func parse(_ output: String) -> [Answer] {
         output.split(separator: "\n", omittingEmptySubsequences: false).compactMap { line in
             let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
-            guard fields.count >= 3, fields[0] == "@@lvsctl-answer", let index = Int(fields[1]) else { return nil }
+            guard fields.count >= 3, HostMarker(line: fields[0]) == .answer, let index = Int(fields[1]) else { return nil }
             return Answer(service: index, source: String(fields[2]), body: fields.count > 3 ? String(fields[3]).trimmingCharacters(in: .whitespaces) : "")
         }
     }

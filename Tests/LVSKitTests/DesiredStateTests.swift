@@ -108,8 +108,8 @@ struct UndoListTests {
             """)
         #expect(output.records == [HostOutput.Record(key: "sysctl-x-1", order: 3, id: "sysctl net.ipv4.conf.lo.arp_ignore", applied: "1")])
         #expect(output.cluster == [#"{"address":"10.0.0.11","name":"rs1"}"#])
-        #expect(output.steps[2] == HostOutput.Step(status: "changed", milliseconds: 40, was: nil, now: "0"))
+        #expect(output.steps[2] == HostOutput.Step(status: .changed, milliseconds: 40, was: nil, now: "0"))
         #expect(output.steps[3]?.output == ["RTNETLINK answers: File exists"])
-        #expect(output.undos == [HostOutput.Undo(key: "route-1", id: "route 192.168.0.200/32", status: "restored", milliseconds: 30)])
+        #expect(output.undos == [HostOutput.Undo(key: "route-1", id: "route 192.168.0.200/32", status: .restored, milliseconds: 30)])
     }
 }

@@ -11,8 +11,9 @@ public struct HostOutput: Sendable, Equatable {
 
     /// How one step (a template resource, or an IPVS change) went.
     public struct Step: Sendable, Equatable {
-        public var status: String
-        public var milliseconds: Int
+        /// nil until the step's status line arrived (a step cut short prints none).
+        public var status: StepStatus?
+        public var milliseconds = 0
         /// What lvsctl last applied (from the record), and what the host had before this run.
         public var was: String?
         public var now: String?
@@ -22,7 +23,7 @@ public struct HostOutput: Sendable, Equatable {
     public struct Undo: Sendable, Equatable {
         public var key: String
         public var id: String
-        public var status: String = ""
+        public var status: StepStatus?
         public var milliseconds = 0
         public var output: [String] = []
     }
@@ -67,44 +68,51 @@ public struct HostOutput: Sendable, Equatable {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
             let rest = { (from: Int) in fields.count > from ? fields[from...].joined(separator: " ") : "" }
-            switch fields[0] {
-            case "@@lvsctl-ipvs" where fields.count == 2:
+            let marker = HostMarker(line: line.prefix { $0 != " " })
+            if let name = section, !line.hasPrefix(HostMarker.prefix) {
+                ipvs[name, default: ""] += line + "\n"
+                continue
+            }
+            switch marker {
+            case .ipvs where fields.count == 2:
                 section = fields[1] == "end" ? nil : fields[1]
                 if let section { ipvs[section] = "" }
-            case _ where section != nil && !line.hasPrefix("@@lvsctl-"):
-                ipvs[section!, default: ""] += line + "\n"
-            case "@@lvsctl-locked": locked = rest(1)
-            case "@@lvsctl-fatal": fatal = rest(1)
-            case "@@lvsctl-cluster": cluster.append(rest(1))
-            case "@@lvsctl-record" where fields.count >= 4:
+            case .locked: locked = rest(1)
+            case .fatal: fatal = rest(1)
+            case .cluster: cluster.append(rest(1))
+            case .record where fields.count >= 4:
                 records.append(Record(key: fields[1], order: Int(fields[2]) ?? 0, id: fields[3]))
-            case "@@lvsctl-applied" where fields.count >= 2:
+            case .applied where fields.count >= 2:
                 if let at = records.lastIndex(where: { $0.key == fields[1] }) { records[at].applied = rest(2) }
-            case "@@lvsctl-step" where fields.count >= 4:
+            case .step where fields.count >= 4:
                 if let index = Int(fields[1]) {
-                    steps[index, default: Step(status: "", milliseconds: 0)].status = fields[2]
+                    steps[index, default: Step()].status = StepStatus(rawValue: fields[2])
                     steps[index]?.milliseconds = Int(fields[3]) ?? 0
                 }
-            case "@@lvsctl-was", "@@lvsctl-now", "@@lvsctl-err":
+            case .was, .now, .err:
                 guard fields.count >= 2, let index = Int(fields[1]) else { continue }
-                var step = steps[index] ?? Step(status: "", milliseconds: 0)
-                if fields[0] == "@@lvsctl-was" { step.was = rest(2) } else if fields[0] == "@@lvsctl-now" { step.now = rest(2) } else { step.output.append(rest(2)) }
+                var step = steps[index] ?? Step()
+                switch marker {
+                case .was: step.was = rest(2)
+                case .now: step.now = rest(2)
+                default: step.output.append(rest(2))
+                }
                 steps[index] = step
-            case "@@lvsctl-ipvs" where fields.count >= 4:
+            case .ipvs where fields.count >= 4:
                 if let index = Int(fields[1]) {
-                    ipvsSteps[index, default: Step(status: "", milliseconds: 0)].status = fields[2]
+                    ipvsSteps[index, default: Step()].status = StepStatus(rawValue: fields[2])
                     ipvsSteps[index]?.milliseconds = Int(fields[3]) ?? 0
                 }
-            case "@@lvsctl-ipvs-err" where fields.count >= 2:
-                if let index = Int(fields[1]) { ipvsSteps[index, default: Step(status: "failed", milliseconds: 0)].output.append(rest(2)) }
-            case "@@lvsctl-undo-id" where fields.count >= 2:
+            case .ipvsError where fields.count >= 2:
+                if let index = Int(fields[1]) { ipvsSteps[index, default: Step(status: .failed)].output.append(rest(2)) }
+            case .undoID where fields.count >= 2:
                 undos.append(Undo(key: fields[1], id: rest(2)))
-            case "@@lvsctl-undo" where fields.count >= 4:
+            case .undo where fields.count >= 4:
                 if let at = undos.lastIndex(where: { $0.key == fields[1] }) {
-                    undos[at].status = fields[2]
+                    undos[at].status = StepStatus(rawValue: fields[2])
                     undos[at].milliseconds = Int(fields[3]) ?? 0
                 }
-            case "@@lvsctl-undo-err" where fields.count >= 2:
+            case .undoError where fields.count >= 2:
                 if let at = undos.lastIndex(where: { $0.key == fields[1] }) { undos[at].output.append(rest(2)) }
             default:
                 continue

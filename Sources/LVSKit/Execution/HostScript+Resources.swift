@@ -13,10 +13,10 @@ extension HostScript {
                 # \(resource.name)
                 clock; t0=$ticks
                 if ( \(shell.check)
-                ) 9>&- >/dev/null 2>"$T/e"; then report "@@lvsctl-step \(index) ok"; else
+                ) 9>&- >/dev/null 2>"$T/e"; then report "\(HostMarker.step) \(index) \(StepStatus.ok)"; else
                   ( \(shell.apply)
                   ) 9>&- >>"$T/e" 2>&1
-                  report "@@lvsctl-step \(index) failed"; sed "s/^/@@lvsctl-err \(index) /" "$T/e"
+                  report "\(HostMarker.step) \(index) \(StepStatus.failed)"; sed "s/^/\(HostMarker.err) \(index) /" "$T/e"
                 fi
 
                 """
@@ -26,11 +26,11 @@ extension HostScript {
             # \(resource.name)
             clock; t0=$ticks
             if ( \(shell.check)
-            ) 9>&- >/dev/null 2>"$T/e"; then report "@@lvsctl-step \(index) ok"; else
+            ) 9>&- >/dev/null 2>"$T/e"; then report "\(HostMarker.step) \(index) \(StepStatus.ok)"; else
               ( \(shell.capture ?? "true")
-              ) 9>&- > "$T/prior" 2>/dev/null; now=; read -r now < "$T/prior"; short "$now"; echo "@@lvsctl-now \(index) $short"
-              if [ -d "$S/r/\(key)" ]; then was=; [ -f "$S/r/\(key)/applied" ] && read -r was < "$S/r/\(key)/applied"; echo "@@lvsctl-was \(index) $was"; fi
-              report "@@lvsctl-step \(index) would-change"
+              ) 9>&- > "$T/prior" 2>/dev/null; now=; read -r now < "$T/prior"; short "$now"; echo "\(HostMarker.now) \(index) $short"
+              if [ -d "$S/r/\(key)" ]; then was=; [ -f "$S/r/\(key)/applied" ] && read -r was < "$S/r/\(key)/applied"; echo "\(HostMarker.was) \(index) $was"; fi
+              report "\(HostMarker.step) \(index) \(StepStatus.wouldChange)"
             fi
 
             """
@@ -54,9 +54,9 @@ extension HostScript {
                   if [ -d "$S/r/\(key)" ]; then cap="$T/prior"; else record_begin \(key) || step_failed \(index) "cannot write the record under $S"; cap="$rec/prior"; fi
                   ( \(shell.capture ?? "true")
                   ) 9>&- > "$cap" 2>>"$T/e"
-                  now=; read -r now < "$cap"; short "$now"; echo "@@lvsctl-now \(index) $short"
+                  now=; read -r now < "$cap"; short "$now"; echo "\(HostMarker.now) \(index) $short"
                   if [ -d "$S/r/\(key)" ]; then
-                    was=; [ -f "$S/r/\(key)/applied" ] && read -r was < "$S/r/\(key)/applied"; echo "@@lvsctl-was \(index) $was"
+                    was=; [ -f "$S/r/\(key)/applied" ] && read -r was < "$S/r/\(key)/applied"; echo "\(HostMarker.was) \(index) $was"
                   else
                     printf '%s\\n' \(ShellQuote.quote(undo)) > "$rec/undo"
                     record_commit \(key) \(ShellQuote.quote(resource.id.description)) || step_failed \(index) "cannot write the record under $S"
@@ -71,7 +71,7 @@ extension HostScript {
             if ( \(shell.check)
             ) 9>&- >/dev/null 2>"$T/e"; then
               record_applied \(key) \(value)
-              report "@@lvsctl-step \(index) ok"
+              report "\(HostMarker.step) \(index) \(StepStatus.ok)"
             else
             \(record)
               if ( \(shell.apply)
@@ -79,7 +79,7 @@ extension HostScript {
                 if ( \(shell.check)
                 ) 9>&- >/dev/null 2>>"$T/e"; then
                   record_applied \(key) \(value)
-                  report "@@lvsctl-step \(index) changed"
+                  report "\(HostMarker.step) \(index) \(StepStatus.changed)"
                 else
                   step_failed \(index) "apply succeeded, but the check still fails afterwards"
                 fi
@@ -104,15 +104,15 @@ extension HostScript {
           if [ ! -d "$S/r/\(key)" ]; then
             record_begin \(key) && : > "$rec/prior" && printf '%s\\n' \(ShellQuote.quote(bridge.undo)) > "$rec/undo" &&
               record_commit \(key) \(ShellQuote.quote(bridge.resourceID.description)) ||
-              { report "@@lvsctl-ipvs \(index) failed"; echo "@@lvsctl-ipvs-err \(index) cannot write the record under $S"; exit 0; }
+              { report "\(HostMarker.ipvs) \(index) \(StepStatus.failed)"; echo "\(HostMarker.ipvsError) \(index) cannot write the record under $S"; exit 0; }
           fi
-          if { \(bridge.commands.joined(separator: " && ")); } 2>"$T/e"; then report "@@lvsctl-ipvs \(index) done"; else
-            report "@@lvsctl-ipvs \(index) failed"; sed "s/^/@@lvsctl-ipvs-err \(index) /" "$T/e"; exit 0
+          if { \(bridge.commands.joined(separator: " && ")); } 2>"$T/e"; then report "\(HostMarker.ipvs) \(index) \(StepStatus.done)"; else
+            report "\(HostMarker.ipvs) \(index) \(StepStatus.failed)"; sed "s/^/\(HostMarker.ipvsError) \(index) /" "$T/e"; exit 0
           fi
         else
-          echo "@@lvsctl-ipvs-err \(index) no \(bridge.iptables) on this director to bridge the change: new connections met no scheduler for an instant"
-          if \(plain) 2>"$T/e"; then report "@@lvsctl-ipvs \(index) done"; else
-            report "@@lvsctl-ipvs \(index) failed"; sed "s/^/@@lvsctl-ipvs-err \(index) /" "$T/e"; exit 0
+          echo "\(HostMarker.ipvsError) \(index) no \(bridge.iptables) on this director to bridge the change: new connections met no scheduler for an instant"
+          if \(plain) 2>"$T/e"; then report "\(HostMarker.ipvs) \(index) \(StepStatus.done)"; else
+            report "\(HostMarker.ipvs) \(index) \(StepStatus.failed)"; sed "s/^/\(HostMarker.ipvsError) \(index) /" "$T/e"; exit 0
           fi
         fi
 
@@ -163,7 +163,7 @@ extension HostScript {
                 let key = service.key.resourceID.recordKey
                 script += """
                 if [ -d "$S/r/\(key)" ]; then record_undo \(key); else \(IPVSAdm.shell(IPVSAdm.deleteService(service.key))) 2>/dev/null || :; fi
-                report "@@lvsctl-ipvs \(index) done"
+                report "\(HostMarker.ipvs) \(index) \(StepStatus.done)"
 
                 """
                 continue
@@ -175,7 +175,7 @@ extension HostScript {
                 if [ ! -d "$S/r/\(key)" ]; then
                   record_begin \(key) && printf '%s\\n' \(ShellQuote.quote(prior)) > "$rec/prior" && printf '%s\\n' \(ShellQuote.quote(record.undo)) > "$rec/undo" &&
                     record_commit \(key) \(ShellQuote.quote(record.key.resourceID.description)) ||
-                    { report "@@lvsctl-ipvs \(index) failed"; echo "@@lvsctl-ipvs-err \(index) cannot write the record under $S"; exit 0; }
+                    { report "\(HostMarker.ipvs) \(index) \(StepStatus.failed)"; echo "\(HostMarker.ipvsError) \(index) cannot write the record under $S"; exit 0; }
                 fi
 
                 """
@@ -186,12 +186,12 @@ extension HostScript {
             }
             let commands = step.change.shell
             if commands.isEmpty {
-                script += "report \"@@lvsctl-ipvs \(index) done\"\n"
+                script += "report \"\(HostMarker.ipvs) \(index) \(StepStatus.done)\"\n"
                 continue
             }
             script += """
-            if { \(commands.joined(separator: " && ")); } 2>"$T/e"; then report "@@lvsctl-ipvs \(index) done"; else
-              report "@@lvsctl-ipvs \(index) failed"; sed "s/^/@@lvsctl-ipvs-err \(index) /" "$T/e"; exit 0
+            if { \(commands.joined(separator: " && ")); } 2>"$T/e"; then report "\(HostMarker.ipvs) \(index) \(StepStatus.done)"; else
+              report "\(HostMarker.ipvs) \(index) \(StepStatus.failed)"; sed "s/^/\(HostMarker.ipvsError) \(index) /" "$T/e"; exit 0
             fi
 
             """

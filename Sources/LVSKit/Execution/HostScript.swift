@@ -19,7 +19,7 @@ public enum HostScript {
 
     /// Part `number`: a function holding `body`, called only after its closing brace arrived.
     public static func part(_ number: Int, _ body: String) -> String {
-        "lvsctl_part_\(number)() {\n\(body)\necho '@@lvsctl-end \(number)'\n}\nlvsctl_part_\(number)\n"
+        "lvsctl_part_\(number)() {\n\(body)\necho '\(HostMarker.end) \(number)'\n}\nlvsctl_part_\(number)\n"
     }
 
     /// The start of every conversation: the shell's helpers, the state folder (created only by
@@ -28,12 +28,12 @@ public enum HostScript {
     public static func opening(_ access: Access, owner: String, lockWait: Int, readIPVS: Bool) -> String {
         var text = prologue
         // lvsctl before 0.2 kept a `manifest` of steps: its records cannot be read here.
-        text += "[ ! -f \"$S/manifest\" ] || { echo \"@@lvsctl-fatal this host was provisioned by an older lvsctl (its record is $S/manifest): run that version's down first\"; exit 0; }\n"
+        text += "[ ! -f \"$S/manifest\" ] || { echo \"\(HostMarker.fatal) this host was provisioned by an older lvsctl (its record is $S/manifest): run that version's down first\"; exit 0; }\n"
         switch access {
         case .change:
             text += """
             if [ ! -d "$S" ]; then mkdir -p "$(dirname "$S")" && mkdir "$S" 2>/dev/null && : > "$S/.created"; fi
-            [ -d "$S" ] && chmod 700 "$S" || { echo "@@lvsctl-fatal cannot create lvsctl's state folder $S (not root? read-only /var?)"; exit 0; }
+            [ -d "$S" ] && chmod 700 "$S" || { echo "\(HostMarker.fatal) cannot create lvsctl's state folder $S (not root? read-only /var?)"; exit 0; }
             lvsctl_lock -x \(lockWait) \(ShellQuote.quote(owner))
             # What a killed run left half-made (never applied: records come first), or undone and
             # not yet removed.
@@ -45,7 +45,7 @@ public enum HostScript {
             text += "[ ! -d \"$S/r\" ] || lvsctl_lock -s \(lockWait) \(ShellQuote.quote(owner))\n"
         }
         text += "lvsctl_records\n"
-        text += "[ ! -f \"$S/cluster\" ] || sed 's/^/@@lvsctl-cluster /' \"$S/cluster\"\n"
+        text += "[ ! -f \"$S/cluster\" ] || sed 's/^/\(HostMarker.cluster) /' \"$S/cluster\"\n"
         // The lock is held and the record read: lvsctl may start on other hosts meanwhile.
         text += "echo '\(held)'\n"
         if readIPVS { text += readIPVSTable(stats: false) }
@@ -53,16 +53,16 @@ public enum HostScript {
     }
 
     /// The line a conversation prints once it holds the host's lock.
-    public static let held = "@@lvsctl-held"
+    public static let held = HostMarker.held.description
 
     /// The director's table, when IPVS is loaded (reading it with ipvsadm would load the module,
     /// and a module lvsctl did not load must be recorded as loaded by someone else first).
     public static func readIPVSTable(stats: Bool) -> String {
         """
         if [ -d /sys/module/ip_vs ] && command -v ipvsadm >/dev/null 2>&1; then
-          echo '@@lvsctl-ipvs save'; \(IPVSAdm.readSave) 2>&1
-          echo '@@lvsctl-ipvs thresholds'; \(IPVSAdm.readThresholds) 2>&1
-        \(stats ? "  echo '@@lvsctl-ipvs stats'; \(IPVSAdm.readStats) 2>&1\n" : "")  echo '@@lvsctl-ipvs end'
+          echo '\(HostMarker.ipvs) save'; \(IPVSAdm.readSave) 2>&1
+          echo '\(HostMarker.ipvs) thresholds'; \(IPVSAdm.readThresholds) 2>&1
+        \(stats ? "  echo '\(HostMarker.ipvs) stats'; \(IPVSAdm.readStats) 2>&1\n" : "")  echo '\(HostMarker.ipvs) end'
         fi
 
         """
@@ -70,8 +70,8 @@ public enum HostScript {
 
     /// The connection counts of the services whose real servers are draining.
     public static func readConnections(_ keys: [IPVSServiceKey]) -> String {
-        "echo '@@lvsctl-ipvs thresholds'\n" + keys.map { IPVSAdm.shell(IPVSAdm.readThresholds(of: $0)) + " 2>&1\n" }.joined()
-            + "echo '@@lvsctl-ipvs end'\n"
+        "echo '\(HostMarker.ipvs) thresholds'\n" + keys.map { IPVSAdm.shell(IPVSAdm.readThresholds(of: $0)) + " 2>&1\n" }.joined()
+            + "echo '\(HostMarker.ipvs) end'\n"
     }
 
     /// Undoes, newest first, every recorded resource whose key is not in `keeping`; with
@@ -101,7 +101,7 @@ public enum HostScript {
     umask 022
     trap '' PIPE
     S=\#(stateDirectory)
-    T=$(mktemp -d) || { echo "@@lvsctl-fatal cannot create a temporary folder (mktemp failed: is /tmp writable?)"; exit 0; }
+    T=$(mktemp -d) || { echo "\#(HostMarker.fatal) cannot create a temporary folder (mktemp failed: is /tmp writable?)"; exit 0; }
     trap 'rm -rf "$T"' EXIT
     clock() { read -r up _ < /proc/uptime; ticks=${up%.*}${up#*.}; }
     report() { clock; echo "$1 $(( (ticks - t0) * 10 ))"; }
@@ -110,11 +110,11 @@ public enum HostScript {
     # The lock is fd 9 of this shell; every step runs with fd 9 closed, or a daemon it starts (a
     # web server) would hold the lock for good.
     lvsctl_lock() {
-      command -v flock >/dev/null 2>&1 || { echo "@@lvsctl-fatal flock (util-linux) is missing: lvsctl needs it to keep two runs apart"; exit 0; }
+      command -v flock >/dev/null 2>&1 || { echo "\#(HostMarker.fatal) flock (util-linux) is missing: lvsctl needs it to keep two runs apart"; exit 0; }
       for attempt in 1 2 3; do
-        exec 9>>"$S/lock" || { echo "@@lvsctl-fatal cannot open $S/lock"; exit 0; }
+        exec 9>>"$S/lock" || { echo "\#(HostMarker.fatal) cannot open $S/lock"; exit 0; }
         if [ "$2" -gt 0 ]; then flock "$1" -w "$2" 9; else flock "$1" -n 9; fi || {
-          owner=; read -r owner < "$S/lock" 2>/dev/null; echo "@@lvsctl-locked ${owner:-another lvsctl run}"; exit 0; }
+          owner=; read -r owner < "$S/lock" 2>/dev/null; echo "\#(HostMarker.locked) ${owner:-another lvsctl run}"; exit 0; }
         # down removes the lock file with the state folder: a lock on a file no longer there
         # keeps nobody out, so take the one there now.
         [ "$S/lock" -ef /proc/$$/fd/9 ] && break
@@ -127,8 +127,8 @@ public enum HostScript {
       for d in "$S"/r/*/; do
         [ -f "${d}undo" ] || continue
         k=${d%/}; k=${k##*/}; n=0; read -r n < "${d}order"; id=; read -r id < "${d}id"
-        echo "@@lvsctl-record $k $n $id"
-        if [ -f "${d}applied" ]; then a=; read -r a < "${d}applied"; echo "@@lvsctl-applied $k $a"; fi
+        echo "\#(HostMarker.record) $k $n $id"
+        if [ -f "${d}applied" ]; then a=; read -r a < "${d}applied"; echo "\#(HostMarker.applied) $k $a"; fi
       done
     }
     # A record is made in $S/tmp/KEY ($rec: the caller writes prior and undo into it), then
@@ -149,16 +149,16 @@ public enum HostScript {
     }
     # Runs a record's undo with its prior state in $prior, then renames the record away.
     record_undo() {
-      d="$S/r/$1"; id=; read -r id < "$d/id"; echo "@@lvsctl-undo-id $1 $id"
+      d="$S/r/$1"; id=; read -r id < "$d/id"; echo "\#(HostMarker.undoID) $1 $id"
       clock; t0=$ticks
       prior=; while IFS= read -r line || [ -n "$line" ]; do prior="$prior$line
     "; done < "$d/prior"; prior=${prior%
     }
       if ( . "$d/undo" ) 9>&- > "$T/e" 2>&1; then
         { [ -d "$S/tmp" ] || mkdir "$S/tmp"; } && mv "$d" "$S/tmp/gone-$1"
-        report "@@lvsctl-undo $1 restored"
+        report "\#(HostMarker.undo) $1 \#(StepStatus.restored)"
       else
-        report "@@lvsctl-undo $1 failed"; sed "s/^/@@lvsctl-undo-err $1 /" "$T/e"
+        report "\#(HostMarker.undo) $1 \#(StepStatus.failed)"; sed "s/^/\#(HostMarker.undoError) $1 /" "$T/e"
       fi
     }
     lvsctl_undo_unwanted() {
@@ -181,7 +181,7 @@ public enum HostScript {
     }
     # A failed step: what it printed, then the conversation ends (later steps may depend on it).
     step_failed() {
-      report "@@lvsctl-step $1 failed"; echo "($2)" >> "$T/e"; sed "s/^/@@lvsctl-err $1 /" "$T/e"
+      report "\#(HostMarker.step) $1 \#(StepStatus.failed)"; echo "($2)" >> "$T/e"; sed "s/^/\#(HostMarker.err) $1 /" "$T/e"
       exit 0
     }
 

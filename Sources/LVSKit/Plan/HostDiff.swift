@@ -8,12 +8,12 @@ public enum HostDiff {
         var unchanged = 0
         var changes: [ChangeOutcome] = []
         for (index, resource) in resources.enumerated() where resource.shell != nil {
-            guard let step = output.steps[index], !step.status.isEmpty else {
+            guard let step = output.steps[index], step.status != nil else {
                 changes.append(ChangeOutcome(change: describe(resource, step: nil), status: .notRun))
                 continue
             }
-            if step.status == "ok" { unchanged += 1; continue }
-            let status: ChangeStatus = step.status == "failed" ? .failed : planned ? .planned : .done
+            if step.status == .ok { unchanged += 1; continue }
+            let status: ChangeStatus = step.status == .failed ? .failed : planned ? .planned : .done
             changes.append(ChangeOutcome(change: describe(resource, step: step), status: status, milliseconds: step.milliseconds,
                                          output: step.output.isEmpty ? nil : step.output.joined(separator: "\n"),
                                          command: status == .failed ? resource.shell?.apply : nil))
@@ -51,7 +51,7 @@ public enum HostDiff {
     public static func undone(_ undos: [HostOutput.Undo], records: [HostOutput.Record]) -> [ChangeOutcome] {
         undos.map { undo in
             let record = records.first { $0.key == undo.key } ?? HostOutput.Record(key: undo.key, order: 0, id: undo.id)
-            return ChangeOutcome(change: removal(record), status: undo.status == "restored" ? .done : undo.status.isEmpty ? .notRun : .failed,
+            return ChangeOutcome(change: removal(record), status: undo.status == .restored ? .done : undo.status == nil ? .notRun : .failed,
                                  milliseconds: undo.milliseconds, output: undo.output.isEmpty ? nil : undo.output.joined(separator: "\n"))
         }
     }

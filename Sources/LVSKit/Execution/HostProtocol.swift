@@ -1,0 +1,55 @@
+/// The lines a host's shell prints for lvsctl, `@@lvsctl-NAME FIELDS…`, everything else being a
+/// step's own output. One type for the writer (`HostScript`, the verify request script) and the
+/// readers (`HostOutput`, `HostSession`, `VerifyRequests`): neither side spells a marker the
+/// other does not know.
+public enum HostMarker: String, CaseIterable, Sendable, CustomStringConvertible {
+    /// `end N`: part N ran to its end (also ends each verify answer, without a number).
+    case end
+    /// The conversation holds the host's lock and has listed its record.
+    case held
+    /// `locked WHO`: another run holds the lock; nothing was done.
+    case locked
+    /// `fatal WHY`: the conversation could not start.
+    case fatal
+    /// `cluster JSON`: one host of the cluster as the host last recorded it.
+    case cluster
+    /// `record KEY ORDER ID` and `applied KEY VALUE`: a resource the host's record holds.
+    case record, applied
+    /// `step N STATUS MS`, with `was N VALUE`, `now N VALUE` and `err N LINE` before it.
+    case step, was, now, err
+    /// `ipvs SECTION` … `ipvs end`: ipvsadm's output; `ipvs N STATUS MS` and `ipvs-err N LINE`:
+    /// an IPVS change.
+    case ipvs, ipvsError = "ipvs-err"
+    /// `undo-id KEY ID`, `undo KEY STATUS MS`, `undo-err KEY LINE`: a record undone.
+    case undoID = "undo-id", undo, undoError = "undo-err"
+    /// `answer N SOURCE BODY`: one of verify's requests.
+    case answer
+
+    public static let prefix = "@@lvsctl-"
+
+    /// The marker as the host prints it: `@@lvsctl-step`.
+    public var description: String { Self.prefix + rawValue }
+
+    /// The marker of a line the host printed, if it is one.
+    public init?(line word: Substring) {
+        guard word.hasPrefix(Self.prefix) else { return nil }
+        self.init(rawValue: String(word.dropFirst(Self.prefix.count)))
+    }
+}
+
+/// How a step went, as its host reported it.
+public enum StepStatus: String, Sendable, CustomStringConvertible {
+    /// A template resource already as wanted.
+    case ok
+    /// A template resource made as wanted (up).
+    case changed
+    /// A template resource that up would change (plan).
+    case wouldChange = "would-change"
+    /// An IPVS change made.
+    case done
+    /// A record undone.
+    case restored
+    case failed
+
+    public var description: String { rawValue }
+}
