@@ -46,7 +46,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "LVSKitTests", dependencies: ["LVSKit"]),
+        // What tests need beside the product, kept out of the shipped binary: the in-memory IPVS
+        // twin.
+        .target(name: "LVSTestSupport", dependencies: ["LVSKit"]),
+        .testTarget(name: "LVSKitTests", dependencies: ["LVSKit", "LVSTestSupport"]),
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "LVSLab"]),
         .testTarget(name: "LVSRunnerTests", dependencies: ["LVSRunner", "LVSKit", "LVSLab", "SSHTransport"]),
     ],

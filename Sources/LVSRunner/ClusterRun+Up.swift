@@ -94,9 +94,9 @@ extension ClusterRun {
         (work.report.unchanged, work.report.changes) = HostDiff.resources(state.resources, work.opening, planned: false)
         guard work.usable else { return }   // a resource of its own failed: no IPVS change
         // When something will wait for connections to end, its first count comes with this part.
-        let draining = Self.drains(steps)
+        let draining = GracefulTermination(steps, poll: runner.options.drainPoll, timeout: runner.options.drainTimeout)
         let output = await work.send(UpScript.directorChanges(state, steps: steps, members: (members + leaving.map { ClusterMember($0.host) }).map(\.line))
-                                     + (draining.isEmpty ? "" : HostScript.readConnections(Self.services(draining))))
+                                     + (draining.items.isEmpty ? "" : HostScript.readConnections(draining.services)))
         var ipvsOutcomes = steps.enumerated().flatMap { index, step -> [ChangeOutcome] in
             let result = output.ipvsSteps[index]
             let status: ChangeStatus = result == nil ? .notRun : result!.status == .done ? .done : .failed
@@ -127,98 +127,31 @@ extension ClusterRun {
             .realServers.first { $0.rip.withPort($0.port) == destination.key }?.host
     }
 
-    /// What waits for connections to end after the director's changes: a real server leaving a
-    /// service (weight 0 since part 2; deleted once it has no connections, active or not), or a
-    /// scheduler bridge (deleted once no connection it took is still established).
-    enum Draining {
-        case destination(IPVSServiceKey, IPVSDestination)
-        case bridge(SchedulerBridge)
-
-        var service: IPVSServiceKey {
-            switch self {
-            case let .destination(key, _): return key
-            case let .bridge(bridge): return bridge.service.key
-            }
-        }
-
-        /// Connections still holding it, or nil once there are none.
-        func remaining(_ table: IPVSTable) -> IPVSConnectionCounts? {
-            switch self {
-            case let .destination(key, destination):
-                guard let counts = table.connections[key]?[destination.key], counts.total > 0 else { return nil }
-                return counts
-            case let .bridge(bridge):
-                let active = table.connections[bridge.service.key]?.values.map(\.active).reduce(0, +) ?? 0
-                return active > 0 ? IPVSConnectionCounts(active: active, inactive: 0) : nil
-            }
-        }
-    }
-
-    /// Waits, counting connections every `drainPoll`, until each drain has none left or the drain
-    /// timeout passed; then deletes them all in one part. Says which happened, per real server.
-    static func drains(_ steps: [HostScript.IPVSStep]) -> [Draining] {
-        steps.compactMap { step -> Draining? in
-            if case let .drainDestination(key, destination) = step.change { return .destination(key, destination) }
-            return step.change.bridge.map(Draining.bridge)
-        }
-    }
-
-    static func services(_ draining: [Draining]) -> [IPVSServiceKey] {
-        Array(Set(draining.map(\.service))).sorted { $0.description < $1.description }
-    }
-
     /// `first`: the part that made the changes, which ends with the first count.
-    func drain(_ work: inout HostWork, _ draining: [Draining], first: HostOutput, outcomes: inout [ChangeOutcome]) async {
-        guard !draining.isEmpty else { return }
-        let clock = ContinuousClock()
-        let started = clock.now
-        var pending = Array(draining.indices)
-        var verdicts: [Int: String] = [:]
-        var output = first
-        while !pending.isEmpty && work.usable {
-            if output.ipvs["thresholds"] == nil {
-                try? await Task.sleep(for: runner.options.drainPoll)
-                output = await work.send(HostScript.readConnections(Self.services(pending.map { draining[$0] })))
-            }
-            var table = IPVSTable()
-            IPVSAdm.readListing(output.ipvs["thresholds"] ?? "", into: &table)
-            let elapsed = clock.now - started
-            pending.removeAll { index in
-                guard let counts = draining[index].remaining(table) else {
-                    verdicts[index] = "drained: no connections left after \(Self.format(elapsed)); deleted"
-                    return true
-                }
-                guard elapsed < runner.options.drainTimeout else {
-                    verdicts[index] = "drain timed out after \(Self.format(elapsed)) with \(counts.active) active and \(counts.inactive) inactive connections; deleted"
-                    return true
-                }
-                return false
-            }
-            output = HostOutput()
-        }
-        var deletions: [HostScript.IPVSStep] = []
-        var bridges: [SchedulerBridge] = []
-        for item in draining {
-            switch item {
-            case let .destination(key, destination): deletions.append(HostScript.IPVSStep(change: .deleteDestination(key, destination)))
-            case let .bridge(bridge): bridges.append(bridge)
-            }
-        }
-        let removed = await work.send(HostScript.ipvs(deletions) + HostScript.removeBridges(bridges))
-        var deleted = 0
-        for (index, item) in draining.enumerated() {
+    func drain(_ work: inout HostWork, _ drain: GracefulTermination, first: HostOutput, outcomes: inout [ChangeOutcome]) async {
+        guard !drain.items.isEmpty else { return }
+        var director = DirectorIPVS(work: work)
+        let (verdicts, deleted) = await drain.run(on: &director, first: first.ipvs["thresholds"].map { Self.connections($0) })
+        work = director.work
+        var deletion = 0
+        for (index, item) in drain.items.enumerated() {
             guard case let .destination(key, destination) = item else { continue }
-            defer { deleted += 1 }
+            defer { deletion += 1 }
             let name = IPVSReconciler.name(key, destination)
             guard let at = outcomes.firstIndex(where: { $0.change.resource == name && $0.change.action == .remove }) else { continue }
-            if removed.ipvsSteps[deleted]?.status == .done {
-                outcomes[at].change.note = verdicts[index]
+            if deleted[deletion]?.status == .done {
+                outcomes[at].change.note = verdicts[index].description
             } else {
                 outcomes[at].status = .failed
-                outcomes[at].output = (removed.ipvsSteps[deleted]?.output ?? ["the director stopped before deleting it"]).joined(separator: "\n")
+                outcomes[at].output = (deleted[deletion]?.output ?? ["the director stopped before deleting it"]).joined(separator: "\n")
             }
         }
     }
 
-    static func format(_ duration: Duration) -> String { String(format: "%.1f s", duration.seconds) }
+    static func connections(_ thresholds: String) -> IPVSTable {
+        var table = IPVSTable()
+        IPVSAdm.readListing(thresholds, into: &table)
+        return table
+    }
+
 }

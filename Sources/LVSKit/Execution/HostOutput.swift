@@ -18,6 +18,14 @@ public struct HostOutput: Sendable, Equatable {
         public var was: String?
         public var now: String?
         public var output: [String] = []
+
+        public init(status: StepStatus? = nil, milliseconds: Int = 0, was: String? = nil, now: String? = nil, output: [String] = []) {
+            self.status = status
+            self.milliseconds = milliseconds
+            self.was = was
+            self.now = now
+            self.output = output
+        }
     }
 
     public struct Undo: Sendable, Equatable {

@@ -84,6 +84,34 @@ public enum IPVSAdm {
             + service.destinations.map { (["-a"] + arguments(service.key) + destinationOptions($0, thresholds: false)).joined(separator: " ") }
     }
 
+    /// An ipvsadm command line read back into the change it makes (what the in-memory twin
+    /// runs; a line of `-S -n` is a command too). Defaults as ipvsadm's: scheduler wlc, method -g,
+    /// weight 1, no thresholds.
+    public static func command(_ words: [String]) -> IPVSCommand? {
+        guard let verb = words.first, let key = key(fromSave: words) else { return nil }
+        func value(after flag: String) -> String? {
+            words.firstIndex(of: flag).flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil }
+        }
+        switch verb {
+        case "-A", "-E":
+            let service = IPVSService(key: key, scheduler: value(after: "-s") ?? "wlc", persistence: value(after: "-p").flatMap { Int($0) },
+                                      netmask: value(after: "-M"), schedulerFlags: value(after: "-b"))
+            return verb == "-A" ? .addService(service) : .editService(service)
+        case "-D":
+            return .deleteService(key)
+        case "-a", "-e", "-d":
+            guard let target = value(after: "-r").flatMap(parseEndpoint) else { return nil }
+            if verb == "-d" { return .deleteDestination(key, address: target.address, port: target.port) }
+            let method: ForwardingMode = words.contains("-m") ? .nat : words.contains("-i") ? .tunnel : .directRouting
+            let destination = IPVSDestination(address: target.address, port: target.port, method: method,
+                                              weight: value(after: "-w").flatMap { Int($0) } ?? 1,
+                                              upper: value(after: "-x").flatMap { Int($0) } ?? 0, lower: value(after: "-y").flatMap { Int($0) } ?? 0)
+            return verb == "-a" ? .addDestination(key, destination) : .editDestination(key, destination)
+        default:
+            return nil
+        }
+    }
+
     // MARK: - Reading
 
     /// The services of `ipvsadm -S -n`, in its order (thresholds 0: -S does not print them).
@@ -236,4 +264,15 @@ public enum IPVSAdm {
         guard let number = Int(port), case let .success(address) = IPAddress.parse(String(host)) else { return nil }
         return (address, number)
     }
+}
+
+/// One change ipvsadm makes to a table, typed (see `IPVSAdm.command`).
+public enum IPVSCommand: Hashable, Sendable {
+    /// `-A` / `-E`: the service's settings (its destinations are not part of the command).
+    case addService(IPVSService)
+    case editService(IPVSService)
+    case deleteService(IPVSServiceKey)
+    case addDestination(IPVSServiceKey, IPVSDestination)
+    case editDestination(IPVSServiceKey, IPVSDestination)
+    case deleteDestination(IPVSServiceKey, address: IPAddress, port: Int)
 }

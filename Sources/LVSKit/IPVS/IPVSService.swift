@@ -79,7 +79,7 @@ public struct IPVSService: Hashable, Sendable {
     public func destination(_ key: String) -> IPVSDestination? { destinations.first { $0.key == key } }
 
     /// The service's own settings, without its destinations.
-    var settings: IPVSService { IPVSService(key: key, scheduler: scheduler, persistence: persistence, netmask: netmask, schedulerFlags: schedulerFlags) }
+    public var settings: IPVSService { IPVSService(key: key, scheduler: scheduler, persistence: persistence, netmask: netmask, schedulerFlags: schedulerFlags) }
 }
 
 /// Connection counts of one destination (`ipvsadm -Ln`): what draining waits for.

@@ -1,0 +1,124 @@
+import LVSTestSupport
+import Testing
+@testable import LVSKit
+
+/// Reconcile, drain and the scheduler bridge run against the in-memory IPVS twin: what the
+/// director ends up holding, not only which commands were sent. (The VM proves the kernel does
+/// what the twin does; these prove lvsctl's logic on every case in milliseconds.)
+struct IPVSTwinTests {
+    static let key = IPVSServiceKey.tcp(try! IPAddress.parse(ReconcileTests.vip).get(), port: 80)
+
+    /// Live table → up's changes and drain on the twin → the twin holds exactly the desired
+    /// services, each service that stays is the one that was there (same `-A`, same counter),
+    /// no bridge is left, nothing was cut, and a second reconcile changes nothing.
+    @Test(arguments: ReconcileTests.cases)
+    func reconcileConvergesTheTwin(_ c: ReconcileTests.Case) async throws {
+        let twin = try IPVSTwin(save: c.live)
+        let generation = twin.generation(Self.key)
+        let stays = c.desired.contains { $0.key == Self.key }
+        // A connection the change must not cut (a service that leaves is deleted, entries and all).
+        if stays { twin.open(Self.key, "10.0.0.12:80", inactive: 1) }
+        try await Self.up(twin, desired: c.desired, records: c.records)
+        #expect(Self.normalized(twin.table.services) == Self.normalized(c.desired), "\(twin.save)")
+        if stays && generation != nil {
+            #expect(twin.generation(Self.key) == generation, "the service was deleted and made again")
+            #expect(twin.connectionCount(Self.key) == 1, "the service's counter did not live on")
+        }
+        #expect(twin.deletedWithConnections == 0)
+        // The record of a service deleted is undone in the same run on the host.
+        let records = c.records.filter { record in twin.table.services.contains { $0.key.resourceID.recordKey == record.key } }
+        #expect(HostDiff.ipvs(desired: c.desired, live: twin.table, records: records).steps.isEmpty, "a second up would change: \(twin.save)")
+    }
+
+    /// A leaving real server keeps its connections until they end: weight 0 at once, deleted only
+    /// when idle; the verdict says so.
+    @Test func leavingRealServerDrainsBeforeItIsDeleted() async throws {
+        let twin = try IPVSTwin(save: ReconcileTests.rr2)
+        twin.open(Self.key, "10.0.0.11:80", active: 2, inactive: 1)
+        twin.ticksPerCount = 1
+        let verdicts = try await Self.up(twin, desired: ReconcileTests.desired(servers: "[rs2]"))
+        #expect(verdicts.count == 1)
+        guard case .drained = verdicts.first else { Issue.record("verdict \(verdicts)"); return }
+        #expect(twin.deletedWithConnections == 0)
+        #expect(twin.table.service(Self.key)?.destinations.map(\.key) == ["10.0.0.12:80"])
+        // While it drained, it was kept at weight 0 (taking nothing new), not removed.
+        #expect(twin.commands.contains(["-e", "-t", "192.168.0.200:80", "-r", "10.0.0.11:80", "-g", "-w", "0"]))
+    }
+
+    /// Connections that never end: deleted when the drain times out, and the verdict counts them.
+    @Test func drainThatTimesOutIsDeletedAndSaysWhatItCut() async throws {
+        let twin = try IPVSTwin(save: ReconcileTests.rr2)
+        twin.open(Self.key, "10.0.0.11:80", active: 3)
+        let verdicts = try await Self.up(twin, desired: ReconcileTests.desired(servers: "[rs2]"), timeout: .milliseconds(30))
+        guard case let .timedOut(_, remaining) = verdicts.first else { Issue.record("verdict \(verdicts)"); return }
+        #expect(remaining == IPVSConnectionCounts(active: 3, inactive: 0))
+        #expect(verdicts.first?.description.hasSuffix("with 3 active and 0 inactive connections; deleted") == true)
+        #expect(twin.deletedWithConnections == 1)
+    }
+
+    /// A scheduler change: the bridge (a fwmark service with the new scheduler and the same real
+    /// servers) takes new connections while the real service is edited; it lives until the
+    /// connections it took end, then goes.
+    @Test func schedulerChangeBridgesThenEndsTheBridge() async throws {
+        let twin = try IPVSTwin(save: ReconcileTests.rr2)
+        let desired = ReconcileTests.desired("scheduler: wrr")
+        let (steps, _) = HostDiff.ipvs(desired: desired, live: twin.table, records: ReconcileTests.recorded)
+        let bridge = try #require(steps.first?.change.bridge)
+        var director = twin
+        let applied = await director.apply(steps, endingBridges: [])
+        #expect(applied.map { $0?.status } == [.done])
+        #expect(twin.table.service(bridge.service.key)?.scheduler == "wrr")
+        #expect(twin.table.service(Self.key)?.scheduler == "wrr")
+        twin.open(bridge.service.key, "10.0.0.11:80", active: 1)
+        twin.ticksPerCount = 1
+        let drain = GracefulTermination(steps, poll: .milliseconds(1), timeout: .seconds(5))
+        #expect(drain.items == [.bridge(bridge)])
+        let (verdicts, _) = await drain.run(on: &director, first: nil)
+        guard case .drained = verdicts.first else { Issue.record("verdict \(verdicts)"); return }
+        #expect(twin.table.service(bridge.service.key) == nil)
+        #expect(twin.generation(Self.key) == 1)
+    }
+
+    /// What lvsctl relies on of the kernel, in the twin: `-a` inserts at the head (restoring a
+    /// saved table reverses its real servers), and the kernel's refusals.
+    @Test func twinBehavesAsTheKernel() throws {
+        let twin = try IPVSTwin(save: ReconcileTests.rr2)
+        #expect(twin.table.kernelOrder[Self.key] == ["10.0.0.12:80", "10.0.0.11:80"])
+        try twin.run(IPVSAdm.addDestination(IPVSDestination(address: try IPAddress.parse("10.0.0.13").get(), port: 80, method: .directRouting, weight: 1), to: Self.key))
+        #expect(twin.table.kernelOrder[Self.key] == ["10.0.0.13:80", "10.0.0.12:80", "10.0.0.11:80"])
+        #expect(throws: IPVSTwin.Failure.self) { try twin.run(["-A", "-t", "192.168.0.200:80", "-s", "rr"]) }
+        #expect(throws: IPVSTwin.Failure.self) { try twin.run(["-e", "-t", "192.168.0.200:80", "-r", "10.0.0.99:80", "-g", "-w", "1"]) }
+        #expect(throws: IPVSTwin.Failure.self) { try twin.run(["-E", "-t", "192.168.0.200:80", "-s", "twos"]) }
+        #expect(throws: IPVSTwin.Failure.self) { try twin.run(["-D", "-t", "192.168.0.201:80"]) }
+        // Weight 0 keeps the destination; -E keeps the destinations.
+        try twin.run(["-e", "-t", "192.168.0.200:80", "-r", "10.0.0.11:80", "-g", "-w", "0"])
+        try twin.run(["-E", "-t", "192.168.0.200:80", "-s", "wrr"])
+        #expect(twin.table.service(Self.key)?.destinations.count == 3)
+        #expect(twin.table.service(Self.key)?.destination("10.0.0.11:80")?.weight == 0)
+    }
+
+    // MARK: - Helpers
+
+    /// `up`'s IPVS part on the twin: the changes, then the drain; the drain's verdicts.
+    @discardableResult
+    static func up(_ twin: IPVSTwin, desired: [IPVSService], records: [HostOutput.Record] = ReconcileTests.recorded,
+                   timeout: Duration = .seconds(5)) async throws -> [GracefulTermination.Verdict] {
+        let (steps, _) = HostDiff.ipvs(desired: desired, live: twin.table, records: records)
+        var director = twin
+        let applied = await director.apply(steps, endingBridges: [])
+        try #require(applied.allSatisfy { $0?.status == .done }, "\(applied)")
+        let drain = GracefulTermination(steps, poll: .milliseconds(1), timeout: timeout)
+        let (verdicts, deleted) = await drain.run(on: &director, first: nil)
+        try #require(deleted.allSatisfy { $0?.status == .done }, "\(deleted)")
+        return verdicts
+    }
+
+    /// Services by key, destinations by address: what the table holds, whatever the order.
+    static func normalized(_ services: [IPVSService]) -> [IPVSService] {
+        services.map { service in
+            var service = service
+            service.destinations.sort { $0.key < $1.key }
+            return service
+        }.sorted { $0.key.description < $1.key.description }
+    }
+}
