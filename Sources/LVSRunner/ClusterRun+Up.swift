@@ -81,16 +81,8 @@ extension ClusterRun {
     /// cluster record; then drains.
     func reconcileDirector(_ work: inout HostWork, unready: Set<String>, leaving: [HostState]) async {
         let state = work.state
-        let live = work.opening.ipvsTable ?? IPVSTable()
-        // A real server that failed to get ready gets no traffic: its destination is not added
-        // (one already there stays as it is).
-        let ready = state.ipvsServices.map { service -> IPVSService in
-            var service = service
-            let present = Set(live.service(service.key)?.destinations.map(\.key) ?? [])
-            service.destinations.removeAll { !present.contains($0.key) && unready.contains(host(of: $0, in: service.key) ?? "") }
-            return service
-        }
-        let (steps, leftAlone) = HostDiff.ipvs(desired: ready, live: live, records: work.opening.records)
+        let plan = ipvsPlan(work, unready: unready)
+        let steps = plan.steps
         (work.report.unchanged, work.report.changes) = HostDiff.resources(state.resources, work.opening, planned: false)
         guard work.usable else { return }   // a resource of its own failed: no IPVS change
         // When something will wait for connections to end, its first count comes with this part.
@@ -106,25 +98,13 @@ extension ClusterRun {
                               command: status == .failed ? step.change.commands.map(IPVSAdm.shell).joined(separator: "\n") : nil)
             }
         }
-        for service in state.ipvsServices {
-            for destination in service.destinations where !ready.contains(where: { $0.key == service.key && $0.destination(destination.key) != nil }) {
-                ipvsOutcomes.append(ChangeOutcome(change: IPVSService.Change.addDestination(service.key, destination).description, status: .notRun,
-                                                  output: "\(host(of: destination, in: service.key) ?? "its host") is not ready (its up failed): no traffic sent to it"))
-            }
-        }
-        ipvsOutcomes += leftAlone.filter { !madeByKeepalived($0) }.map { ChangeOutcome(change: HostDiff.leftAlone($0), status: .done) }
-        let changed = Set(steps.map { Self.serviceKey($0.change) })
-        work.report.unchanged += state.ipvsServices.filter { !changed.contains($0.key) }.count
+        ipvsOutcomes += plan.withheldChanges.map { ChangeOutcome(change: $0.change, status: .notRun, output: $0.reason) }
+        ipvsOutcomes += plan.leftAloneChanges.map { ChangeOutcome(change: $0, status: .done) }
+        work.report.unchanged += plan.unchanged
         let allDone = steps.indices.allSatisfy { output.ipvsSteps[$0]?.status == .done }
         if allDone { await drain(&work, draining, first: output, outcomes: &ipvsOutcomes) }
         work.report.changes += ipvsOutcomes
         work.report.changes += HostDiff.undone(output.undos.filter { !$0.id.hasPrefix("ipvs ") }, records: work.opening.records)
-    }
-
-    /// The real server behind a destination, from the inventory's services.
-    func host(of destination: IPVSDestination, in key: IPVSServiceKey) -> String? {
-        desired.service(key)?.spec
-            .realServers.first { $0.rip.withPort($0.port) == destination.key }?.host
     }
 
     /// `first`: the part that made the changes, which ends with the first count.

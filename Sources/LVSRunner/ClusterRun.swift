@@ -116,12 +116,9 @@ struct ClusterRun: Sendable {
         work.report.changes = changes
         let isDirector = work.state.roles.contains(.director)
         if isDirector {
-            let live = work.opening.ipvsTable ?? IPVSTable()
-            let (steps, leftAlone) = HostDiff.ipvs(desired: work.state.ipvsServices, live: live, records: work.opening.records)
-            work.report.changes += steps.flatMap { $0.change.descriptions }.map { ChangeOutcome(change: $0, status: .planned) }
-            work.report.changes += leftAlone.filter { !madeByKeepalived($0) }.map { ChangeOutcome(change: HostDiff.leftAlone($0), status: .planned) }
-            let changed = Set(steps.map { Self.serviceKey($0.change) })
-            work.report.unchanged += work.state.ipvsServices.filter { !changed.contains($0.key) }.count
+            let ipvs = ipvsPlan(work)
+            work.report.changes += (ipvs.changes + ipvs.leftAloneChanges).map { ChangeOutcome(change: $0, status: .planned) }
+            work.report.unchanged += ipvs.unchanged
         }
         let removals = HostDiff.unwanted(work.opening.records, desired: work.state.resources.map(\.id))
             .filter { !isDirector || !$0.id.hasPrefix("ipvs ") }
@@ -137,16 +134,18 @@ struct ClusterRun: Sendable {
         return work
     }
 
-    /// A service keepalived makes from this inventory: its own, neither lvsctl's nor a stranger's.
-    func madeByKeepalived(_ service: IPVSService) -> Bool {
-        inventory.usesKeepalived && desired.service(service.key) != nil
+    /// The director's IPVS plan from what it answered: the same for `plan` and `up`.
+    /// - unready: real-server hosts whose `up` failed (their new destinations are held back).
+    func ipvsPlan(_ work: HostWork, unready: Set<String> = []) -> IPVSPlan {
+        IPVSPlan(desired: work.state.ipvsServices, live: work.opening.ipvsTable ?? IPVSTable(), records: work.opening.records,
+                 unready: { key, destination in host(of: destination, in: key).flatMap { unready.contains($0) ? $0 : nil } },
+                 // A service keepalived makes from this inventory: its own, neither lvsctl's nor a stranger's.
+                 keepalived: { inventory.usesKeepalived && desired.service($0) != nil })
     }
 
-    static func serviceKey(_ change: IPVSService.Change) -> IPVSServiceKey {
-        switch change {
-        case let .create(service), let .edit(_, service), let .delete(service): return service.key
-        case let .addDestination(key, _), let .editDestination(key, _, _), let .drainDestination(key, _), let .deleteDestination(key, _): return key
-        }
+    /// The real server behind a destination, from the inventory's services.
+    func host(of destination: IPVSDestination, in key: IPVSServiceKey) -> String? {
+        desired.service(key)?.spec.realServers.first { $0.rip.withPort($0.port) == destination.key }?.host
     }
 
     // MARK: - down

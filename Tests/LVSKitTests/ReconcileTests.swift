@@ -153,4 +153,26 @@ struct ReconcileTests {
             "- ipvs tcp 192.168.0.200:80 → 10.0.0.11:80  weight 1 → 0  (drain, then delete)",
         ])
     }
+
+    /// The plan `plan` prints and `up` runs: a new real server whose host is not ready is held
+    /// back with the reason, a stranger's service is left alone (keepalived's own is not listed),
+    /// and a service needing nothing counts as unchanged.
+    @Test func planHoldsBackUnreadyServersAndLeavesStrangersAlone() {
+        let other = "-A -t 10.9.9.9:443 -s wlc\n-A -t 10.9.9.8:443 -s wlc\n"
+        let desired = Self.desired(servers: "[rs1, rs2, rs3]") + Self.desired().map { service in
+            var moved = service
+            moved.key = .tcp(try! IPAddress.parse("192.168.0.201").get(), port: 80)
+            return moved
+        }
+        let live = IPVSAdm.table(save: other + Self.rr2 + "\n" + Self.rr2.replacingOccurrences(of: "192.168.0.200", with: "192.168.0.201"), thresholds: "")
+        let records = Self.recorded + [HostOutput.Record(key: desired[1].key.resourceID.recordKey, order: 8, id: desired[1].key.resourceID.description)]
+        let plan = IPVSPlan(desired: desired, live: live, records: records,
+                            unready: { _, destination in destination.key == "10.0.0.13:80" ? "rs3" : nil },
+                            keepalived: { $0.description == "tcp 10.9.9.8:443" })
+        #expect(plan.steps.isEmpty)
+        #expect(plan.withheldChanges.map(\.change.text) == ["+ ipvs tcp 192.168.0.200:80 → 10.0.0.13:80  dr, weight 1"])
+        #expect(plan.withheldChanges.map(\.reason) == ["rs3 is not ready (its up failed): no traffic sent to it"])
+        #expect(plan.leftAloneChanges.map(\.text) == ["! ipvs tcp 10.9.9.9:443  scheduler wlc  (not created by lvsctl: left alone)"])
+        #expect(plan.unchanged == 2, "both: the first needs nothing once rs3 is held back")
+    }
 }
