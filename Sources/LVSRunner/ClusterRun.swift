@@ -145,7 +145,7 @@ struct ClusterRun: Sendable {
 
     /// The real server behind a destination, from the inventory's services.
     func host(of destination: IPVSDestination, in key: IPVSServiceKey) -> String? {
-        desired.service(key)?.spec.realServers.first { $0.rip.withPort($0.port) == destination.key }?.host
+        desired.service(key)?.spec.realServers.first { $0.endpoint == destination.endpoint }?.host
     }
 
     // MARK: - down

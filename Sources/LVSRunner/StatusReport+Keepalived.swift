@@ -20,15 +20,15 @@ extension StatusReport {
             let key = service.key
             let live = self.live?.service(key)
             for server in service.realServers {
-                let name = server.rip.withPort(server.port)
-                let destination = live?.destination(name)
+                let name = server.endpoint.description
+                let destination = live?.destination(server.endpoint)
                 let up = destination != nil && (destination!.weight > 0 || server.weight == 0)
                 states.append(RealServerState(service: service.address.description, host: server.host, destination: name,
                                               state: up ? "up" : "down", since: master?.lastChange(of: name, up: up)))
             }
             if let sorry = service.sorryServer {
-                let name = sorry.rip.withPort(sorry.port)
-                let inUse = live?.destination(name) != nil
+                let name = sorry.endpoint.description
+                let inUse = live?.destination(sorry.endpoint) != nil
                 states.append(RealServerState(service: service.address.description, host: sorry.host, destination: name,
                                               state: inUse ? "sorry server in use" : "sorry server standing by", since: nil))
             }

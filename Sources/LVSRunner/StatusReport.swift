@@ -28,9 +28,9 @@ public struct StatusReport: Sendable {
                 if let stats = live.serviceStats[service.key] { head += "  " + Self.words(stats) }
                 lines.append(head)
                 for destination in service.destinations {
-                    var line = "    → \(destination.key)  \(destination.method.rawValue)  weight \(destination.weight)"
-                    if let counts = live.connections[service.key]?[destination.key] { line += "  active \(counts.active)  inactive \(counts.inactive)" }
-                    if let stats = live.destinationStats[service.key]?[destination.key] { line += "  " + Self.words(stats) }
+                    var line = "    → \(destination.endpoint)  \(destination.method.rawValue)  weight \(destination.weight)"
+                    if let counts = live.connections[service.key]?[destination.endpoint] { line += "  active \(counts.active)  inactive \(counts.inactive)" }
+                    if let stats = live.destinationStats[service.key]?[destination.endpoint] { line += "  " + Self.words(stats) }
                     lines.append(line)
                 }
             }
@@ -68,8 +68,8 @@ public struct StatusReport: Sendable {
                 Service(service: service.key.description, scheduler: service.scheduler, persistence: service.persistence, netmask: service.netmask,
                         stats: table.serviceStats[service.key],
                         destinations: service.destinations.map {
-                            Destination(address: $0.key, forwarding: $0.method.rawValue, weight: $0.weight, upper: $0.upper, lower: $0.lower,
-                                        connections: table.connections[service.key]?[$0.key], stats: table.destinationStats[service.key]?[$0.key])
+                            Destination(address: $0.endpoint.description, forwarding: $0.method.rawValue, weight: $0.weight, upper: $0.upper, lower: $0.lower,
+                                        connections: table.connections[service.key]?[$0.endpoint], stats: table.destinationStats[service.key]?[$0.endpoint])
                         })
             }
         }

@@ -159,11 +159,10 @@ public struct Verifier: Sendable {
         guard let live = table.service(key) else { return nil }
         // The order the kernel's scheduler visits them in decides ties.
         let order = table.kernelOrder[key] ?? []
-        let visited = live.destinations.sorted { (order.firstIndex(of: $0.key) ?? .max) < (order.firstIndex(of: $1.key) ?? .max) }
+        let visited = live.destinations.sorted { (order.firstIndex(of: $0.endpoint) ?? .max) < (order.firstIndex(of: $1.endpoint) ?? .max) }
         let servers = visited.compactMap { destination -> ConnectionSchedulerModel.Server? in
-            let name = destination.address.withPort(destination.port)
-            guard let server = service.realServers.first(where: { $0.rip == destination.address && $0.port == destination.port }) else { return nil }
-            let held = table.connections[key]?[name]
+            guard let server = service.realServers.first(where: { $0.endpoint == destination.endpoint }) else { return nil }
+            let held = table.connections[key]?[destination.endpoint]
             return ConnectionSchedulerModel.Server(host: server.host, weight: destination.weight, active: held?.active ?? 0, inactive: held?.inactive ?? 0)
         }
         return ConnectionSchedulerModel.predict(service.scheduler, servers: servers, count: count)
@@ -174,7 +173,7 @@ public struct Verifier: Sendable {
         let key = service.key
         var held: [String: Int] = [:]
         for server in service.realServers {
-            let counts = table.connections[key]?[server.rip.withPort(server.port)]
+            let counts = table.connections[key]?[server.endpoint]
             held[server.host, default: 0] += (counts?.active ?? 0) + (counts?.inactive ?? 0)
         }
         return held
@@ -209,9 +208,8 @@ public struct Verifier: Sendable {
         let key = service.key
         var counts: [String: Int] = [:]
         for server in service.realServers {
-            let name = server.rip.withPort(server.port)
-            let now = after.destinationStats[key]?[name]?.connections ?? 0
-            counts[server.host, default: 0] += now - (before.destinationStats[key]?[name]?.connections ?? 0)
+            let now = after.destinationStats[key]?[server.endpoint]?.connections ?? 0
+            counts[server.host, default: 0] += now - (before.destinationStats[key]?[server.endpoint]?.connections ?? 0)
         }
         return counts
     }

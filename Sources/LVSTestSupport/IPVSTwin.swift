@@ -108,16 +108,15 @@ public final class IPVSTwin: @unchecked Sendable {
             services.remove(at: at)
         case let .addDestination(key, destination):
             guard let at = index(key) else { throw fail("No such service") }
-            guard !services[at].destinations.contains(where: { $0.value.key == destination.key }) else { throw fail("Destination already exists") }
+            guard !services[at].destinations.contains(where: { $0.value.endpoint == destination.endpoint }) else { throw fail("Destination already exists") }
             services[at].destinations.insert(Destination(value: destination), at: 0)
         case let .editDestination(key, destination):
             guard let at = index(key) else { throw fail("No such service") }
-            guard let d = services[at].destinations.firstIndex(where: { $0.value.key == destination.key }) else { throw fail("No such destination") }
+            guard let d = services[at].destinations.firstIndex(where: { $0.value.endpoint == destination.endpoint }) else { throw fail("No such destination") }
             services[at].destinations[d].value = destination
-        case let .deleteDestination(key, address, port):
+        case let .deleteDestination(key, endpoint):
             guard let at = index(key) else { throw fail("No such service") }
-            let name = address.withPort(port)
-            guard let d = services[at].destinations.firstIndex(where: { $0.value.key == name }) else { throw fail("No such destination") }
+            guard let d = services[at].destinations.firstIndex(where: { $0.value.endpoint == endpoint }) else { throw fail("No such destination") }
             if services[at].destinations[d].active + services[at].destinations[d].inactive > 0 { deletedWithConnectionsCount += 1 }
             services[at].destinations.remove(at: d)
         }
@@ -126,9 +125,9 @@ public final class IPVSTwin: @unchecked Sendable {
     // MARK: - Traffic
 
     /// `count` new connections to one destination (active, or inactive: finished but not expired).
-    public func open(_ key: IPVSServiceKey, _ destination: String, active: Int = 0, inactive: Int = 0) {
+    public func open(_ key: IPVSServiceKey, _ destination: Endpoint, active: Int = 0, inactive: Int = 0) {
         locked {
-            guard let at = index(key), let d = services[at].destinations.firstIndex(where: { $0.value.key == destination }) else { return }
+            guard let at = index(key), let d = services[at].destinations.firstIndex(where: { $0.value.endpoint == destination }) else { return }
             services[at].destinations[d].active += active
             services[at].destinations[d].inactive += inactive
             services[at].destinations[d].connections += active + inactive
@@ -183,7 +182,7 @@ public final class IPVSTwin: @unchecked Sendable {
             for service in services where keys?.contains(service.settings.key) ?? true {
                 lines.append(Self.heading(service.settings))
                 for d in service.destinations {
-                    lines.append("  -> " + Self.pad(d.value.key, 26) + Self.pad(String(d.value.upper), 11) + Self.pad(String(d.value.lower), 11)
+                    lines.append("  -> " + Self.pad(d.value.endpoint.description, 26) + Self.pad(String(d.value.upper), 11) + Self.pad(String(d.value.lower), 11)
                                  + Self.pad(String(d.active), 11) + String(d.inactive))
                 }
             }

@@ -67,9 +67,9 @@ struct IPVSAdmTests {
         #expect(table.services[2].schedulerFlags == "sh-fallback,sh-port")
         #expect(table.services[5].destinations.map(\.method) == [.tunnel])
         #expect(table.services[6].key == .fwmark(8, .v6))
-        #expect(table.connections[web.key]?["10.0.0.11:80"] == IPVSConnectionCounts(active: 2, inactive: 7))
+        #expect(table.connections[web.key]?[ep("10.0.0.11:80")] == IPVSConnectionCounts(active: 2, inactive: 7))
         #expect(table.serviceStats[web.key] == IPVSStats(connections: 12, inPackets: 72, outPackets: 0, inBytes: 4770, outBytes: 0))
-        #expect(table.destinationStats[web.key]?["10.0.0.12:8080"]?.connections == 9)
+        #expect(table.destinationStats[web.key]?[ep("10.0.0.12:8080")]?.connections == 9)
     }
 
     /// What lvsctl writes as save lines, ipvsadm -S prints back the same.

@@ -17,7 +17,7 @@ struct IPVSTwinTests {
         let generation = twin.generation(Self.key)
         let stays = c.desired.contains { $0.key == Self.key }
         // A connection the change must not cut (a service that leaves is deleted, entries and all).
-        if stays { twin.open(Self.key, "10.0.0.12:80", inactive: 1) }
+        if stays { twin.open(Self.key, ep("10.0.0.12:80"), inactive: 1) }
         try await Self.up(twin, desired: c.desired, records: c.records)
         #expect(Self.normalized(twin.table.services) == Self.normalized(c.desired), "\(twin.save)")
         if stays && generation != nil {
@@ -34,13 +34,13 @@ struct IPVSTwinTests {
     /// when idle; the verdict says so.
     @Test func leavingRealServerDrainsBeforeItIsDeleted() async throws {
         let twin = try IPVSTwin(save: ReconcileTests.rr2)
-        twin.open(Self.key, "10.0.0.11:80", active: 2, inactive: 1)
+        twin.open(Self.key, ep("10.0.0.11:80"), active: 2, inactive: 1)
         twin.ticksPerCount = 1
         let verdicts = try await Self.up(twin, desired: ReconcileTests.desired(servers: "[rs2]"))
         #expect(verdicts.count == 1)
         guard case .drained = verdicts.first else { Issue.record("verdict \(verdicts)"); return }
         #expect(twin.deletedWithConnections == 0)
-        #expect(twin.table.service(Self.key)?.destinations.map(\.key) == ["10.0.0.12:80"])
+        #expect(twin.table.service(Self.key)?.destinations.map(\.endpoint) == [ep("10.0.0.12:80")])
         // While it drained, it was kept at weight 0 (taking nothing new), not removed.
         #expect(twin.commands.contains(["-e", "-t", "192.168.0.200:80", "-r", "10.0.0.11:80", "-g", "-w", "0"]))
     }
@@ -48,7 +48,7 @@ struct IPVSTwinTests {
     /// Connections that never end: deleted when the drain times out, and the verdict counts them.
     @Test func drainThatTimesOutIsDeletedAndSaysWhatItCut() async throws {
         let twin = try IPVSTwin(save: ReconcileTests.rr2)
-        twin.open(Self.key, "10.0.0.11:80", active: 3)
+        twin.open(Self.key, ep("10.0.0.11:80"), active: 3)
         let verdicts = try await Self.up(twin, desired: ReconcileTests.desired(servers: "[rs2]"), timeout: .milliseconds(30))
         guard case let .timedOut(_, remaining) = verdicts.first else { Issue.record("verdict \(verdicts)"); return }
         #expect(remaining == IPVSConnectionCounts(active: 3, inactive: 0))
@@ -69,7 +69,7 @@ struct IPVSTwinTests {
         #expect(applied.map { $0?.status } == [.done])
         #expect(twin.table.service(bridge.service.key)?.scheduler == "wrr")
         #expect(twin.table.service(Self.key)?.scheduler == "wrr")
-        twin.open(bridge.service.key, "10.0.0.11:80", active: 1)
+        twin.open(bridge.service.key, ep("10.0.0.11:80"), active: 1)
         twin.ticksPerCount = 1
         let drain = GracefulTermination(steps, poll: .milliseconds(1), timeout: .seconds(5))
         #expect(drain.items == [.bridge(bridge)])
@@ -83,9 +83,9 @@ struct IPVSTwinTests {
     /// saved table reverses its real servers), and the kernel's refusals.
     @Test func twinBehavesAsTheKernel() throws {
         let twin = try IPVSTwin(save: ReconcileTests.rr2)
-        #expect(twin.table.kernelOrder[Self.key] == ["10.0.0.12:80", "10.0.0.11:80"])
+        #expect(twin.table.kernelOrder[Self.key] == [ep("10.0.0.12:80"), ep("10.0.0.11:80")])
         try twin.run(IPVSAdm.addDestination(IPVSDestination(address: try IPAddress.parse("10.0.0.13").get(), port: 80, method: .directRouting, weight: 1), to: Self.key))
-        #expect(twin.table.kernelOrder[Self.key] == ["10.0.0.13:80", "10.0.0.12:80", "10.0.0.11:80"])
+        #expect(twin.table.kernelOrder[Self.key] == [ep("10.0.0.13:80"), ep("10.0.0.12:80"), ep("10.0.0.11:80")])
         #expect(throws: IPVSTwin.Failure.self) { try twin.run(["-A", "-t", "192.168.0.200:80", "-s", "rr"]) }
         #expect(throws: IPVSTwin.Failure.self) { try twin.run(["-e", "-t", "192.168.0.200:80", "-r", "10.0.0.99:80", "-g", "-w", "1"]) }
         #expect(throws: IPVSTwin.Failure.self) { try twin.run(["-E", "-t", "192.168.0.200:80", "-s", "twos"]) }
@@ -94,7 +94,7 @@ struct IPVSTwinTests {
         try twin.run(["-e", "-t", "192.168.0.200:80", "-r", "10.0.0.11:80", "-g", "-w", "0"])
         try twin.run(["-E", "-t", "192.168.0.200:80", "-s", "wrr"])
         #expect(twin.table.service(Self.key)?.destinations.count == 3)
-        #expect(twin.table.service(Self.key)?.destination("10.0.0.11:80")?.weight == 0)
+        #expect(twin.table.service(Self.key)?.destination(ep("10.0.0.11:80"))?.weight == 0)
     }
 
     // MARK: - Helpers
@@ -117,7 +117,7 @@ struct IPVSTwinTests {
     static func normalized(_ services: [IPVSService]) -> [IPVSService] {
         services.map { service in
             var service = service
-            service.destinations.sort { $0.key < $1.key }
+            service.destinations.sort { $0.endpoint < $1.endpoint }
             return service
         }.sorted { $0.key.description < $1.key.description }
     }

@@ -167,7 +167,7 @@ struct ReconcileTests {
         let live = IPVSAdm.table(save: other + Self.rr2 + "\n" + Self.rr2.replacingOccurrences(of: "192.168.0.200", with: "192.168.0.201"), thresholds: "")
         let records = Self.recorded + [HostOutput.Record(key: desired[1].key.resourceID.recordKey, order: 8, id: desired[1].key.resourceID.description)]
         let plan = IPVSPlan(desired: desired, live: live, records: records,
-                            unready: { _, destination in destination.key == "10.0.0.13:80" ? "rs3" : nil },
+                            unready: { _, destination in destination.endpoint == ep("10.0.0.13:80") ? "rs3" : nil },
                             keepalived: { $0.description == "tcp 10.9.9.8:443" })
         #expect(plan.steps.isEmpty)
         #expect(plan.withheldChanges.map(\.change.text) == ["+ ipvs tcp 192.168.0.200:80 → 10.0.0.13:80  dr, weight 1"])

@@ -11,6 +11,9 @@ func loadInventory(_ name: String) throws -> Inventory {
     return try InventoryParser.parse(text, file: "inventories/\(name)").get()
 }
 
+/// `10.0.0.11:80` as a typed endpoint (a test's literal: a typo stops the test at once).
+func ep(_ text: String) -> Endpoint { Endpoint(parsing: text)! }
+
 func render(_ inventory: Inventory) throws -> [HostState] {
     try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(inventory)
 }

@@ -33,7 +33,7 @@ public enum Draining: Sendable, Equatable {
     public func remaining(_ table: IPVSTable) -> IPVSConnectionCounts? {
         switch self {
         case let .destination(key, destination):
-            guard let counts = table.connections[key]?[destination.key], counts.total > 0 else { return nil }
+            guard let counts = table.connections[key]?[destination.endpoint], counts.total > 0 else { return nil }
             return counts
         case let .bridge(bridge):
             let active = table.connections[bridge.service.key]?.values.map(\.active).reduce(0, +) ?? 0

@@ -42,7 +42,7 @@ public enum IPVSAdm {
     }
 
     static func destinationOptions(_ destination: IPVSDestination, thresholds: Bool) -> [String] {
-        var words = ["-r", destination.key, flag(destination.method), "-w", String(destination.weight)]
+        var words = ["-r", destination.endpoint.description, flag(destination.method), "-w", String(destination.weight)]
         // -e resets what it is not given: thresholds left out become 0, which is what 0 means.
         if thresholds && destination.upper > 0 { words += ["-x", String(destination.upper)] }
         if thresholds && destination.lower > 0 { words += ["-y", String(destination.lower)] }
@@ -63,7 +63,7 @@ public enum IPVSAdm {
         ["-e"] + arguments(key) + destinationOptions(destination, thresholds: true)
     }
     public static func deleteDestination(_ destination: IPVSDestination, from key: IPVSServiceKey) -> [String] {
-        ["-d"] + arguments(key) + ["-r", destination.key]
+        ["-d"] + arguments(key) + ["-r", destination.endpoint.description]
     }
     /// The connection counts of one service (`ipvsadm -L -n --thresholds -t …`).
     public static func readThresholds(of key: IPVSServiceKey) -> [String] { ["-L", "-n", "--thresholds"] + arguments(key) }
@@ -101,7 +101,7 @@ public enum IPVSAdm {
             return .deleteService(key)
         case "-a", "-e", "-d":
             guard let target = value(after: "-r").flatMap(parseEndpoint) else { return nil }
-            if verb == "-d" { return .deleteDestination(key, address: target.address, port: target.port) }
+            if verb == "-d" { return .deleteDestination(key, target) }
             let method: ForwardingMode = words.contains("-m") ? .nat : words.contains("-i") ? .tunnel : .directRouting
             let destination = IPVSDestination(address: target.address, port: target.port, method: method,
                                               weight: value(after: "-w").flatMap { Int($0) } ?? 1,
@@ -155,14 +155,14 @@ public enum IPVSAdm {
             if first == "->" {
                 guard let key = current, words.count >= 2, let endpoint = parseEndpoint(words[1]) else { continue }
                 let numbers = words.dropFirst(2).compactMap { Int($0) }
-                let name = endpoint.address.withPort(endpoint.port)
+                let name = endpoint
                 guard let index = table.services.firstIndex(where: { $0.key == key }) else { continue }
                 var destinations = table.services[index].destinations
                 switch columns {
                 case .plain:
                     guard words.count >= 6, let weight = Int(words[3]) else { continue }
                     let method: ForwardingMode = words[2] == "Masq" ? .nat : words[2] == "Tunnel" ? .tunnel : .directRouting
-                    if let at = destinations.firstIndex(where: { $0.key == name }) {
+                    if let at = destinations.firstIndex(where: { $0.endpoint == name }) {
                         destinations[at].weight = weight
                     } else {
                         destinations.append(IPVSDestination(address: endpoint.address, port: endpoint.port, method: method, weight: weight))
@@ -170,7 +170,7 @@ public enum IPVSAdm {
                     if numbers.count >= 3 { table.connections[key, default: [:]][name] = IPVSConnectionCounts(active: numbers[1], inactive: numbers[2]) }
                 case .thresholds:
                     guard numbers.count >= 4 else { continue }
-                    if let at = destinations.firstIndex(where: { $0.key == name }) {
+                    if let at = destinations.firstIndex(where: { $0.endpoint == name }) {
                         destinations[at].upper = numbers[0]
                         destinations[at].lower = numbers[1]
                     }
@@ -249,21 +249,7 @@ public enum IPVSAdm {
         }
     }
 
-    /// `10.0.0.11:80` or `[fd00::11]:80`.
-    static func parseEndpoint(_ text: String) -> (address: IPAddress, port: Int)? {
-        let host: Substring, port: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            host = text[text.index(after: text.startIndex)..<close]
-            port = text[(text.index(close, offsetBy: 2, limitedBy: text.endIndex) ?? text.endIndex)...]
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            host = text[..<colon]
-            port = text[text.index(after: colon)...]
-        }
-        guard let number = Int(port), case let .success(address) = IPAddress.parse(String(host)) else { return nil }
-        return (address, number)
-    }
+    static func parseEndpoint(_ text: String) -> Endpoint? { Endpoint(parsing: text) }
 }
 
 /// One change ipvsadm makes to a table, typed (see `IPVSAdm.command`).
@@ -274,5 +260,5 @@ public enum IPVSCommand: Hashable, Sendable {
     case deleteService(IPVSServiceKey)
     case addDestination(IPVSServiceKey, IPVSDestination)
     case editDestination(IPVSServiceKey, IPVSDestination)
-    case deleteDestination(IPVSServiceKey, address: IPAddress, port: Int)
+    case deleteDestination(IPVSServiceKey, Endpoint)
 }

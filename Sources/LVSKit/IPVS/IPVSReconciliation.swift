@@ -82,15 +82,15 @@ public enum IPVSReconciler {
         guard let live else { return [.create(desired)] }
         var changes: [IPVSService.Change] = []
         if live.settings != desired.settings { changes.append(.edit(from: live, to: desired)) }
-        for destination in desired.destinations where live.destination(destination.key) == nil {
+        for destination in desired.destinations where live.destination(destination.endpoint) == nil {
             changes.append(.addDestination(desired.key, destination))
         }
         for destination in desired.destinations {
-            if let current = live.destination(destination.key), current != destination {
+            if let current = live.destination(destination.endpoint), current != destination {
                 changes.append(.editDestination(desired.key, from: current, to: destination))
             }
         }
-        for destination in live.destinations where desired.destination(destination.key) == nil {
+        for destination in live.destinations where desired.destination(destination.endpoint) == nil {
             changes.append(.drainDestination(desired.key, destination))
         }
         return changes
@@ -98,7 +98,7 @@ public enum IPVSReconciler {
 
     /// `ipvs tcp 192.168.0.200:80 → 10.0.0.11:80`
     public static func name(_ key: IPVSServiceKey, _ destination: IPVSDestination) -> String {
-        "\(key.resourceID) → \(destination.key)"
+        "\(key.resourceID) → \(destination.endpoint)"
     }
 
     static func settingsWords(_ service: IPVSService) -> [Difference] {

@@ -47,8 +47,8 @@ public struct IPVSDestination: Hashable, Sendable {
         self.lower = lower
     }
 
-    /// `10.0.0.11:80`, `[fd00::11]:80`: how ipvsadm names it, and its identity within a service.
-    public var key: String { address.withPort(port) }
+    /// `10.0.0.11:80`, `[fd00::11]:80`: its identity within a service.
+    public var endpoint: Endpoint { Endpoint(address, port: port) }
 }
 
 /// A virtual service and its destinations: desired (from the inventory) or live (read back
@@ -76,7 +76,7 @@ public struct IPVSService: Hashable, Sendable {
         self.destinations = destinations
     }
 
-    public func destination(_ key: String) -> IPVSDestination? { destinations.first { $0.key == key } }
+    public func destination(_ endpoint: Endpoint) -> IPVSDestination? { destinations.first { $0.endpoint == endpoint } }
 
     /// The service's own settings, without its destinations.
     public var settings: IPVSService { IPVSService(key: key, scheduler: scheduler, persistence: persistence, netmask: netmask, schedulerFlags: schedulerFlags) }
@@ -105,13 +105,13 @@ public struct IPVSStats: Hashable, Sendable, Codable {
 /// A director's live table: the services in ipvsadm's order, with what each listing added.
 public struct IPVSTable: Sendable, Equatable {
     public var services: [IPVSService] = []
-    /// Per service, per destination key.
-    public var connections: [IPVSServiceKey: [String: IPVSConnectionCounts]] = [:]
+    /// Per service, per destination.
+    public var connections: [IPVSServiceKey: [Endpoint: IPVSConnectionCounts]] = [:]
     public var serviceStats: [IPVSServiceKey: IPVSStats] = [:]
-    public var destinationStats: [IPVSServiceKey: [String: IPVSStats]] = [:]
-    /// Per service, its destinations (`address:port`) in the kernel's order, as the thresholds
-    /// listing gave them (`--nosort`).
-    public var kernelOrder: [IPVSServiceKey: [String]] = [:]
+    public var destinationStats: [IPVSServiceKey: [Endpoint: IPVSStats]] = [:]
+    /// Per service, its destinations in the kernel's order, as the thresholds listing gave them
+    /// (`--nosort`).
+    public var kernelOrder: [IPVSServiceKey: [Endpoint]] = [:]
 
     public init(services: [IPVSService] = []) { self.services = services }
 

@@ -107,12 +107,12 @@ extension VirtualService {
         var held = self
         guard let service = live.service(key) else { return held }
         held.realServers = realServers.compactMap { server in
-            guard let destination = service.destination(server.rip.withPort(server.port)) else { return nil }
+            guard let destination = service.destination(server.endpoint) else { return nil }
             var server = server
             if destination.weight == 0, healthCheck?.inhibitOnFailure == true { server.weight = 0 }
             return server
         }
-        if held.realServers.isEmpty, let sorry = sorryServer, service.destination(sorry.rip.withPort(sorry.port)) != nil {
+        if held.realServers.isEmpty, let sorry = sorryServer, service.destination(sorry.endpoint) != nil {
             held.realServers = [sorry.asRealServer]
         }
         held.sorryServer = nil

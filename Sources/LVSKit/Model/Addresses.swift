@@ -161,3 +161,35 @@ extension AddressWithPrefix {
         return nil
     }
 }
+
+/// An address and a port, as IPVS names a real server within a service (its identity there) and
+/// ipvsadm prints it: `10.0.0.11:80`, `[fd00::11]:80`.
+public struct Endpoint: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var address: IPAddress
+    public var port: Int
+
+    public init(_ address: IPAddress, port: Int) {
+        self.address = address
+        self.port = port
+    }
+
+    /// `10.0.0.11:80` or `[fd00::11]:80`; nil for anything else.
+    public init?(parsing text: String) {
+        let host: Substring, port: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            port = text[(text.index(close, offsetBy: 2, limitedBy: text.endIndex) ?? text.endIndex)...]
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+        }
+        guard let number = Int(port), case let .success(address) = IPAddress.parse(String(host)) else { return nil }
+        self.init(address, port: number)
+    }
+
+    public var description: String { address.withPort(port) }
+
+    public static func < (a: Endpoint, b: Endpoint) -> Bool { (a.address, a.port) < (b.address, b.port) }
+}

@@ -80,6 +80,7 @@ public struct SorryServer: Sendable, Equatable {
     public var host: String
     public var rip: IPAddress
     public var port: Int
+    public var endpoint: Endpoint { Endpoint(rip, port: port) }
     public var location: SourceLocation
 
     /// The sorry server as a host the cluster provisions: it gets what a real server of its

@@ -74,6 +74,8 @@ public struct RealServer: Sendable, Equatable {
     public var host: String
     public var rip: IPAddress
     public var port: Int
+    /// Its identity within its service: RIP and port.
+    public var endpoint: Endpoint { Endpoint(rip, port: port) }
     public var weight: Int = 1
     public var upperThreshold: Int = 0
     public var lowerThreshold: Int = 0

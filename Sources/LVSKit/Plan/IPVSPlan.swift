@@ -27,9 +27,9 @@ public struct IPVSPlan: Sendable, Equatable {
         var withheld: [Withheld] = []
         let ready = desired.map { service -> IPVSService in
             var service = service
-            let present = Set(live.service(service.key)?.destinations.map(\.key) ?? [])
+            let present = Set(live.service(service.key)?.destinations.map(\.endpoint) ?? [])
             service.destinations.removeAll { destination in
-                guard !present.contains(destination.key), let host = unready(service.key, destination) else { return false }
+                guard !present.contains(destination.endpoint), let host = unready(service.key, destination) else { return false }
                 withheld.append(Withheld(service: service.key, destination: destination, host: host))
                 return true
             }
