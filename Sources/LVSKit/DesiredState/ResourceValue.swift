@@ -72,7 +72,7 @@ public enum ResourceValue: Hashable, Sendable {
 
     /// The wanted value in words: what plan shows after `→`, and what a host's record keeps as
     /// "applied" so the next plan can say what changed.
-    public var value: Difference {
+    public var wanted: Difference {
         switch self {
         case let .sysctl(sysctl): return Difference("", to: sysctl.value)
         case let .address(a): return a.label.map { Difference("label", to: $0) } ?? Difference("", to: "present")

@@ -47,7 +47,7 @@ extension HostScript {
         for (index, resource) in resources.enumerated() {
             guard let shell = resource.shell else { continue }
             let key = resource.id.recordKey
-            let value = ShellQuote.quote(resource.value.value.text)
+            let value = ShellQuote.quote(resource.value.wanted.text)
             let record: String
             if let undo = shell.undo {
                 record = """

@@ -24,7 +24,7 @@ public enum HostDiff {
     /// `+ sysctl net.ipv4.conf.all.arp_ignore  0 → 1`, `~ file …  "old" → "new"`, or
     /// `~ … (drifted)` when the host no longer has what lvsctl last applied.
     static func describe(_ resource: Resource, step: HostOutput.Step?) -> ResourceChange {
-        let wanted = resource.value.value
+        let wanted = resource.value.wanted
         let current = step?.now.flatMap { resource.value.current(fromCapture: $0) }
         guard let was = step?.was else {
             return ResourceChange(.add, resource.id.description, [Difference(wanted.attribute, from: current, to: wanted.to)])

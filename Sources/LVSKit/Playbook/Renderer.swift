@@ -23,7 +23,7 @@ public struct Renderer: Sendable {
         for director in inventory.directors {
             guard let host = inventory.host(named: director.host) else { continue }
             states.append(HostState(host: host, roles: [.director],
-                                    resources: try resources(for: .director, facts: Facts.director(desired, director: director),
+                                    resources: try resources(for: .director, facts: TemplateContext.director(desired, director: director),
                                                              mode: inventory.mode, &templates)))
         }
         let realServers = desired.realServerHosts
@@ -31,7 +31,7 @@ public struct Renderer: Sendable {
         for name in realServers.names {
             guard let host = hostsByName[name] else { continue }
             states.append(HostState(host: host, roles: [.realServer],
-                                    resources: try resources(for: .realServer, facts: Facts.realServer(desired, host: name),
+                                    resources: try resources(for: .realServer, facts: TemplateContext.realServer(desired, host: name),
                                                              mode: inventory.mode, &templates)))
         }
         return states

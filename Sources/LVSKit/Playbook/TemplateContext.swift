@@ -1,7 +1,8 @@
-/// The values playbooks refer to, per role, derived from a validated inventory. Every value here
-/// is typed and validated (addresses, ports, interface names) except the test page text, which
-/// templates shell-quote like everything else.
-enum Facts {
+/// The template context: the values playbooks and templates refer to (their "facts"), per
+/// role, derived from the desired cluster. Every value here is typed and validated (addresses,
+/// ports, interface names) except the test page text, which templates shell-quote like
+/// everything else.
+enum TemplateContext {
     static let webRoot = "/var/lib/lvsctl/www"
 
     static let keepalivedRunDirectory = "/var/lib/lvsctl/keepalived"
