@@ -14,14 +14,7 @@ struct GoldenOutputTests {
     /// The lab's inventories as the VM tests write them (a fixed folder, so paths are stable).
     static let lab = VMLab(folder: "/var/tmp/lvsctl-golden", realServers: 3, portBase: 2300)
 
-    static let kinds = """
-            - vip: "fd00:1::200"
-              scheduler: rr
-              real_servers: [{ host: rs1, rip: "fd00:2::11" }, { host: rs2, rip: "fd00:2::12" }, { host: rs3, rip: "fd00:2::13" }]
-            - { vip: 192.168.0.200, port: 53, protocol: udp, scheduler: rr, real_servers: [rs1, rs2, rs3] }
-            - { vip: 192.168.0.201, fwmark: 5, ports: [80, 8080], persistence: 30, scheduler: rr, real_servers: [rs1, rs2, rs3] }
-            - { vip: 192.168.0.202, port: 0, persistence: 30, scheduler: rr, real_servers: [rs1, rs2, rs3] }
-        """
+    static let kinds = LabEndToEndTests.serviceKinds
 
     static var inventories: [(name: String, text: String)] {
         let shipped = ["nat", "dr", "tun", "example", "ha-dr"].map { name in

@@ -89,10 +89,8 @@ extension LabEndToEndTests {
 
     /// IPv6 (DR, then the same services in NAT through the director's dip6), UDP and a firewall
     /// mark grouping ports 80 and 8080 with persistence; down restores every host.
-    @Test func ipv6UDPAndFirewallMarkServices() async throws {
-        let lab = try labVM()
-        let before = try await lab.snapshots()
-        let more = """
+    /// Beside the lab's HTTP service: IPv6, UDP, a firewall mark over two ports, port 0.
+    static let serviceKinds = """
             - vip: "fd00:1::200"
               scheduler: rr
               real_servers: [{ host: rs1, rip: "fd00:2::11" }, { host: rs2, rip: "fd00:2::12" }, { host: rs3, rip: "fd00:2::13" }]
@@ -100,6 +98,11 @@ extension LabEndToEndTests {
             - { vip: 192.168.0.201, fwmark: 5, ports: [80, 8080], persistence: 30, scheduler: rr, real_servers: [rs1, rs2, rs3] }
             - { vip: 192.168.0.202, port: 0, persistence: 30, scheduler: rr, real_servers: [rs1, rs2, rs3] }
         """
+
+    @Test func ipv6UDPAndFirewallMarkServices() async throws {
+        let lab = try labVM()
+        let before = try await lab.snapshots()
+        let more = Self.serviceKinds
         for mode in ["dr", "nat"] {
             let cluster = try lab.cluster(lab.inventory(mode: mode, moreServices: more, dip6: mode == "nat"), name: "kinds-\(mode)", library: Self.library.get())
             let up = await cluster.run(.up)
