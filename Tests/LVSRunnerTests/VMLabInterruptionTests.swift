@@ -54,8 +54,8 @@ extension LabEndToEndTests {
         print("\(killed.rawValue) killed on the lab VM after (ms): \(delays)")
     }
 
-    /// Kills per verb on the VM: each costs 15–25 s of emulated provisioning, and CI's whole run,
-    /// the keepalived pair's failures included, must stay well under 30 minutes (2, down from 3);
-    /// the local lab kills ten times each, without IPVS.
-    static let killTrials = 2
+    /// Kills per verb on the VM: a trial costs 40–50 s of emulated provisioning and restoring,
+    /// and CI's whole run must stay near 12 minutes. The moment is random on every run; the local
+    /// lab kills ten times per verb (real servers), `LVSCTL_KILL_TRIALS` asks for more here.
+    static let killTrials = Int(ProcessInfo.processInfo.environment["LVSCTL_KILL_TRIALS"] ?? "") ?? 1
 }

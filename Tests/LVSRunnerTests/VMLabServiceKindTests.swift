@@ -11,64 +11,99 @@ extension LabEndToEndTests {
     /// with `LVSCTL_FULL_MATRIX=1 swift test --filter everySchedulerInPlace`.
     static let matrixModes = ProcessInfo.processInfo.environment["LVSCTL_FULL_MATRIX"] == "1" ? ["nat", "dr", "tun"] : ["dr"]
 
-    /// DR, one live service: each scheduler (and weights, thresholds, persistence) in turn, each
-    /// `up` editing the service in place (only the director changes, only its IPVS service, and
-    /// its connection counter never goes back), each judged by its own verdicts. twos: refused
-    /// by plan with the reason where the kernel lacks it (Debian 12), else judged.
+    /// One configuration of the matrix: a scheduler with weights and settings ("thresholds":
+    /// rs1 at most 2 connections), and the verdicts it must pass.
+    struct MatrixCase: Sendable {
+        var scheduler: String
+        var weights: [String: Int] = [:]
+        var settings: [String] = []
+        var kinds: [VerdictKind]
+        var name: String { ([scheduler] + settings + (weights.isEmpty ? [] : [weights.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")])).joined(separator: " ") }
+    }
+
+    static let uneven = ["rs1": 1, "rs2": 5, "rs3": 2]
+    static let matrix: [MatrixCase] = [
+        MatrixCase(scheduler: "rr", kinds: [.cyclesInOrder]),
+        MatrixCase(scheduler: "wrr", weights: ["rs1": 1, "rs2": 3, "rs3": 2], kinds: [.followsWeights]),
+        MatrixCase(scheduler: "rr", weights: ["rs2": 0], kinds: [.weightZeroIdle, .cyclesInOrder]),
+        MatrixCase(scheduler: "rr", settings: ["thresholds"], kinds: [.upperThreshold]),
+        MatrixCase(scheduler: "lc", kinds: [.followsConnections]),
+        MatrixCase(scheduler: "wlc", weights: uneven, kinds: [.followsConnections]),
+        MatrixCase(scheduler: "sed", weights: uneven, kinds: [.followsConnections]),
+        MatrixCase(scheduler: "nq", kinds: [.followsConnections]),
+        MatrixCase(scheduler: "dh", kinds: [.sameServer]),
+        MatrixCase(scheduler: "lblc", kinds: [.sameServer]),
+        MatrixCase(scheduler: "lblcr", kinds: [.sameServer]),
+        MatrixCase(scheduler: "fo", weights: uneven, kinds: [.highestWeightOnly]),
+        MatrixCase(scheduler: "ovf", weights: uneven, kinds: [.highestWeightOnly]),
+        MatrixCase(scheduler: "sh", kinds: [.sameServer, .sourcesSpread]),
+        MatrixCase(scheduler: "mh", kinds: [.sameServer, .sourcesSpread]),
+        MatrixCase(scheduler: "rr", settings: ["persistence: 30"], kinds: [.sameServer, .sourcesSpread]),
+        MatrixCase(scheduler: "rr", settings: ["persistence: 30", "netmask: 24"], kinds: [.sameServer, .sourcesSpread]),
+    ]
+
+    /// The matrix as services, service `i` on VIP 192.168.0.(210 + i) with configuration
+    /// `(i + shift) % count`.
+    static func matrixInventory(_ lab: VMLab, mode: String, shift: Int) -> String {
+        let rips = Dictionary(uniqueKeysWithValues: lab.topology.hosts.map { ($0.spec.name, $0.sshAddress) })
+        let services = matrix.indices.map { index -> String in
+            let step = matrix[(index + shift) % matrix.count]
+            let servers = ["rs1", "rs2", "rs3"].map { host in
+                var entry = "{ host: \(host), rip: \(rips[host]!)"
+                if let weight = step.weights[host] { entry += ", weight: \(weight)" }
+                if step.settings == ["thresholds"] && host == "rs1" { entry += ", upper: 2, lower: 1" }
+                return entry + " }"
+            }
+            let settings = step.settings == ["thresholds"] ? [] : step.settings
+            return "    - { vip: 192.168.0.\(210 + index), port: 80, scheduler: \(step.scheduler)"
+                + settings.map { ", " + $0 }.joined() + ", real_servers: [\(servers.joined(separator: ", "))] }\n"
+        }.joined()
+        // The lab's own service stays as it is: the matrix is the services after it.
+        return lab.inventory(mode: mode, moreServices: services)
+    }
+
+    /// Every scheduler the lab's kernel has, with weights, thresholds and persistence: each
+    /// configuration a service on a VIP of its own, all made by one `up` and judged by one
+    /// `verify`; then every service edited in place to the next configuration (only the
+    /// director's IPVS services change, each by `-E`/`-e`, bridged where its scheduler changes;
+    /// no service is made again: its counter holds every connection) and judged again. twos:
+    /// refused by plan with the reason where the kernel lacks it (Debian 12), else judged.
     @Test(arguments: matrixModes)
     func everySchedulerInPlace(mode: String) async throws {
         let lab = try labVM()
         let before = try await lab.snapshots()
-        let uneven = ["rs1": 1, "rs2": 5, "rs3": 2]
-        let cases: [(scheduler: String, weights: [String: Int], settings: [String], kinds: [VerdictKind])] = [
-            ("rr", [:], [], [.cyclesInOrder]),
-            ("wrr", ["rs1": 1, "rs2": 3, "rs3": 2], [], [.followsWeights]),
-            ("rr", ["rs2": 0], [], [.weightZeroIdle, .cyclesInOrder]),
-            ("rr", [:], ["thresholds"], [.upperThreshold]),
-            ("lc", [:], [], [.followsConnections]),
-            ("wlc", uneven, [], [.followsConnections]),
-            ("sed", uneven, [], [.followsConnections]),
-            ("nq", [:], [], [.followsConnections]),
-            ("dh", [:], [], [.sameServer]),
-            ("lblc", [:], [], [.sameServer]),
-            ("lblcr", [:], [], [.sameServer]),
-            ("fo", uneven, [], [.highestWeightOnly]),
-            ("ovf", uneven, [], [.highestWeightOnly]),
-            ("sh", [:], [], [.sameServer, .sourcesSpread]),
-            ("mh", [:], [], [.sameServer, .sourcesSpread]),
-            ("rr", [:], ["persistence: 30"], [.sameServer, .sourcesSpread]),
-            ("rr", [:], ["persistence: 30", "netmask: 24"], [.sameServer, .sourcesSpread]),
-        ]
-        var answered = 0
+        var answered: [String: Int] = [:]
         var last: LabCluster?
-        for (index, step) in cases.enumerated() {
-            let name = ([mode, step.scheduler] + step.settings).joined(separator: " ")
-            // "thresholds": rs1 at most 2 connections (-x 2 -y 1), which earlier steps' entries already fill.
-            let thresholds = step.settings == ["thresholds"]
-            let cluster = try lab.cluster(lab.inventory(mode: mode, scheduler: step.scheduler, weights: step.weights, settings: thresholds ? [] : step.settings,
-                                                        serverSettings: thresholds ? ["rs1": "upper: 2, lower: 1"] : [:]),
-                                          name: "matrix-\(mode)-\(index)", library: Self.library.get())
+        for shift in 0...1 {
+            let cluster = try lab.cluster(Self.matrixInventory(lab, mode: mode, shift: shift), name: "matrix-\(mode)-\(shift)", library: Self.library.get())
             let up = await cluster.run(.up)
-            #expect(up.exitCode == 0, "\(name) up:\n\(up.text)\n\(failures(up))")
-            if index > 0 {
-                #expect(up.hosts.filter { $0.host != "director" }.allSatisfy { $0.changes.isEmpty }, "\(name): a real server changed")
-                #expect(outcome(up, "director")?.changes.allSatisfy { $0.change.resource.hasPrefix("ipvs ") && $0.change.action == .change } == true,
-                        "\(name): \(outcome(up, "director")?.changes.map(\.change.text) ?? [])")
+            #expect(up.exitCode == 0, "\(mode) shift \(shift) up:\n\(up.text)\n\(failures(up))")
+            if shift > 0 {
+                #expect(up.hosts.filter { $0.host != "director" }.allSatisfy { $0.changes.isEmpty }, "shift \(shift): a real server changed")
+                let changes = outcome(up, "director")?.changes ?? []
+                #expect(!changes.isEmpty && changes.allSatisfy { $0.change.resource.hasPrefix("ipvs ") && $0.change.action == .change },
+                        "shift \(shift): \(changes.map(\.change.text))")
             }
             let report = await cluster.verify()
-            #expect(report.passed, "\(name): \(report.text(cluster.inventory))")
-            let verdicts = report.services.first?.verdicts ?? []
-            for kind in step.kinds {
-                #expect(verdicts.contains { $0.kind == kind && $0.passed }, "\(name): no passing \(kind.rawValue) in \(report.text(cluster.inventory))")
+            #expect(report.passed, "\(mode) shift \(shift): \(report.text(cluster.inventory))")
+            for index in Self.matrix.indices {
+                let step = Self.matrix[(index + shift) % Self.matrix.count]
+                let address = "192.168.0.\(210 + index):80/tcp"
+                let verdicts = report.services.first { $0.service == address }?.verdicts ?? []
+                for kind in step.kinds {
+                    #expect(verdicts.contains { $0.kind == kind && $0.passed }, "\(mode) \(step.name) on \(address): no passing \(kind.rawValue)")
+                }
+                print("matrix: \(mode) \(step.name): " + verdicts.map { "\($0.kind.rawValue) \($0.passed ? "PASS" : "FAIL") (\($0.detail))" }.joined(separator: "; "))
+                answered[address, default: 0] += report.services.first { $0.service == address }?.counts.values.reduce(0, +) ?? 0
             }
-            print("matrix: \(name): " + verdicts.map { "\($0.kind.rawValue) \($0.passed ? "PASS" : "FAIL") (\($0.detail))" }.joined(separator: "; "))
-            answered += report.services.first?.counts.values.reduce(0, +) ?? 0
             last = cluster
         }
-        // Never re-created: the service's counter holds every connection of every step
-        // (verify waited for IPVS to sum its counters).
-        let counter = try await connectionsCounter(lab)
-        #expect(counter >= answered, "the service counted \(counter) connections of the \(answered) answered: re-created?")
+        // Never re-created: each service's counter holds every connection of both rounds (verify
+        // waited for IPVS to sum its counters).
+        for (address, count) in answered {
+            let counter = try await connectionsCounter(lab, vip: String(address.prefix { $0 != ":" }))
+            #expect(counter >= count, "\(address) counted \(counter) connections of the \(count) answered: re-created?")
+        }
         let twos = try lab.cluster(lab.inventory(mode: mode, scheduler: "twos"), name: "matrix-\(mode)-twos", library: Self.library.get())
         let plan = await twos.run(.plan)
         let kernelHasTwos = try await lab.run("director", "modinfo ip_vs_twos >/dev/null 2>&1 && echo yes || echo no").contains("yes")
@@ -87,8 +122,6 @@ extension LabEndToEndTests {
         #expect(try await lab.differences(from: before).isEmpty)
     }
 
-    /// IPv6 (DR, then the same services in NAT through the director's dip6), UDP and a firewall
-    /// mark grouping ports 80 and 8080 with persistence; down restores every host.
     /// Beside the lab's HTTP service: IPv6, UDP, a firewall mark over two ports, port 0.
     static let serviceKinds = """
             - vip: "fd00:1::200"
