@@ -62,9 +62,9 @@ extension VMLab {
             ss -Hltn 2>/dev/null | awk '{print "listening", $4}' | sort; ss -Hlun 2>/dev/null | awk '{print "listening udp", $4}' | sort
             ls /sys/module | tr '\\n' ' '; echo
             for p in $(pgrep -x keepalived); do [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo "keepalived running"; done | sort -u
-            find /var/lib/lvsctl /srv /etc/sysctl.d /etc/keepalived -xdev 2>/dev/null | sort | while read -r f; do
-              if [ -f "$f" ]; then echo "$f $(md5sum < "$f")"; else echo "$f/"; fi
-            done
+            # One md5sum for every file (a process per file costs ~40 ms under emulation).
+            { find /var/lib/lvsctl /srv /etc/sysctl.d /etc/keepalived -xdev ! -type f 2>/dev/null | sed 's|$|/|'
+              find /var/lib/lvsctl /srv /etc/sysctl.d /etc/keepalived -xdev -type f -exec md5sum {} + 2>/dev/null | awk '{ print $2, $1 }'; } | sort
             """)
     }
 
