@@ -133,12 +133,15 @@ extension ResourceValue {
     /// `identity` its template declares.
     static func make(template: StepTemplate, parameters: [String: Any], identity: String?, step: String) throws -> ResourceValue {
         func text(_ name: String) throws -> String {
-            guard let value = parameters[name] as? String else {
+            guard let value = parameters[name].flatMap(scalarText) else {
                 throw PlaybookError.badParameter(step: step, parameter: name, reason: "missing or not text")
             }
             return value
         }
+        // A parameter that is exactly one fact arrives typed; text comes from a template's own
+        // literal (a user's template), and is read as the type it must be.
         func address(_ name: String) throws -> IPAddress {
+            if let address = parameters[name] as? IPAddress { return address }
             let raw = try text(name)
             guard case let .success(address) = IPAddress.parse(raw) else {
                 throw PlaybookError.badParameter(step: step, parameter: name, reason: "'\(raw)' is not an IP address")
@@ -146,6 +149,7 @@ extension ResourceValue {
             return address
         }
         func number(_ name: String) throws -> Int {
+            if let number = parameters[name] as? Int { return number }
             let raw = try text(name)
             guard let value = Int(raw) else { throw PlaybookError.badParameter(step: step, parameter: name, reason: "'\(raw)' is not a number") }
             return value
@@ -154,7 +158,7 @@ extension ResourceValue {
         case "sysctl": return .sysctl(Sysctl(path: try text("path"), value: try text("value")))
         case "address":
             return .address(InterfaceAddress(device: try text("device"), address: try address("address"), prefix: try number("prefix"),
-                                             label: parameters["label"] as? String))
+                                             label: parameters["label"].flatMap(scalarText)))
         case "host-route":
             let target = try address("address")
             return .route(Route(target: .host(target), device: try text("device"), family: target.family))
@@ -174,7 +178,18 @@ extension ResourceValue {
         case "selinux-permissive": return .selinuxPermissive
         default:
             guard let identity else { throw PlaybookError.noIdentity(template: template.name) }
-            return .custom(template: template.name, identity: identity, parameters: parameters.compactMapValues { $0 as? String })
+            return .custom(template: template.name, identity: identity, parameters: parameters.compactMapValues(scalarText))
         }
+    }
+}
+
+/// A parameter's text: text itself, or a typed scalar fact in the words templates render it
+/// in; nil for a list or a structured value.
+func scalarText(_ value: Any) -> String? {
+    switch value {
+    case let text as String: return text
+    case let address as IPAddress: return address.description
+    case let number as Int: return String(number)
+    default: return nil
     }
 }

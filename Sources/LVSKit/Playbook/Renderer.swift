@@ -37,7 +37,7 @@ public struct Renderer: Sendable {
         return states
     }
 
-    func resources(for role: Role, facts: [String: Any], mode: ForwardingMode,
+    func resources(for role: Role, facts: any TemplateFacts, mode: ForwardingMode,
                    _ templates: inout CompiledTemplates) throws -> [Resource] {
         guard let playbook = library.playbooks[role] else { return [] }
         var rendered: [Resource] = []
@@ -54,13 +54,14 @@ public struct Renderer: Sendable {
                 throw PlaybookError.missingParameter(step: definition.name, template: definition.template, parameter: parameter)
             }
             for item in try items(definition, facts: facts) {
-                var context = facts
-                if let item { context["item"] = item }
+                let context = StepContext(facts: facts, item: item)
                 let name = try templates.text(definition.name, context, step: definition.name)
                 var parameters: [String: Any] = [:]
                 for (key, value) in definition.with {
                     if !value.contains("{{"), let fact = Self.lookup(value, in: context), !(fact is String) {
                         parameters[key] = fact   // a list, or a typed value (an IPVS service)
+                    } else if let fact = Self.reference(value).flatMap({ Self.lookup($0, in: context) }), fact is IPAddress || fact is Int {
+                        parameters[key] = fact   // exactly one fact: its typed value, never printed and parsed back
                     } else {
                         let text = try templates.text(value, context, step: name)
                         if !text.isEmpty { parameters[key] = text }   // empty means absent: `{{#x}}` skips it
@@ -96,7 +97,7 @@ public struct Renderer: Sendable {
         return rendered
     }
 
-    private func items(_ definition: StepDefinition, facts: [String: Any]) throws -> [Any?] {
+    private func items(_ definition: StepDefinition, facts: any TemplateFacts) throws -> [Any?] {
         switch definition.forEach {
         case .none: return [nil]
         case let .values(values): return values
@@ -108,12 +109,20 @@ public struct Renderer: Sendable {
         }
     }
 
-    static func lookup(_ path: String, in facts: [String: Any]) -> Any? {
+    static func lookup(_ path: String, in facts: any MustacheParent) -> Any? {
         var current: Any? = facts
         for part in path.split(separator: ".") {
-            current = (current as? [String: Any])?[String(part)]
+            current = (current as? any MustacheParent)?.child(named: String(part))
         }
         return current
+    }
+
+    /// `item.vip` for a value that is exactly `{{item.vip}}`; nil for anything else.
+    static func reference(_ value: String) -> String? {
+        guard value.hasPrefix("{{"), value.hasSuffix("}}") else { return nil }
+        let path = value.dropFirst(2).dropLast(2)
+        guard !path.isEmpty, path.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." }) else { return nil }
+        return String(path)
     }
 
     static func truthy(_ value: Any?) -> Bool {
@@ -137,7 +146,7 @@ struct CompiledTemplates {
     }()
 
     /// Facts into text, no escaping: names and parameter values.
-    mutating func text(_ template: String, _ context: [String: Any], step: String) throws -> String {
+    mutating func text(_ template: String, _ context: Any, step: String) throws -> String {
         try compile("{{% CONTENT_TYPE: TEXT}}" + template, step: step).render(context)
     }
 
@@ -158,4 +167,11 @@ struct CompiledTemplates {
             throw PlaybookError.renderFailed(step: step, reason: "\(error)")
         }
     }
+}
+
+/// What one step renders with: the role's facts, and `item` while it goes through a list.
+struct StepContext: MustacheParent {
+    let facts: any TemplateFacts
+    let item: Any?
+    func child(named name: String) -> Any? { name == "item" ? item : facts.child(named: name) }
 }

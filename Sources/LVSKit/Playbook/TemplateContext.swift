@@ -1,71 +1,65 @@
-/// The template context: the values playbooks and templates refer to (their "facts"), per
-/// role, derived from the desired cluster. Every value here is typed and validated (addresses,
-/// ports, interface names) except the test page text, which templates shell-quote like
-/// everything else.
+import Mustache
+
+/// The template context: the values playbooks and templates refer to (their "facts"), per role,
+/// derived from the desired cluster. Each is a typed value (addresses, ports, flags, lists of
+/// typed entries) under the name templates use (`{{item.vip}}`, `mark_rules`): a template that
+/// names one renders its text, and a step parameter that is exactly one of them (`address:
+/// "{{item.vip}}"`) receives the typed value itself, so no address or number is printed and
+/// parsed back on its way to a resource. Only the test page text is free text, which templates
+/// shell-quote like everything else.
+protocol TemplateFacts: MustacheParent, Sendable {}
+
 enum TemplateContext {
     static let webRoot = "/var/lib/lvsctl/www"
 
     static let keepalivedRunDirectory = "/var/lib/lvsctl/keepalived"
 
     /// `director`: one of the inventory's directors (the first when nil).
-    static func director(_ desired: DesiredCluster, director: Director? = nil) -> [String: Any] {
+    static func director(_ desired: DesiredCluster, director: Director? = nil) -> DirectorFacts {
         let inventory = desired.inventory
         let director = director ?? inventory.director
-        let vips = desired.vips.map(\.address)
+        let nat6 = inventory.mode == .nat && desired.vips.contains { $0.address.isV6 }
         // With keepalived, it makes the IPVS table (and, with VRRP, holds the VIPs); lvsctl
         // only provisions it.
         let keepalived = inventory.usesKeepalived
-        var facts: [String: Any] = [
-            "mode": inventory.mode.rawValue,
-            "director": ["interface": director.interface, "inner_interface": director.innerInterface ?? "",
-                         "dip": director.dip.address.description],
-            "redirect_interfaces": ["all", "default", director.interface] + (director.innerInterface.map { [$0] } ?? []),
-            "vips": inventory.vipsHeldByVRRP ? [] : addresses(desired.vips, device: director.interface),
-            "ipv6_forwarding": inventory.mode == .nat && vips.contains(where: \.isV6),
-            "schedulers": inventory.services.map(\.scheduler.rawValue).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } },
-            "services": keepalived ? [] : desired.ipvsServices.map { ipvs -> [String: Any] in
-                ["title": ipvs.key.description, "service": ipvs]
-            },
+        let interfaces = ["all", "default", director.interface] + (director.innerInterface.map { [$0] } ?? [])
+        var schedulers: [String] = []
+        for service in inventory.services where !schedulers.contains(service.scheduler.rawValue) { schedulers.append(service.scheduler.rawValue) }
+        return DirectorFacts(
+            mode: inventory.mode,
+            director: .init(interface: director.interface, innerInterface: director.innerInterface ?? "", dip: director.dip.address),
+            redirectInterfaces: interfaces,
+            vips: inventory.vipsHeldByVRRP ? [] : desired.vips.map { VIPFacts($0, device: director.interface) },
+            ipv6Forwarding: nat6,
+            schedulers: schedulers,
+            services: keepalived ? [] : desired.ipvsServices.map { ServiceFacts(title: $0.key.description, service: $0) },
             // Only the ports the service names get its mark: the VIP's other traffic is not its.
-            "mark_rules": inventory.services.compactMap { service -> [String: Any]? in
+            markRules: inventory.services.compactMap { service in
                 guard case let .firewallMark(mark) = service.address else { return nil }
-                let ports = service.markPorts.map(String.init).joined(separator: ",")
-                return ["vip": service.vip.description, "mark": String(mark), "command": service.vip.isV6 ? "ip6tables" : "iptables",
-                        "ports": ports,
-                        "rule": ["-d", "\(service.vip)/\(service.vip.bitCount)", "-p", service.markProtocol.rawValue, "-m", "multiport",
-                                 "--dports", ports, "-j", "MARK", "--set-mark", String(mark)]]
+                return MarkRuleFacts(vip: service.vip, mark: mark, protocol: service.markProtocol, ports: service.markPorts)
             },
-            "dos": [("drop_entry", inventory.options.dropEntry), ("drop_packet", inventory.options.dropPacket),
-                    ("secure_tcp", inventory.options.secureTCP)].compactMap { key, value in
-                value.map { ["path": "net/ipv4/vs/\(key)", "value": String($0)] }
+            dos: [("drop_entry", inventory.options.dropEntry), ("drop_packet", inventory.options.dropPacket),
+                  ("secure_tcp", inventory.options.secureTCP)].compactMap { key, value in
+                value.map { SysctlFacts(path: "net/ipv4/vs/\(key)", value: $0) }
             },
-            "flush_nat": inventory.options.flushNAT,
-            "selinux_permissive": inventory.options.selinuxPermissive,
-            "persist": inventory.options.persist,
-            "persist_ipvs": inventory.options.persist && !keepalived,
-            "with_keepalived": keepalived,
-            "keepalived_conf": keepalived ? KeepalivedConfig.render(desired, director: director) : "",
-            "keepalived_run": keepalivedRunDirectory,
-            "ipvs_rules": desired.ipvsServices.flatMap(IPVSAdm.saveLines).joined(separator: "\n"),
-            "sysctl_conf": (["net.ipv4.ip_forward = 1"] + (inventory.mode == .nat && vips.contains(where: \.isV6) ? ["net.ipv6.conf.all.forwarding = 1"] : [])
-                + (inventory.mode == .nat
-                ? (["all", "default", director.interface] + (director.innerInterface.map { [$0] } ?? []))
-                    .map { "net.ipv4.conf.\($0).send_redirects = 0" } : [])).joined(separator: "\n"),
-        ]
-        if let network = inventory.options.masquerade {
-            facts["masquerade"] = network.network
-            facts["masquerade_rule"] = ["-s", network.network, "-j", "MASQUERADE"]
-        }
-        return facts
+            flushNAT: inventory.options.flushNAT,
+            selinuxPermissive: inventory.options.selinuxPermissive,
+            persist: inventory.options.persist,
+            persistIPVS: inventory.options.persist && !keepalived,
+            withKeepalived: keepalived,
+            keepalivedConf: keepalived ? KeepalivedConfig.render(desired, director: director) : "",
+            ipvsRules: desired.ipvsServices.flatMap(IPVSAdm.saveLines).joined(separator: "\n"),
+            sysctlConf: (["net.ipv4.ip_forward = 1"] + (nat6 ? ["net.ipv6.conf.all.forwarding = 1"] : [])
+                + (inventory.mode == .nat ? interfaces.map { "net.ipv4.conf.\($0).send_redirects = 0" } : [])).joined(separator: "\n"),
+            masquerade: inventory.options.masquerade.map(\.network))
     }
 
-    static func realServer(_ desired: DesiredCluster, host: String) -> [String: Any] {
+    static func realServer(_ desired: DesiredCluster, host: String) -> RealServerFacts {
         let inventory = desired.inventory, hosts = desired.realServerHosts
         // The host's first entry in each of its services (a host twice in one service is refused).
         var entries: [RealServerHosts.Entry] = []
         for entry in hosts.entries[host] ?? [] where entries.last?.service != entry.service { entries.append(entry) }
         let services = entries.map { inventory.services[$0.service] }
-        let servers = hosts.servers(of: host)
         // Where the service's traffic reaches this host: (protocol, port) in first-seen order.
         // A port-0 service (all ports, persistent) gets its test page on 80, and no check that
         // something listens (which port would it be?).
@@ -79,35 +73,213 @@ enum TemplateContext {
             }
         }
         let pages = hosts.servesTestPage(host)
-        func page(_ port: Int) -> [String: String] {
-            ["port": String(port), "root": "\(webRoot)/\(port)", "pidfile": "/var/lib/lvsctl/httpd-\(port).pid"]
-        }
         let tcp = endpoints.filter { $0.proto == .tcp }.map(\.port), udp = endpoints.filter { $0.proto == .udp }.map(\.port)
-        var gateways = [["gateway": inventory.natGateway.description, "family": "-4"]]
-        if let dip6 = inventory.director.dip6, services.contains(where: \.vip.isV6) {
-            gateways.append(["gateway": dip6.address.description, "family": "-6"])
+        var gateways = [GatewayFacts(gateway: inventory.natGateway)]
+        if let dip6 = inventory.director.dip6, services.contains(where: \.vip.isV6) { gateways.append(GatewayFacts(gateway: dip6.address)) }
+        return RealServerFacts(
+            mode: inventory.mode, name: host, rip: hosts.servers(of: host).first?.rip, page: hosts.page(for: host),
+            dip: inventory.director.dip.address, gateways: gateways,
+            vips: VIPAddress.numbered(services.map(\.vip)).map { VIPFacts($0, device: "lo") },
+            pages: pages ? (tcp + udp.filter { !tcp.contains($0) }).map { PageFacts(port: $0, pidfile: "/var/lib/lvsctl/httpd-\($0).pid") } : [],
+            web: pages ? tcp.map { PageFacts(port: $0, pidfile: "/var/lib/lvsctl/httpd-\($0).pid") } : [],
+            udp: pages ? udp.map { PageFacts(port: $0, pidfile: "/var/lib/lvsctl/udp-\($0).pid") } : [],
+            listeners: pages ? [] : endpoints.filter(\.checked).map { ListenerFacts(protocol: $0.proto, port: $0.port) })
+    }
+}
+
+/// `director.yml`'s facts.
+struct DirectorFacts: TemplateFacts {
+    struct Interfaces: TemplateFacts {
+        var interface: String
+        /// Empty when the director has one interface.
+        var innerInterface: String
+        var dip: IPAddress
+        func child(named name: String) -> Any? {
+            switch name {
+            case "interface": return interface
+            case "inner_interface": return innerInterface
+            case "dip": return dip
+            default: return nil
+            }
         }
-        return [
-            "mode": inventory.mode.rawValue,
-            "name": host,
-            "rip": servers.first.map { "\($0.rip)" } ?? "",
-            "page": hosts.page(for: host),
-            "dip": inventory.director.dip.address.description,
-            "gateways": gateways,
-            "vips": addresses(VIPAddress.numbered(services.map(\.vip)), device: "lo"),
-            "pages": pages ? (tcp + udp.filter { !tcp.contains($0) }).map(page) : [],
-            "web": pages ? tcp.map(page) : [],
-            "udp": pages ? udp.map { port in page(port).merging(["pidfile": "/var/lib/lvsctl/udp-\(port).pid"]) { $1 } } : [],
-            "listeners": pages ? [] : endpoints.filter(\.checked).map { ["protocol": $0.proto.rawValue, "port": String($0.port), "filter": "sport = :\($0.port)"] },
-        ]
     }
 
-    /// A VIP per entry, on `device`: IPv4 with its alias label (`lo:0`), IPv6 without.
-    static func addresses(_ vips: [VIPAddress], device: String) -> [[String: String]] {
-        vips.map { vip in
-            var entry = ["vip": vip.address.description, "prefix": String(vip.prefix), "family": vip.address.isV6 ? "-6" : "-4"]
-            entry["label"] = vip.label(on: device)
-            return entry
+    var mode: ForwardingMode
+    var director: Interfaces
+    var redirectInterfaces: [String]
+    var vips: [VIPFacts]
+    var ipv6Forwarding: Bool
+    var schedulers: [String]
+    var services: [ServiceFacts]
+    var markRules: [MarkRuleFacts]
+    var dos: [SysctlFacts]
+    var flushNAT, selinuxPermissive, persist, persistIPVS, withKeepalived: Bool
+    var keepalivedConf: String
+    var ipvsRules: String
+    var sysctlConf: String
+    /// NAT's MASQUERADE source network, when the inventory asks for one.
+    var masquerade: String?
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "mode": return mode.rawValue
+        case "director": return director
+        case "redirect_interfaces": return redirectInterfaces
+        case "vips": return vips
+        case "ipv6_forwarding": return ipv6Forwarding
+        case "schedulers": return schedulers
+        case "services": return services
+        case "mark_rules": return markRules
+        case "dos": return dos
+        case "flush_nat": return flushNAT
+        case "selinux_permissive": return selinuxPermissive
+        case "persist": return persist
+        case "persist_ipvs": return persistIPVS
+        case "with_keepalived": return withKeepalived
+        case "keepalived_conf": return keepalivedConf
+        case "keepalived_run": return TemplateContext.keepalivedRunDirectory
+        case "ipvs_rules": return ipvsRules
+        case "sysctl_conf": return sysctlConf
+        case "masquerade": return masquerade
+        case "masquerade_rule": return masquerade.map { ["-s", $0, "-j", "MASQUERADE"] }
+        default: return nil
+        }
+    }
+}
+
+/// `real-server.yml`'s facts.
+struct RealServerFacts: TemplateFacts {
+    var mode: ForwardingMode
+    var name: String
+    var rip: IPAddress?
+    var page: String
+    var dip: IPAddress
+    var gateways: [GatewayFacts]
+    var vips: [VIPFacts]
+    /// Test pages (TCP and UDP ports), web servers (TCP), UDP responders; without test pages,
+    /// the ports something must already listen on.
+    var pages, web, udp: [PageFacts]
+    var listeners: [ListenerFacts]
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "mode": return mode.rawValue
+        case "name": return self.name
+        case "rip": return rip.map { "\($0)" } ?? ""
+        case "page": return page
+        case "dip": return dip
+        case "gateways": return gateways
+        case "vips": return vips
+        case "pages": return pages
+        case "web": return web
+        case "udp": return udp
+        case "listeners": return listeners
+        default: return nil
+        }
+    }
+}
+
+/// A VIP as a host holds it: `vip`, `prefix`, `family` (`-4`/`-6`, for `ip`), `label` (IPv4 only).
+struct VIPFacts: TemplateFacts {
+    var vip: VIPAddress
+    var label: String?
+    init(_ vip: VIPAddress, device: String) {
+        self.vip = vip
+        label = vip.label(on: device)
+    }
+    func child(named name: String) -> Any? {
+        switch name {
+        case "vip": return vip.address
+        case "prefix": return vip.prefix
+        case "family": return vip.address.isV6 ? "-6" : "-4"
+        case "label": return label
+        default: return nil
+        }
+    }
+}
+
+struct ServiceFacts: TemplateFacts {
+    var title: String
+    var service: IPVSService
+    func child(named name: String) -> Any? {
+        switch name {
+        case "title": return title
+        case "service": return service
+        default: return nil
+        }
+    }
+}
+
+/// A firewall-mark service's marking rule: `vip`, `mark`, `command` (iptables or ip6tables),
+/// `ports` (`80,8080`) and `rule` (the rule's arguments).
+struct MarkRuleFacts: TemplateFacts {
+    var vip: IPAddress
+    var mark: Int
+    var `protocol`: ServiceProtocol
+    var ports: [Int]
+    func child(named name: String) -> Any? {
+        let ports = self.ports.map(String.init).joined(separator: ",")
+        switch name {
+        case "vip": return vip
+        case "mark": return mark
+        case "command": return vip.isV6 ? "ip6tables" : "iptables"
+        case "ports": return ports
+        case "rule":
+            return ["-d", "\(vip)/\(vip.bitCount)", "-p", self.protocol.rawValue, "-m", "multiport", "--dports", ports,
+                    "-j", "MARK", "--set-mark", String(mark)]
+        default: return nil
+        }
+    }
+}
+
+struct SysctlFacts: TemplateFacts {
+    var path: String
+    var value: Int
+    func child(named name: String) -> Any? {
+        switch name {
+        case "path": return path
+        case "value": return value
+        default: return nil
+        }
+    }
+}
+
+/// A real server's default gateway in NAT: `gateway` and its `family`.
+struct GatewayFacts: TemplateFacts {
+    var gateway: IPAddress
+    func child(named name: String) -> Any? {
+        switch name {
+        case "gateway": return gateway
+        case "family": return gateway.isV6 ? "-6" : "-4"
+        default: return nil
+        }
+    }
+}
+
+/// A port's test page: `port`, `root` (its folder) and the `pidfile` of what serves it.
+struct PageFacts: TemplateFacts {
+    var port: Int
+    var pidfile: String
+    func child(named name: String) -> Any? {
+        switch name {
+        case "port": return port
+        case "root": return "\(TemplateContext.webRoot)/\(port)"
+        case "pidfile": return pidfile
+        default: return nil
+        }
+    }
+}
+
+/// A port an application must already listen on (`test_page: false`), and `ss`'s filter for it.
+struct ListenerFacts: TemplateFacts {
+    var `protocol`: ServiceProtocol
+    var port: Int
+    func child(named name: String) -> Any? {
+        switch name {
+        case "protocol": return self.protocol.rawValue
+        case "port": return port
+        case "filter": return "sport = :\(port)"
+        default: return nil
         }
     }
 }
