@@ -50,7 +50,7 @@ struct ShellSafetyTests {
 
 /// Playbooks and templates are data; mistakes in them are explained.
 struct PlaybookDataTests {
-    static let sysctl = "params: [path, value]\ncheck: test 1\napply: echo {{value}} > /proc/sys/{{path}}\n"
+    static let sysctl = "resource: sysctl\nparams: [path, value]\ncheck: test 1\napply: echo {{value}} > /proc/sys/{{path}}\n"
 
     @Test func unknownTemplateIsNamed() throws {
         let library = try PlaybookLibrary.parse(
@@ -73,7 +73,7 @@ struct PlaybookDataTests {
     /// A template that does not parse is reported with the step that uses it.
     @Test func brokenTemplateIsNamedWithItsStep() throws {
         let library = try PlaybookLibrary.parse(
-            templates: ["sysctl": "params: [path, value]\ncheck: test 1\napply: echo {{#value}} > /proc/sys/{{path}}\n"],
+            templates: ["sysctl": "resource: sysctl\nparams: [path, value]\ncheck: test 1\napply: echo {{#value}} > /proc/sys/{{path}}\n"],
             playbooks: ["real-server": "role: real-server\nsteps:\n  - name: forward\n    template: sysctl\n    with: { path: net/ipv4/ip_forward, value: \"1\" }\n"])
         #expect {
             try Renderer(library: library).render(loadInventory("dr.yml"))
@@ -94,6 +94,26 @@ struct PlaybookDataTests {
         #expect(resources.map(\.name) == ["no source routing on all", "no source routing on lo"])
         #expect(resources.map(\.id.description) == ["sysctl net.ipv4.conf.all.accept_source_route", "sysctl net.ipv4.conf.lo.accept_source_route"])
         #expect(resources[0].shell?.apply == "echo 0 > /proc/sys/net/ipv4/conf/all/accept_source_route")
+    }
+
+    /// What a template makes is what it declares, whatever its file is called: a copy of the
+    /// sysctl template under another name makes typed sysctls; a template named `sysctl` that
+    /// declares nothing is a kind of its own, and needs an identity; an unknown kind is refused.
+    @Test func resourceKindIsDeclaredNotTheFileName() throws {
+        let step = "role: real-server\nsteps:\n  - name: rp_filter\n    template: TEMPLATE\n    with: { path: net/ipv4/conf/all/rp_filter, value: \"1\" }\n"
+        let copied = try PlaybookLibrary.parse(templates: ["my-sysctl": Self.sysctl],
+                                               playbooks: ["real-server": step.replacingOccurrences(of: "TEMPLATE", with: "my-sysctl")])
+        let resources = try #require(try Renderer(library: copied).render(loadInventory("dr.yml")).first { $0.host.name == "rs1" }?.resources)
+        #expect(resources.map(\.value) == [.sysctl(Sysctl(path: "net/ipv4/conf/all/rp_filter", value: "1"))])
+        let undeclared = try PlaybookLibrary.parse(templates: ["sysctl": String(Self.sysctl.dropFirst("resource: sysctl\n".count))],
+                                                   playbooks: ["real-server": step.replacingOccurrences(of: "TEMPLATE", with: "sysctl")])
+        #expect(throws: PlaybookError.noIdentity(template: "sysctl")) { try Renderer(library: undeclared).render(loadInventory("dr.yml")) }
+        #expect {
+            try StepTemplate.parse(Self.sysctl.replacingOccurrences(of: "resource: sysctl", with: "resource: sysctll"), name: "x")
+        } throws: { error in
+            guard case let .malformed(file, reason)? = error as? PlaybookError else { return false }
+            return file == "templates/x.yml" && reason.hasPrefix("resource 'sysctll' is not one lvsctl knows (sysctl, address,")
+        }
     }
 
     /// Two steps that make the same resource would fight over it and over its record: refused,

@@ -154,31 +154,32 @@ extension ResourceValue {
             guard let value = Int(raw) else { throw PlaybookError.badParameter(step: step, parameter: name, reason: "'\(raw)' is not a number") }
             return value
         }
-        switch template.name {
-        case "sysctl": return .sysctl(Sysctl(path: try text("path"), value: try text("value")))
-        case "address":
-            return .address(InterfaceAddress(device: try text("device"), address: try address("address"), prefix: try number("prefix"),
-                                             label: parameters["label"].flatMap(scalarText)))
-        case "host-route":
-            let target = try address("address")
-            return .route(Route(target: .host(target), device: try text("device"), family: target.family))
-        case "default-route":
-            let gateway = try address("gateway")
-            return .route(Route(target: .defaultRoute, gateway: gateway, family: gateway.family))
-        case "module": return .module(name: try text("module"))
-        case "package": return .package(command: try text("command"), package: try text("package"))
-        case "link-up": return .linkUp(device: try text("device"))
-        case "file": return .file(path: try text("path"), content: try text("content"), mode: try text("mode"))
-        case "keepalived": return .keepalived(path: try text("path"), content: try text("content"))
-        case "web-server": return .webServer(port: try number("port"), root: try text("root"))
-        case "iptables-rule":
-            guard let rule = parameters["rule"] as? [Any] else { throw PlaybookError.badParameter(step: step, parameter: "rule", reason: "not a list") }
-            return .firewallRule(command: try text("command"), table: try text("table"), chain: try text("chain"), rule: rule.map { "\($0)" })
-        case "iptables-flush": return .firewallFlush(table: try text("table"))
-        case "selinux-permissive": return .selinuxPermissive
-        default:
+        guard let kind = template.resource else {
             guard let identity else { throw PlaybookError.noIdentity(template: template.name) }
             return .custom(template: template.name, identity: identity, parameters: parameters.compactMapValues(scalarText))
+        }
+        switch kind {
+        case .sysctl: return .sysctl(Sysctl(path: try text("path"), value: try text("value")))
+        case .address:
+            return .address(InterfaceAddress(device: try text("device"), address: try address("address"), prefix: try number("prefix"),
+                                             label: parameters["label"].flatMap(scalarText)))
+        case .hostRoute:
+            let target = try address("address")
+            return .route(Route(target: .host(target), device: try text("device"), family: target.family))
+        case .defaultRoute:
+            let gateway = try address("gateway")
+            return .route(Route(target: .defaultRoute, gateway: gateway, family: gateway.family))
+        case .module: return .module(name: try text("module"))
+        case .package: return .package(command: try text("command"), package: try text("package"))
+        case .linkUp: return .linkUp(device: try text("device"))
+        case .file: return .file(path: try text("path"), content: try text("content"), mode: try text("mode"))
+        case .keepalived: return .keepalived(path: try text("path"), content: try text("content"))
+        case .webServer: return .webServer(port: try number("port"), root: try text("root"))
+        case .firewallRule:
+            guard let rule = parameters["rule"] as? [Any] else { throw PlaybookError.badParameter(step: step, parameter: "rule", reason: "not a list") }
+            return .firewallRule(command: try text("command"), table: try text("table"), chain: try text("chain"), rule: rule.map { "\($0)" })
+        case .firewallFlush: return .firewallFlush(table: try text("table"))
+        case .selinuxPermissive: return .selinuxPermissive
         }
     }
 }

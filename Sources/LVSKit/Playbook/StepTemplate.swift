@@ -1,8 +1,19 @@
 import Yams
 
+/// The typed resources lvsctl knows, as a template declares the one it makes (`resource:
+/// address`): its identity and wanted value then come from Swift types. A template without one
+/// makes a resource of its own, named by its `identity`.
+public enum ResourceKind: String, Sendable, Equatable, CaseIterable {
+    case sysctl, address, module, package, file, keepalived
+    case hostRoute = "host-route", defaultRoute = "default-route", linkUp = "link-up", webServer = "web-server"
+    case firewallRule = "firewall-rule", firewallFlush = "firewall-flush", selinuxPermissive = "selinux-permissive"
+}
+
 /// The shell of one kind of step (a file in templates/): check, capture, apply, undo.
 public struct StepTemplate: Sendable, Equatable {
     public let name: String
+    /// The typed resource it makes; nil for a template's own kind (see `identity`).
+    public let resource: ResourceKind?
     public let params: [String]
     /// What a step's resource is, from its parameters (`nginx-site {{name}}`): needed by
     /// templates lvsctl does not know; the built-in ones have typed identities.
@@ -25,10 +36,18 @@ public struct StepTemplate: Sendable, Equatable {
         }
         let params = map[Node("params")]?.sequence?.compactMap { $0.scalar?.string } ?? []
         let requirement = map[Node("requirement")]?.scalar?.string == "true"
+        var resource: ResourceKind?
+        if let declared = field("resource") {
+            guard let kind = ResourceKind(rawValue: declared) else {
+                throw PlaybookError.malformed(file: "templates/\(name).yml", reason: "resource '\(declared)' is not one lvsctl knows "
+                    + "(\(ResourceKind.allCases.map(\.rawValue).joined(separator: ", "))): leave it out and give an 'identity' for a kind of your own")
+            }
+            resource = kind
+        }
         if requirement, field("capture") != nil || field("undo") != nil {
             throw PlaybookError.malformed(file: "templates/\(name).yml", reason: "a requirement changes nothing: it has no capture and no undo")
         }
-        return StepTemplate(name: name, params: params, identity: field("identity"), check: check, capture: field("capture"),
+        return StepTemplate(name: name, resource: resource, params: params, identity: field("identity"), check: check, capture: field("capture"),
                             apply: apply, undo: field("undo"), requirement: requirement)
     }
 }
