@@ -27,7 +27,7 @@ extension VMLab {
         let inventory = try InventoryParser.parse(text, file: file).get()
         var access = HostAccess(knownHostsFiles: inventory.knownHostsFiles).knowing(inventory)
         access.handshakeTimeout = .seconds(30)
-        return LabCluster(lab: self, inventory: inventory, cluster: try Renderer(library: library).render(inventory),
+        return LabCluster(lab: self, inventory: inventory, cluster: try DesiredStateBuilder(library: library).hosts(inventory),
                           runner: ClusterRunner(access: access, options: options), verifier: Verifier(access: access))
     }
 

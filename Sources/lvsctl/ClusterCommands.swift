@@ -14,7 +14,7 @@ struct ClusterContext {
 
     init(_ inventory: InventoryOption, _ data: DataOption, _ connection: ConnectionOptions, options: RunOptions = RunOptions()) throws {
         self.inventory = try inventory.load()
-        self.cluster = try Renderer(library: data.library()).render(self.inventory)
+        self.cluster = try DesiredStateBuilder(library: data.library()).hosts(self.inventory)
         self.only = try connection.limitedHosts(of: self.cluster, inventory: self.inventory)
         let reporter = Reporter(json: connection.json, verbose: connection.verbose)
         self.reporter = reporter
@@ -59,7 +59,7 @@ struct Plan: AsyncParsableCommand {
     func run() async throws {
         if showScript {
             let inventory = try inventory.load()
-            let cluster = try Renderer(library: data.library()).render(inventory)
+            let cluster = try DesiredStateBuilder(library: data.library()).hosts(inventory)
             let only = try connection.limitedHosts(of: cluster, inventory: inventory)
             for state in cluster where only?.contains(state.host.name) ?? true {
                 print("# ===== \(state.host.name) (\(state.host.address)): `lvsctl up` sends this to /bin/sh as root")

@@ -52,11 +52,11 @@ struct Render: ParsableCommand {
             let chosen = inventory.directors.filter { host == nil || $0.host == host }
             print(chosen.map { director in
                 (host == nil ? "# --- \(director.host): /etc/keepalived/keepalived.conf\n" : "")
-                    + KeepalivedConfig.render(desired, director: director) + "\n"
+                    + KeepalivedConfig.file(desired, director: director) + "\n"
             }.joined(separator: "\n"), terminator: "")
             return
         }
-        let states = try Renderer(library: data.library()).render(desired)
+        let states = try DesiredStateBuilder(library: data.library()).hosts(desired)
         if let host, !states.contains(where: { $0.host.name == host }) {
             throw ValidationError("host '\(host)' has no role in this cluster (hosts with a role: \(states.map(\.host.name).joined(separator: ", ")))")
         }

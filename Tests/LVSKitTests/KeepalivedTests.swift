@@ -79,7 +79,7 @@ struct KeepalivedTests {
         for (name, inventory) in [("pair", pair), ("kinds", kinds), ("single", single), ("nat", nat)] {
             for director in inventory.directors {
                 let path = "\(folder)/\(name)-\(director.host).conf"
-                try (KeepalivedConfig.render(DesiredCluster(inventory), director: director) + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+                try (KeepalivedConfig.file(DesiredCluster(inventory), director: director) + "\n").write(toFile: path, atomically: true, encoding: .utf8)
                 files.append(path)
             }
         }
@@ -128,7 +128,7 @@ struct KeepalivedTests {
 
     @Test func exactConfigurationOfTheBackup() throws {
         let inventory = try loadInventory("ha-dr.yml")
-        let config = KeepalivedConfig.render(DesiredCluster(inventory), director: inventory.directors[1])
+        let config = KeepalivedConfig.file(DesiredCluster(inventory), director: inventory.directors[1])
         let checked = Self.checked
         #expect(config == """
         # Written by lvsctl from \(inventory.file): `lvsctl up` rewrites it, `lvsctl down` restores what was here.
@@ -187,7 +187,7 @@ struct KeepalivedTests {
         mark.healthCheck?.port = 53
         mark.realServers = [RealServer(host: "rs1", rip: try IPAddress.parse("fd00:2::11").get(), port: 0, location: service.location)]
         inventory.services = [service, mark]
-        let config = KeepalivedConfig.render(DesiredCluster(inventory), director: inventory.directors[0])
+        let config = KeepalivedConfig.file(DesiredCluster(inventory), director: inventory.directors[0])
         let expectedParts = [
             "    priority 150\n    advert_int 0.05\n    version 3\n    nopreempt\n    virtual_ipaddress {\n        192.168.0.200/32 dev eth0 label eth0:0\n    }\n    virtual_ipaddress_excluded {\n        fd00:1::200/128 dev eth0\n    }\n}",
             "    persistence_timeout 30\n    persistence_granularity 255.255.255.0\n    real_server 10.0.0.11 80 {\n        weight 1\n        uthreshold 5\n        lthreshold 2\n        inhibit_on_failure\n        TCP_CHECK {\n            connect_timeout 1",
@@ -221,7 +221,7 @@ struct KeepalivedTests {
         guard case let .success(inventory) = InventoryParser.parse(text, file: "nat-pair.yml") else {
             Issue.record("invalid: \(Self.problems(text))"); return
         }
-        let config = KeepalivedConfig.render(DesiredCluster(inventory), director: inventory.directors[0])
+        let config = KeepalivedConfig.file(DesiredCluster(inventory), director: inventory.directors[0])
         #expect(config.contains("        192.168.0.200/32 dev eth0 label eth0:0\n        10.0.0.3/24 dev eth1\n"))
         let rs1 = try #require(try render(inventory).first { $0.host.name == "rs1" })
         #expect(rs1.resources.contains { $0.value == .route(Route(target: .defaultRoute, gateway: try! IPAddress.parse("10.0.0.3").get())) })

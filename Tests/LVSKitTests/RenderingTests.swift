@@ -15,7 +15,7 @@ func loadInventory(_ name: String) throws -> Inventory {
 func ep(_ text: String) -> Endpoint { Endpoint(parsing: text)! }
 
 func render(_ inventory: Inventory) throws -> [HostState] {
-    try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(inventory)
+    try DesiredStateBuilder(library: PlaybookLibrary.load(from: repositoryRoot)).hosts(inventory)
 }
 
 func renderScripts(_ inventory: Inventory) throws -> [String: String] {

@@ -57,7 +57,7 @@ struct PlaybookDataTests {
             templates: ["sysctl": Self.sysctl],
             playbooks: ["director": "role: director\nsteps:\n  - name: x\n    template: sysctll\n    with: {}\n"])
         #expect(throws: PlaybookError.unknownTemplate(step: "x", template: "sysctll", known: ["ipvs-service", "sysctl"])) {
-            try Renderer(library: library).render(loadInventory("dr.yml"))
+            try DesiredStateBuilder(library: library).hosts(loadInventory("dr.yml"))
         }
     }
 
@@ -66,7 +66,7 @@ struct PlaybookDataTests {
             templates: ["sysctl": Self.sysctl],
             playbooks: ["director": "role: director\nsteps:\n  - name: forward\n    template: sysctl\n    with: { path: net/ipv4/ip_forward }\n"])
         #expect(throws: PlaybookError.missingParameter(step: "forward", template: "sysctl", parameter: "value")) {
-            try Renderer(library: library).render(loadInventory("dr.yml"))
+            try DesiredStateBuilder(library: library).hosts(loadInventory("dr.yml"))
         }
     }
 
@@ -76,7 +76,7 @@ struct PlaybookDataTests {
             templates: ["sysctl": "resource: sysctl\nparams: [path, value]\ncheck: test 1\napply: echo {{#value}} > /proc/sys/{{path}}\n"],
             playbooks: ["real-server": "role: real-server\nsteps:\n  - name: forward\n    template: sysctl\n    with: { path: net/ipv4/ip_forward, value: \"1\" }\n"])
         #expect {
-            try Renderer(library: library).render(loadInventory("dr.yml"))
+            try DesiredStateBuilder(library: library).hosts(loadInventory("dr.yml"))
         } throws: { error in
             guard case let .renderFailed(step, _)? = error as? PlaybookError else { return false }
             return step == "forward"
@@ -89,7 +89,7 @@ struct PlaybookDataTests {
         let library = try PlaybookLibrary.parse(
             templates: ["sysctl": Self.sysctl],
             playbooks: ["real-server": "role: real-server\nsteps:\n  - name: no source routing on {{item}}\n    for_each: [all, lo]\n    template: sysctl\n    with: { path: \"net/ipv4/conf/{{item}}/accept_source_route\", value: \"0\" }\n"])
-        let states = try Renderer(library: library).render(loadInventory("dr.yml"))
+        let states = try DesiredStateBuilder(library: library).hosts(loadInventory("dr.yml"))
         let resources = try #require(states.first { $0.host.name == "rs1" }?.resources)
         #expect(resources.map(\.name) == ["no source routing on all", "no source routing on lo"])
         #expect(resources.map(\.id.description) == ["sysctl net.ipv4.conf.all.accept_source_route", "sysctl net.ipv4.conf.lo.accept_source_route"])
@@ -103,11 +103,11 @@ struct PlaybookDataTests {
         let step = "role: real-server\nsteps:\n  - name: rp_filter\n    template: TEMPLATE\n    with: { path: net/ipv4/conf/all/rp_filter, value: \"1\" }\n"
         let copied = try PlaybookLibrary.parse(templates: ["my-sysctl": Self.sysctl],
                                                playbooks: ["real-server": step.replacingOccurrences(of: "TEMPLATE", with: "my-sysctl")])
-        let resources = try #require(try Renderer(library: copied).render(loadInventory("dr.yml")).first { $0.host.name == "rs1" }?.resources)
+        let resources = try #require(try DesiredStateBuilder(library: copied).hosts(loadInventory("dr.yml")).first { $0.host.name == "rs1" }?.resources)
         #expect(resources.map(\.value) == [.sysctl(Sysctl(path: "net/ipv4/conf/all/rp_filter", value: "1"))])
         let undeclared = try PlaybookLibrary.parse(templates: ["sysctl": String(Self.sysctl.dropFirst("resource: sysctl\n".count))],
                                                    playbooks: ["real-server": step.replacingOccurrences(of: "TEMPLATE", with: "sysctl")])
-        #expect(throws: PlaybookError.noIdentity(template: "sysctl")) { try Renderer(library: undeclared).render(loadInventory("dr.yml")) }
+        #expect(throws: PlaybookError.noIdentity(template: "sysctl")) { try DesiredStateBuilder(library: undeclared).hosts(loadInventory("dr.yml")) }
         #expect {
             try StepTemplate.parse(Self.sysctl.replacingOccurrences(of: "resource: sysctl", with: "resource: sysctll"), name: "x")
         } throws: { error in
@@ -124,7 +124,7 @@ struct PlaybookDataTests {
     ])
     func oneResourceOneStep(steps: String) throws {
         let library = try PlaybookLibrary.parse(templates: ["sysctl": Self.sysctl], playbooks: ["real-server": "role: real-server\nsteps:\n" + steps])
-        #expect { try Renderer(library: library).render(loadInventory("dr.yml")) } throws: { error in
+        #expect { try DesiredStateBuilder(library: library).hosts(loadInventory("dr.yml")) } throws: { error in
             guard case .duplicateResource? = error as? PlaybookError else { return false }
             return true
         }
@@ -144,10 +144,10 @@ struct PlaybookDataTests {
         let custom = "params: [name]\ncheck: test -e /etc/{{name}}\napply: touch /etc/{{name}}\n"
         let playbook = "role: real-server\nsteps:\n  - name: marker\n    template: marker\n    with: { name: lvs-marker }\n"
         #expect(throws: PlaybookError.noIdentity(template: "marker")) {
-            try Renderer(library: PlaybookLibrary.parse(templates: ["marker": custom], playbooks: ["real-server": playbook])).render(loadInventory("dr.yml"))
+            try DesiredStateBuilder(library: PlaybookLibrary.parse(templates: ["marker": custom], playbooks: ["real-server": playbook])).hosts(loadInventory("dr.yml"))
         }
         let library = try PlaybookLibrary.parse(templates: ["marker": custom + "identity: \"{{name}}\"\n"], playbooks: ["real-server": playbook])
-        let resource = try #require(try Renderer(library: library).render(loadInventory("dr.yml")).first { $0.host.name == "rs1" }?.resources.first)
+        let resource = try #require(try DesiredStateBuilder(library: library).hosts(loadInventory("dr.yml")).first { $0.host.name == "rs1" }?.resources.first)
         #expect(resource.id.description == "marker lvs-marker")
     }
 }

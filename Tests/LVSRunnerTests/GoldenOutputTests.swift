@@ -36,10 +36,10 @@ struct GoldenOutputTests {
 
     static func output(_ text: String, file: String) throws -> String {
         let inventory = try InventoryParser.parse(text, file: file).get()
-        let cluster = try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(inventory)
+        let cluster = try DesiredStateBuilder(library: PlaybookLibrary.load(from: repositoryRoot)).hosts(inventory)
         var out = "### render --format ipvsadm\n" + ScriptRenderer.ipvsadmSave(DesiredCluster(inventory))
         for director in inventory.directors where inventory.usesKeepalived {
-            out += "### render --format keepalived --host \(director.host)\n" + KeepalivedConfig.render(DesiredCluster(inventory), director: director) + "\n"
+            out += "### render --format keepalived --host \(director.host)\n" + KeepalivedConfig.file(DesiredCluster(inventory), director: director) + "\n"
         }
         for state in cluster {
             let name = state.host.name

@@ -42,7 +42,7 @@ struct LocalCluster {
         file = "\(lab.directory)/lab-\(mode)-\(UUID().uuidString.prefix(6)).yml"
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         inventory = try InventoryParser.parse(text, file: file).get()
-        cluster = try Renderer(library: PlaybookLibrary.load(from: repositoryRoot)).render(inventory)
+        cluster = try DesiredStateBuilder(library: PlaybookLibrary.load(from: repositoryRoot)).hosts(inventory)
         var access = HostAccess(knownHostsFiles: [lab.knownHostsFile]).knowing(inventory)
         access.handshakeTimeout = handshakeTimeout
         access.connectTimeout = .seconds(3)

@@ -12,7 +12,7 @@ public enum KeepalivedConfig {
     }
 
     /// The whole file for `director` (one of the inventory's directors).
-    public static func render(_ desired: DesiredCluster, director: Director) -> String {
+    public static func file(_ desired: DesiredCluster, director: Director) -> String {
         let inventory = desired.inventory
         var lines = ["# Written by lvsctl from \(inventory.file): `lvsctl up` rewrites it, `lvsctl down` restores what was here.",
                      "global_defs {", "    router_id \(director.host)"]

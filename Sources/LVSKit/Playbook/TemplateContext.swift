@@ -47,7 +47,7 @@ enum TemplateContext {
             persist: inventory.options.persist,
             persistIPVS: inventory.options.persist && !keepalived,
             withKeepalived: keepalived,
-            keepalivedConf: keepalived ? KeepalivedConfig.render(desired, director: director) : "",
+            keepalivedConf: keepalived ? KeepalivedConfig.file(desired, director: director) : "",
             ipvsRules: desired.ipvsServices.flatMap(IPVSAdm.saveLines).joined(separator: "\n"),
             sysctlConf: (["net.ipv4.ip_forward = 1"] + (nat6 ? ["net.ipv6.conf.all.forwarding = 1"] : [])
                 + (inventory.mode == .nat ? interfaces.map { "net.ipv4.conf.\($0).send_redirects = 0" } : [])).joined(separator: "\n"),

@@ -1,10 +1,10 @@
 import Foundation
 import Mustache
 
-/// Renders playbooks for an inventory into each host's desired state: facts into step
-/// parameters (plain text), parameters into typed resources and template shell (shell-quoted by
+/// Builds each host's desired state from the playbooks: the template context into step
+/// parameters, parameters into typed resources and their template shell (shell-quoted by
 /// default).
-public struct Renderer: Sendable {
+public struct DesiredStateBuilder: Sendable {
     public let library: PlaybookLibrary
     /// Templates lvsctl implements itself rather than in templates/.
     static let builtIn = ["ipvs-service"]
@@ -12,9 +12,9 @@ public struct Renderer: Sendable {
     public init(library: PlaybookLibrary) { self.library = library }
 
     /// Every host of the cluster with its resources: the directors, then the real servers in order.
-    public func render(_ inventory: Inventory) throws -> [HostState] { try render(DesiredCluster(inventory)) }
+    public func hosts(_ inventory: Inventory) throws -> [HostState] { try hosts(DesiredCluster(inventory)) }
 
-    public func render(_ desired: DesiredCluster) throws -> [HostState] {
+    public func hosts(_ desired: DesiredCluster) throws -> [HostState] {
         let inventory = desired.inventory
         var states: [HostState] = []
         // Every host renders the same few templates: parse each once (parsing was ~40% of
