@@ -51,7 +51,8 @@ let package = Package(
         .target(name: "LVSTestSupport", dependencies: ["LVSKit"]),
         .testTarget(name: "LVSKitTests", dependencies: ["LVSKit", "LVSTestSupport"]),
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "LVSLab"]),
-        .testTarget(name: "LVSRunnerTests", dependencies: ["LVSRunner", "LVSKit", "LVSLab", "SSHTransport"]),
+        .testTarget(name: "LVSRunnerTests", dependencies: ["LVSRunner", "LVSKit", "LVSLab", "SSHTransport"],
+                    exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]
 )

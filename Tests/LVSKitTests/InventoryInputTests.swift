@@ -50,7 +50,20 @@ struct InventoryInputTests {
         let result = InventoryParser.parse(text, file: "bomb.yml")
         #expect(clock.now - started < .seconds(1))
         guard case let .failure(errors) = result else { Issue.record("accepted an alias bomb"); return }
-        #expect(errors.diagnostics.map(\.problem) == [.tooManyValues(InventoryParser.maximumValues)])
+        #expect(errors.diagnostics.map(\.problem) == [.tooManyValues(InventoryParser.maximumValues(textBytes: text.utf8.count))])
+    }
+
+    /// A large site written out in full is not a bomb: 10 000 services of four real servers each
+    /// (about 250 000 values) are accepted.
+    @Test func largeInventoryWrittenOutIsAccepted() throws {
+        var text = "hosts: { lb: 10.0.0.1, rs1: 10.0.0.11, rs2: 10.0.0.12, rs3: 10.0.0.13, rs4: 10.0.0.14 }\n"
+        text += "cluster:\n  mode: dr\n  director: { host: lb, dip: 10.0.0.1/24 }\n  services:\n"
+        for n in 0..<10_000 {
+            text += "    - { vip: 192.168.\(n / 250).\(n % 250 + 1), port: \(80 + n / 62_500), scheduler: rr, "
+                + "real_servers: [{ host: rs1, rip: 10.0.0.11 }, { host: rs2, rip: 10.0.0.12 }, { host: rs3, rip: 10.0.0.13 }, { host: rs4, rip: 10.0.0.14 }] }\n"
+        }
+        let inventory = try InventoryParser.parse(text, file: "large.yml").get()
+        #expect(inventory.services.count == 10_000)
     }
 
     @Test(arguments: [

@@ -59,8 +59,13 @@ extension LabEndToEndTests {
             #expect(expected.allSatisfy { kind in report.services.flatMap(\.verdicts).contains { $0.kind == kind && $0.passed } }, "\(stage)")
             let witness = report.services.flatMap(\.verdicts).first { $0.kind == .countersAgree }
             #expect(witness?.passed == true && witness?.detail.hasPrefix("not witnessed") == false, "\(stage): \(String(describing: witness))")
-            try await Task.sleep(for: .seconds(2.5))   // IPVS sums its counters about every 2 s
-            let now = try await connectionsCounter(lab)
+            // IPVS sums its counters about every 2 s (verify already waited for its own answers):
+            // read until the counter moves, at most ~5 s.
+            var now = try await connectionsCounter(lab)
+            for _ in 0..<10 where now <= counter {
+                try await Task.sleep(for: .milliseconds(500))
+                now = try await connectionsCounter(lab)
+            }
             #expect(now > counter, "\(stage): the service's counter went from \(counter) to \(now): re-created?")
             counter = now
         }

@@ -4,8 +4,11 @@ import Yams
 /// Turns an inventory file's text into a validated `Inventory`, or every problem in it.
 public enum InventoryParser {
     static let topKeys = ["hosts", "cluster", "ssh"]
-    /// Values a document may hold once its aliases are expanded (a thousand hosts need ~10 000).
-    static let maximumValues = 200_000
+    /// Values a document may hold once its aliases are expanded: as many as a file of its size
+    /// could hold written out (a value takes at least two bytes), and 200 000 more for aliases.
+    /// A site's 10 000 services are accepted; an alias bomb, a few lines that double at each
+    /// level, is refused before it is expanded.
+    static func maximumValues(textBytes: Int) -> Int { 200_000 + textBytes / 2 }
     static let sshKeys = ["known_hosts", "config"]
     static let hostKeys = ["address", "port", "user", "identity", "jump", "become"]
     static let clusterKeys = ["mode", "director", "directors", "vrrp", "services", "client", "test_page", "masquerade", "dos",
@@ -60,8 +63,9 @@ public enum InventoryParser {
             return .failure(InventoryErrors(diagnostics: reader.diagnostics))
         }
         // An inventory holds hundreds of values; one whose aliases expand past this is a bomb.
-        if YAMLReader.expandedSize(root, budget: Self.maximumValues) > Self.maximumValues {
-            reader.report(SourceLocation(file: file, line: 1, column: 1), .tooManyValues(Self.maximumValues))
+        let limit = Self.maximumValues(textBytes: text.utf8.count)
+        if YAMLReader.expandedSize(root, budget: limit) > limit {
+            reader.report(SourceLocation(file: file, line: 1, column: 1), .tooManyValues(limit))
             return .failure(InventoryErrors(diagnostics: reader.diagnostics))
         }
         reader.checkPastedCharacters(root, freeText: ["test_page", "page"])
