@@ -13,6 +13,10 @@ public struct LabKernel: Sendable {
         ProcessInfo.processInfo.environment["LVSCTL_KERNEL_CACHE"] ?? "/var/cache/lvsctl/kernel"
     }
 
+    /// The cache is shared by every lab on the machine (the VM test suites boot two at once):
+    /// one prepares it at a time, the others wait and find it made.
+    static let oneAtATime = "exec 8>>.prepare.lock; flock 8"
+
     /// Finds (or fetches and prepares) the kernel `linux-image-amd64` currently depends on.
     public static func prepare(log: (String) -> Void) async throws -> LabKernel {
         let package = try await currentPackage()
@@ -23,6 +27,8 @@ public struct LabKernel: Sendable {
             try await Shell.bashChecked("""
                 set -e
                 mkdir -p \(Shell.quote(kernel.folder)) && cd \(Shell.quote(kernel.folder))
+                \(Self.oneAtATime)
+                [ ! -f root/lib/modules/\(abi)/modules.dep ] || [ ! -f root/boot/vmlinuz-\(abi) ] || exit 0   # made meanwhile
                 rm -rf download root && mkdir download
                 (cd download && apt-get download -qq \(package))
                 dpkg -x download/*.deb root
@@ -32,7 +38,9 @@ public struct LabKernel: Sendable {
         }
         if !FileManager.default.fileExists(atPath: kernel.initramfs) {
             log("building the lab initramfs for \(abi)")
-            try await Shell.bashChecked(kernel.initramfsScript(), what: "building the lab initramfs")
+            try await Shell.bashChecked("mkdir -p \(Shell.quote(kernel.folder)) && cd \(Shell.quote(kernel.folder))\n\(Self.oneAtATime)\n"
+                + "[ ! -f \(Shell.quote(kernel.initramfs)) ] || exit 0   # made meanwhile\n" + kernel.initramfsScript(),
+                                        what: "building the lab initramfs")
         }
         return kernel
     }

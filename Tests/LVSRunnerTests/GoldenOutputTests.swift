@@ -14,7 +14,7 @@ struct GoldenOutputTests {
     /// The lab's inventories as the VM tests write them (a fixed folder, so paths are stable).
     static let lab = VMLab(folder: "/var/tmp/lvsctl-golden", realServers: 3, portBase: 2300)
 
-    static let kinds = LabEndToEndTests.serviceKinds
+    static let kinds = VMLabEndToEndTests.serviceKinds
 
     static var inventories: [(name: String, text: String)] {
         let shipped = ["nat", "dr", "tun", "example", "ha-dr"].map { name in

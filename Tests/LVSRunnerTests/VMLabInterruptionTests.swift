@@ -5,7 +5,7 @@ import LVSRunner
 import Testing
 
 /// On the lab VM, director included: two runs at once, and runs killed at random moments.
-extension LabEndToEndTests {
+extension VMLabEndToEndTests {
     /// Two `up` at once on one cluster: one takes the director's lock and provisions, the other
     /// is refused (exit 75) and changes nothing; `down` restores.
     @Test func twoRunsAtOnceOneIsRefused() async throws {
@@ -26,7 +26,10 @@ extension LabEndToEndTests {
         #expect(down.exitCode == 0, "\(down.text)")
         #expect(try await lab.differences(from: before).isEmpty)
     }
+}
 
+/// Runs killed at random on the lab VM, director included.
+extension VMLabFailureTests {
     /// lvsctl killed (SIGKILL) at a random moment of `up` or of `down`, then `down`: exit 0 and
     /// every host equal to its snapshot, every time.
     @Test(arguments: [Verb.up, .down])

@@ -6,7 +6,7 @@ import Testing
 
 /// Every scheduler the lab's kernel has, UDP, firewall marks, persistence with a netmask and
 /// IPv6 on a real IPVS kernel, each judged by `verify` by what it promises.
-extension LabEndToEndTests {
+extension VMLabEndToEndTests {
     /// The scheduler matrix runs in DR in CI (NAT and TUN run every other test); all three modes
     /// with `LVSCTL_FULL_MATRIX=1 swift test --filter everySchedulerInPlace`.
     static let matrixModes = ProcessInfo.processInfo.environment["LVSCTL_FULL_MATRIX"] == "1" ? ["nat", "dr", "tun"] : ["dr"]

@@ -5,15 +5,17 @@ import LVSRunner
 import SSHTransport
 import Testing
 
-/// One lab VM (a real IPVS kernel) for every test of the suite: booted once, stopped by PID at
-/// the end whatever happens.
+/// One lab VM (a real IPVS kernel) for every test of a suite: booted once, stopped by PID at
+/// the end whatever happens. The VM suites run at the same time, each with its own VM (its own
+/// folder and ports): emulation keeps about one core busy per VM, and the machine has two.
 struct LabVMTrait: SuiteTrait, TestScoping {
     @TaskLocal static var current: VMLab?
+    let portBase: Int
 
     func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        let lab = VMLab(folder: "/var/tmp/lvsctl-lab-test-\(getpid())", realServers: 3, portBase: 2300)
+        let lab = VMLab(folder: "/var/tmp/lvsctl-lab-test-\(getpid())-\(portBase)", realServers: 3, portBase: portBase)
         do {
-            try await lab.up { print("lab: \($0)") }
+            try await lab.up { print("lab \(portBase): \($0)") }
             try await Self.$current.withValue(lab) { try await function() }
         } catch {
             try await lab.down()
@@ -25,8 +27,11 @@ struct LabVMTrait: SuiteTrait, TestScoping {
 }
 
 extension Trait where Self == LabVMTrait {
-    static var labVM: Self { LabVMTrait() }
+    static func labVM(portBase: Int) -> Self { LabVMTrait(portBase: portBase) }
 }
+
+/// The repository's playbooks and templates, for the VM suites.
+let labLibrary = Result { try PlaybookLibrary.load(from: repositoryRoot) }
 
 func labVM() throws -> VMLab { try #require(LabVMTrait.current, "the lab VM did not start") }
 
@@ -39,10 +44,16 @@ func connectionsCounter(_ lab: VMLab, vip: String = LabScenario.vip) async throw
     return table.serviceStats.values.first?.connections ?? -1
 }
 
+/// The cluster under stress on a real IPVS kernel, in a VM of its own beside the other suite's:
+/// a keepalived pair broken on purpose, a live cluster changed under client traffic, runs killed.
+@Suite(.serialized, .labVM(portBase: 2400)) struct VMLabFailureTests {
+    static let library = labLibrary
+}
+
 /// The mission end to end on a real IPVS kernel: each mode up, proven, idempotent and restored;
-/// then a live cluster changed in place under client traffic; two runs at once; runs killed.
-@Suite(.serialized, .labVM) struct LabEndToEndTests {
-    static let library = Result { try PlaybookLibrary.load(from: repositoryRoot) }
+/// every scheduler and kind of service; two runs at once.
+@Suite(.serialized, .labVM(portBase: 2300)) struct VMLabEndToEndTests {
+    static let library = labLibrary
 
     /// NAT, DR and TUN: up, round-robin through the VIP over the three real servers, a second up
     /// changes nothing, down leaves every host as its snapshot from before, the VIP goes silent.
@@ -65,7 +76,7 @@ func connectionsCounter(_ lab: VMLab, vip: String = LabScenario.vip) async throw
     }
 }
 
-extension LabEndToEndTests {
+extension VMLabEndToEndTests {
     /// Real servers that already serve the application (`test_page: false`): lvsctl writes no
     /// page and starts no server, and verify tells the servers apart by IPVS's counters.
     @Test func applicationServersJudgedByCounters() async throws {
