@@ -26,10 +26,7 @@ extension VMLabEndToEndTests {
         #expect(down.exitCode == 0, "\(down.text)")
         #expect(try await lab.differences(from: before).isEmpty)
     }
-}
 
-/// Runs killed at random on the lab VM, director included.
-extension VMLabFailureTests {
     /// lvsctl killed (SIGKILL) at a random moment of `up` or of `down`, then `down`: exit 0 and
     /// every host equal to its snapshot, every time.
     @Test(arguments: [Verb.up, .down])

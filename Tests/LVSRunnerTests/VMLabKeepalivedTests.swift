@@ -8,7 +8,7 @@ import Testing
 /// connection sync, HTTP health checks every second, rs3 as the sorry server), proven by
 /// breaking it: a web server stopped, every web server stopped, the master's keepalived stopped
 /// under a client loop and a slow download, the master's interfaces taken down; then `down`.
-extension VMLabFailureTests {
+extension VMLabEndToEndTests {
     @Test func keepalivedPairSurvivesFailures() async throws {
         let lab = try labVM()
         let before = try await lab.snapshots()
@@ -173,7 +173,7 @@ func waitForOutput(_ lab: VMLab, _ host: String, _ command: String, timeout: Dou
     return output
 }
 
-extension VMLabFailureTests {
+extension VMLabEndToEndTests {
     /// NAT with a keepalived pair: the real servers' replies go through the gateway VRRP moves
     /// with the VIP, so after the master's keepalived stops they reach the backup, which answers
     /// through the same table; `down` restores every host.

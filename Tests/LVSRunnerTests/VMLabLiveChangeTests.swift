@@ -8,7 +8,7 @@ import Testing
 /// (a) rr 1:1 → wrr 1:3, (b) rs3 added, (c) rs1 removed (drained, deleted, restored to its
 /// snapshot), (d) persistence added and removed — zero failed requests and a connection counter
 /// that never goes back (the service is never re-created); then (e) the VIP moved and (f) down.
-extension VMLabFailureTests {
+extension VMLabEndToEndTests {
     @Test func liveClusterChangedInPlaceWithoutFailedRequests() async throws {
         let lab = try labVM()
         let library = try Self.library.get()
