@@ -9,6 +9,15 @@ import Mustache
 /// shell-quote like everything else.
 protocol TemplateFacts: MustacheParent, Sendable {}
 
+/// Facts that are a few named values, each given once in `named` (the template's words).
+protocol NamedFacts: TemplateFacts {
+    var named: [(String, Any?)] { get }
+}
+
+extension NamedFacts {
+    func child(named name: String) -> Any? { named.first { $0.0 == name }?.1 ?? nil }
+}
+
 enum TemplateContext {
     static let webRoot = "/var/lib/lvsctl/www"
 
@@ -180,34 +189,22 @@ struct RealServerFacts: TemplateFacts {
 }
 
 /// A VIP as a host holds it: `vip`, `prefix`, `family` (`-4`/`-6`, for `ip`), `label` (IPv4 only).
-struct VIPFacts: TemplateFacts {
+struct VIPFacts: NamedFacts {
     var vip: VIPAddress
     var label: String?
     init(_ vip: VIPAddress, device: String) {
         self.vip = vip
         label = vip.label(on: device)
     }
-    func child(named name: String) -> Any? {
-        switch name {
-        case "vip": return vip.address
-        case "prefix": return vip.prefix
-        case "family": return vip.address.isV6 ? "-6" : "-4"
-        case "label": return label
-        default: return nil
-        }
+    var named: [(String, Any?)] {
+        [("vip", vip.address), ("prefix", vip.prefix), ("family", vip.address.isV6 ? "-6" : "-4"), ("label", label)]
     }
 }
 
-struct ServiceFacts: TemplateFacts {
+struct ServiceFacts: NamedFacts {
     var title: String
     var service: IPVSService
-    func child(named name: String) -> Any? {
-        switch name {
-        case "title": return title
-        case "service": return service
-        default: return nil
-        }
-    }
+    var named: [(String, Any?)] { [("title", title), ("service", service)] }
 }
 
 /// A firewall-mark service's marking rule: `vip`, `mark`, `command` (iptables or ip6tables),
@@ -232,54 +229,28 @@ struct MarkRuleFacts: TemplateFacts {
     }
 }
 
-struct SysctlFacts: TemplateFacts {
+struct SysctlFacts: NamedFacts {
     var path: String
     var value: Int
-    func child(named name: String) -> Any? {
-        switch name {
-        case "path": return path
-        case "value": return value
-        default: return nil
-        }
-    }
+    var named: [(String, Any?)] { [("path", path), ("value", value)] }
 }
 
 /// A real server's default gateway in NAT: `gateway` and its `family`.
-struct GatewayFacts: TemplateFacts {
+struct GatewayFacts: NamedFacts {
     var gateway: IPAddress
-    func child(named name: String) -> Any? {
-        switch name {
-        case "gateway": return gateway
-        case "family": return gateway.isV6 ? "-6" : "-4"
-        default: return nil
-        }
-    }
+    var named: [(String, Any?)] { [("gateway", gateway), ("family", gateway.isV6 ? "-6" : "-4")] }
 }
 
 /// A port's test page: `port`, `root` (its folder) and the `pidfile` of what serves it.
-struct PageFacts: TemplateFacts {
+struct PageFacts: NamedFacts {
     var port: Int
     var pidfile: String
-    func child(named name: String) -> Any? {
-        switch name {
-        case "port": return port
-        case "root": return "\(TemplateContext.webRoot)/\(port)"
-        case "pidfile": return pidfile
-        default: return nil
-        }
-    }
+    var named: [(String, Any?)] { [("port", port), ("root", "\(TemplateContext.webRoot)/\(port)"), ("pidfile", pidfile)] }
 }
 
 /// A port an application must already listen on (`test_page: false`), and `ss`'s filter for it.
-struct ListenerFacts: TemplateFacts {
+struct ListenerFacts: NamedFacts {
     var `protocol`: ServiceProtocol
     var port: Int
-    func child(named name: String) -> Any? {
-        switch name {
-        case "protocol": return self.protocol.rawValue
-        case "port": return port
-        case "filter": return "sport = :\(port)"
-        default: return nil
-        }
-    }
+    var named: [(String, Any?)] { [("protocol", self.protocol.rawValue), ("port", port), ("filter", "sport = :\(port)")] }
 }
