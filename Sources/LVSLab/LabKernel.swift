@@ -13,9 +13,12 @@ public struct LabKernel: Sendable {
         ProcessInfo.processInfo.environment["LVSCTL_KERNEL_CACHE"] ?? "/var/cache/lvsctl/kernel"
     }
 
-    /// The cache is shared by every lab on the machine (the VM test suites boot two at once):
-    /// one prepares it at a time, the others wait and find it made.
-    static let oneAtATime = "exec 8>>.prepare.lock; flock 8"
+    /// The start of a script that prepares part of the cache, which every lab on the machine
+    /// shares (a test run's beside `lvsctl lab up`'s): one prepares it at a time, and one that
+    /// waited finds it made (`made`, a shell test) and stops there.
+    func oneAtATime(unlessMade made: String) -> String {
+        "set -e\nmkdir -p \(Shell.quote(folder)) && cd \(Shell.quote(folder))\nexec 8>>.prepare.lock; flock 8\nif { \(made); }; then exit 0; fi\n"
+    }
 
     /// Finds (or fetches and prepares) the kernel `linux-image-amd64` currently depends on.
     public static func prepare(log: (String) -> Void) async throws -> LabKernel {
@@ -24,11 +27,8 @@ public struct LabKernel: Sendable {
         let kernel = LabKernel(abi: abi, folder: "\(cacheRoot)/\(abi)")
         if !FileManager.default.fileExists(atPath: kernel.vmlinuz) || !FileManager.default.fileExists(atPath: "\(kernel.folder)/root/lib/modules/\(abi)/modules.dep") {
             log("fetching \(package) (once; cached in \(kernel.folder))")
-            try await Shell.bashChecked("""
+            try await Shell.bashChecked(kernel.oneAtATime(unlessMade: "[ -f root/lib/modules/\(abi)/modules.dep ] && [ -f root/boot/vmlinuz-\(abi) ]") + """
                 set -e
-                mkdir -p \(Shell.quote(kernel.folder)) && cd \(Shell.quote(kernel.folder))
-                \(Self.oneAtATime)
-                [ ! -f root/lib/modules/\(abi)/modules.dep ] || [ ! -f root/boot/vmlinuz-\(abi) ] || exit 0   # made meanwhile
                 rm -rf download root && mkdir download
                 (cd download && apt-get download -qq \(package))
                 dpkg -x download/*.deb root
@@ -38,8 +38,7 @@ public struct LabKernel: Sendable {
         }
         if !FileManager.default.fileExists(atPath: kernel.initramfs) {
             log("building the lab initramfs for \(abi)")
-            try await Shell.bashChecked("mkdir -p \(Shell.quote(kernel.folder)) && cd \(Shell.quote(kernel.folder))\n\(Self.oneAtATime)\n"
-                + "[ ! -f \(Shell.quote(kernel.initramfs)) ] || exit 0   # made meanwhile\n" + kernel.initramfsScript(),
+            try await Shell.bashChecked(kernel.oneAtATime(unlessMade: "[ -f \(Shell.quote(kernel.initramfs)) ]") + kernel.initramfsScript(),
                                         what: "building the lab initramfs")
         }
         return kernel

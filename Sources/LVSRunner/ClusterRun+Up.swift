@@ -111,7 +111,7 @@ extension ClusterRun {
     func drain(_ work: inout HostWork, _ drain: GracefulTermination, first: HostOutput, outcomes: inout [ChangeOutcome]) async {
         guard !drain.items.isEmpty else { return }
         var director = DirectorIPVS(work: work)
-        let (verdicts, deleted) = await drain.run(on: &director, first: first.ipvs["thresholds"].map { Self.connections($0) })
+        let (verdicts, deleted) = await drain.run(on: &director, first: first.ipvs["thresholds"].map { IPVSAdm.table(listing: $0) })
         work = director.work
         var deletion = 0
         for (index, item) in drain.items.enumerated() {
@@ -126,12 +126,6 @@ extension ClusterRun {
                 outcomes[at].output = (deleted[deletion]?.output ?? ["the director stopped before deleting it"]).joined(separator: "\n")
             }
         }
-    }
-
-    static func connections(_ thresholds: String) -> IPVSTable {
-        var table = IPVSTable()
-        IPVSAdm.readListing(thresholds, into: &table)
-        return table
     }
 
 }

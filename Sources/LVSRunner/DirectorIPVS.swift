@@ -9,7 +9,7 @@ struct DirectorIPVS: IPVSInterface {
     mutating func connections(of keys: [IPVSServiceKey]) async -> IPVSTable? {
         guard work.usable else { return nil }
         let output = await work.send(HostScript.readConnections(keys))
-        return output.ipvs["thresholds"].map(ClusterRun.connections)
+        return output.ipvs["thresholds"].map { IPVSAdm.table(listing: $0) }
     }
 
     mutating func apply(_ steps: [HostScript.IPVSStep], endingBridges bridges: [SchedulerBridge]) async -> [HostOutput.Step?] {

@@ -216,9 +216,7 @@ extension IPVSTwin: IPVSInterface {
     /// asks for time to pass (`ticksPerCount`).
     public func connections(of keys: [IPVSServiceKey]) async -> IPVSTable? {
         for _ in 0..<ticksPerCount { tick() }
-        var table = IPVSTable()
-        IPVSAdm.readListing(thresholds(keys), into: &table)
-        return table
+        return IPVSAdm.table(listing: thresholds(keys))
     }
 
     /// As the director's shell does: each change's commands in order (a scheduler change through

@@ -5,16 +5,15 @@ import LVSRunner
 import SSHTransport
 import Testing
 
-/// One lab VM (a real IPVS kernel) for every test of a suite: booted once, stopped by PID at
-/// the end whatever happens; its folder and ports are its own.
+/// One lab VM (a real IPVS kernel) for every test of the suite: booted once, stopped by PID at
+/// the end whatever happens.
 struct LabVMTrait: SuiteTrait, TestScoping {
     @TaskLocal static var current: VMLab?
-    let portBase: Int
 
     func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
-        let lab = VMLab(folder: "/var/tmp/lvsctl-lab-test-\(getpid())-\(portBase)", realServers: 3, portBase: portBase)
+        let lab = VMLab(folder: "/var/tmp/lvsctl-lab-test-\(getpid())", realServers: 3, portBase: 2300)
         do {
-            try await lab.up { print("lab \(portBase): \($0)") }
+            try await lab.up { print("lab: \($0)") }
             try await Self.$current.withValue(lab) { try await function() }
         } catch {
             try await lab.down()
@@ -26,7 +25,7 @@ struct LabVMTrait: SuiteTrait, TestScoping {
 }
 
 extension Trait where Self == LabVMTrait {
-    static func labVM(portBase: Int) -> Self { LabVMTrait(portBase: portBase) }
+    static var labVM: Self { LabVMTrait() }
 }
 
 /// The repository's playbooks and templates, for the VM suites.
@@ -37,9 +36,7 @@ func labVM() throws -> VMLab { try #require(LabVMTrait.current, "the lab VM did 
 /// The service's total connections so far (`ipvsadm -Ln --stats --exact`): only a service
 /// deleted and created again would see it go down.
 func connectionsCounter(_ lab: VMLab, vip: String = LabScenario.vip) async throws -> Int {
-    let text = try await lab.run("director", "\(IPVSAdm.readStats) -t \(vip):80")
-    var table = IPVSTable()
-    IPVSAdm.readListing(text, into: &table)
+    let table = IPVSAdm.table(listing: try await lab.run("director", "\(IPVSAdm.readStats) -t \(vip):80"))
     return table.serviceStats.values.first?.connections ?? -1
 }
 
@@ -48,7 +45,7 @@ func connectionsCounter(_ lab: VMLab, vip: String = LabScenario.vip) async throw
 /// changed under client traffic; two runs at once; runs killed. One VM, one test at a time: two
 /// VMs side by side made each test 2 to 2.6 times slower on this 2-core machine (emulation
 /// wants more than a core per VM), so nothing was gained.
-@Suite(.serialized, .labVM(portBase: 2300)) struct VMLabEndToEndTests {
+@Suite(.serialized, .labVM) struct VMLabEndToEndTests {
     static let library = labLibrary
 
     /// NAT, DR and TUN: up, round-robin through the VIP over the three real servers, a second up

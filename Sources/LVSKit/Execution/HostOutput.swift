@@ -74,13 +74,14 @@ public struct HostOutput: Sendable, Equatable {
     public mutating func read(_ text: String) {
         var section: String?
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
-            let rest = { (from: Int) in fields.count > from ? fields[from...].joined(separator: " ") : "" }
-            let marker = HostMarker(line: line.prefix { $0 != " " })
+            // ipvsadm's listing, line by line (thousands for a big table): kept as it is.
             if let name = section, !line.hasPrefix(HostMarker.prefix) {
                 ipvs[name, default: ""] += line + "\n"
                 continue
             }
+            let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
+            let rest = { (from: Int) in fields.count > from ? fields[from...].joined(separator: " ") : "" }
+            let marker = HostMarker(line: line.prefix { $0 != " " })
             switch marker {
             case .ipvs where fields.count == 2:
                 section = fields[1] == "end" ? nil : fields[1]

@@ -116,22 +116,14 @@ public enum IPVSAdm {
 
     /// The services of `ipvsadm -S -n`, in its order (thresholds 0: -S does not print them).
     public static func parseSave(_ text: String) -> [IPVSService] {
+        // Each line is the command that restores it (`-A`, then `-a` per destination in order).
         var services: [IPVSService] = []
         for line in text.split(separator: "\n") {
-            let words = line.split(separator: " ").map(String.init)
-            guard words.count >= 3, let key = key(fromSave: words) else { continue }
-            func value(after flag: String) -> String? {
-                words.firstIndex(of: flag).flatMap { $0 + 1 < words.count ? words[$0 + 1] : nil }
-            }
-            if words[0] == "-A" {
-                services.append(IPVSService(key: key, scheduler: value(after: "-s") ?? "wlc",
-                                            persistence: value(after: "-p").flatMap { Int($0) },
-                                            netmask: value(after: "-M"), schedulerFlags: value(after: "-b")))
-            } else if words[0] == "-a", let target = value(after: "-r").flatMap(parseEndpoint),
-                      let index = services.lastIndex(where: { $0.key == key }) {
-                let method: ForwardingMode = words.contains("-m") ? .nat : words.contains("-i") ? .tunnel : .directRouting
-                services[index].destinations.append(IPVSDestination(address: target.address, port: target.port, method: method,
-                                                                    weight: value(after: "-w").flatMap { Int($0) } ?? 1))
+            switch command(line.split(separator: " ").map(String.init)) {
+            case let .addService(service): services.append(service)
+            case let .addDestination(key, destination):
+                if let index = services.lastIndex(where: { $0.key == key }) { services[index].destinations.append(destination) }
+            default: continue
             }
         }
         return services
@@ -155,30 +147,29 @@ public enum IPVSAdm {
             if first == "->" {
                 guard let key = current, words.count >= 2, let endpoint = parseEndpoint(words[1]) else { continue }
                 let numbers = words.dropFirst(2).compactMap { Int($0) }
-                let name = endpoint
                 guard let index = table.services.firstIndex(where: { $0.key == key }) else { continue }
                 var destinations = table.services[index].destinations
                 switch columns {
                 case .plain:
                     guard words.count >= 6, let weight = Int(words[3]) else { continue }
                     let method: ForwardingMode = words[2] == "Masq" ? .nat : words[2] == "Tunnel" ? .tunnel : .directRouting
-                    if let at = destinations.firstIndex(where: { $0.endpoint == name }) {
+                    if let at = destinations.firstIndex(where: { $0.endpoint == endpoint }) {
                         destinations[at].weight = weight
                     } else {
                         destinations.append(IPVSDestination(address: endpoint.address, port: endpoint.port, method: method, weight: weight))
                     }
-                    if numbers.count >= 3 { table.connections[key, default: [:]][name] = IPVSConnectionCounts(active: numbers[1], inactive: numbers[2]) }
+                    if numbers.count >= 3 { table.connections[key, default: [:]][endpoint] = IPVSConnectionCounts(active: numbers[1], inactive: numbers[2]) }
                 case .thresholds:
                     guard numbers.count >= 4 else { continue }
-                    if let at = destinations.firstIndex(where: { $0.endpoint == name }) {
+                    if let at = destinations.firstIndex(where: { $0.endpoint == endpoint }) {
                         destinations[at].upper = numbers[0]
                         destinations[at].lower = numbers[1]
                     }
-                    table.connections[key, default: [:]][name] = IPVSConnectionCounts(active: numbers[2], inactive: numbers[3])
-                    if table.kernelOrder[key]?.contains(name) != true { table.kernelOrder[key, default: []].append(name) }
+                    table.connections[key, default: [:]][endpoint] = IPVSConnectionCounts(active: numbers[2], inactive: numbers[3])
+                    if table.kernelOrder[key]?.contains(endpoint) != true { table.kernelOrder[key, default: []].append(endpoint) }
                 case .stats:
                     guard numbers.count >= 5 else { continue }
-                    table.destinationStats[key, default: [:]][name] = stats(numbers)
+                    table.destinationStats[key, default: [:]][endpoint] = stats(numbers)
                 }
                 table.services[index].destinations = destinations
                 continue
@@ -198,6 +189,13 @@ public enum IPVSAdm {
     }
 
     /// The live table from what the director printed for `readSave` and `readThresholds`.
+    /// A `-L -n` listing alone (connection counts, thresholds or counters, by service).
+    public static func table(listing: String) -> IPVSTable {
+        var table = IPVSTable()
+        readListing(listing, into: &table)
+        return table
+    }
+
     public static func table(save: String, thresholds: String, stats: String? = nil) -> IPVSTable {
         var table = IPVSTable(services: parseSave(save))
         readListing(thresholds, into: &table)

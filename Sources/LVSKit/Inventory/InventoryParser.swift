@@ -122,7 +122,7 @@ struct InventoryBuilder {
     var reader: YAMLReader
     /// Every name under `hosts`, also those whose entry had a problem.
     var declaredHosts: Set<String> = []
-    /// The names of the hosts read so far, for references (one look-up each, not a scan).
+    /// The names of the hosts `hosts:` defines, for references (one look-up each, not a scan).
     var hostNames: Set<String> = []
     typealias P = InventoryParser
 
@@ -135,6 +135,7 @@ struct InventoryBuilder {
             reader.report(root, .missingKey("cluster", in: "the inventory")); return nil
         }
         let hosts = readHosts(hostsNode)
+        hostNames = Set(hosts.map(\.name))
         guard let cluster = reader.fields(clusterNode, "cluster", allowed: P.clusterKeys) else { return nil }
         let clusterKey = top.entries["cluster"]!.key   // where "cluster needs …" points
 
@@ -266,7 +267,6 @@ struct InventoryBuilder {
 
     mutating func hostReference(_ node: Node, _ field: String, hosts: [InventoryHost]) -> String? {
         guard let name = reader.text(node, field) else { return nil }
-        if hostNames.count != hosts.count { hostNames = Set(hosts.map(\.name)) }
         guard hostNames.contains(name) else {
             if declaredHosts.contains(name) { return nil }   // its own entry was already reported
             reader.report(node, .undefinedHost(name, field: field, suggestion: YAMLReader.closest(name, in: hosts.map(\.name))))

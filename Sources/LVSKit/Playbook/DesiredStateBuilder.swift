@@ -60,7 +60,7 @@ public struct DesiredStateBuilder: Sendable {
                 for (key, value) in definition.with {
                     if !value.contains("{{"), let fact = Self.lookup(value, in: context), !(fact is String) {
                         parameters[key] = fact   // a list, or a typed value (an IPVS service)
-                    } else if let fact = Self.reference(value).flatMap({ Self.lookup($0, in: context) }), fact is IPAddress || fact is Int {
+                    } else if let fact = Self.reference(value).flatMap({ Self.lookup($0, in: context) }), !(fact is String), scalarText(fact) != nil {
                         parameters[key] = fact   // exactly one fact: its typed value, never printed and parsed back
                     } else {
                         let text = try templates.text(value, context, step: name)
