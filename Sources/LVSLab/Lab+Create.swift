@@ -4,8 +4,10 @@ import SSHTransport
 extension Lab {
     /// Builds the hosts. Labs left behind by a process that died are removed first.
     public static func create(_ specs: [LabHostSpec]) async throws -> Lab {
-        precondition(!specs.isEmpty && specs.count <= 250, "a lab has 1 to 250 hosts")
-        precondition(Set(specs.map(\.name)).count == specs.count, "lab host names must be unique")
+        guard !specs.isEmpty && specs.count <= LabTopology.flatMaximum else {
+            throw LabError("a lab holds 1 to \(LabTopology.flatMaximum) hosts (asked for \(specs.count)): each is a network namespace with its own sshd on this machine")
+        }
+        guard Set(specs.map(\.name)).count == specs.count else { throw LabError("lab host names must be unique") }
         try FileManager.default.createDirectory(atPath: stateRoot, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o755])
         await reapAbandoned()
@@ -72,7 +74,7 @@ extension Lab {
             }
             return blob
         }
-        return LabHost(name: spec.name, address: "10.200.\(index).\(number)", sshPort: spec.sshPort,
+        return LabHost(name: spec.name, address: LabTopology.flatAddress(index: index, number: number), sshPort: spec.sshPort,
                        namespace: "lvs\(index)-\(spec.name)", sshdPID: pid, hostKeys: keys)
     }
 }

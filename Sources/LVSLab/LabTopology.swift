@@ -36,14 +36,28 @@ public struct LabTopology: Sendable {
     /// Prefix of namespace and veth names, unique per lab on one machine.
     public var prefix: String
 
-    /// One bridge, hosts .1, .2, … on 10.200.K.0/24 (the test lab).
+    /// One bridge, hosts .1, .2, … on 10.200.K.0/24 (the test lab); a lab of more than 250
+    /// hosts goes on with a bridge per further 250 (a bridge takes at most 1 024 ports), on
+    /// 10.201.K.0/24, 10.202.K.0/24 and so on, this side the router of each.
     public static func flat(index: Int, specs: [LabHostSpec]) -> LabTopology {
-        LabTopology(
-            segments: [Segment(bridge: "lvsbr\(index)", router: "10.200.\(index).254/24")],
+        let blocks = max(1, (specs.count + flatBlock - 1) / flatBlock)
+        return LabTopology(
+            segments: (0..<blocks).map { Segment(bridge: $0 == 0 ? "lvsbr\(index)" : "lvsbr\(index)b\($0)", router: "10.\(200 + $0).\(index).254/24") },
             hosts: specs.enumerated().map { offset, spec in
-                Host(spec: spec, interfaces: [Interface("eth0", segment: 0, address: "10.200.\(index).\(offset + 1)/24")], gateway: nil)
+                Host(spec: spec, interfaces: [Interface("eth0", segment: offset / flatBlock, address: flatAddress(index: index, number: offset + 1) + "/24")],
+                     gateway: nil)
             },
             prefix: "lvs\(index)")
+    }
+
+    /// Hosts per /24 of a flat lab, and the most a flat lab holds: every host is a namespace with
+    /// its own sshd on this machine, and 2 000 already take minutes to build.
+    static let flatBlock = 250
+    public static let flatMaximum = 2000
+
+    /// Host `number` (from 1) of flat lab `index`: 10.200.K.1 … .250, then 10.201.K.1 …
+    static func flatAddress(index: Int, number: Int) -> String {
+        "10.\(200 + (number - 1) / flatBlock).\(index).\((number - 1) % flatBlock + 1)"
     }
 
     /// The seed's LVS topology, one lab for all three modes: a public segment (client,

@@ -55,7 +55,7 @@ extension ClusterRun {
         for work in released { reports.append(await done(work)) }
         let restored = await runner.forEach(gone) { state in
             var work = await HostWork.open(state, access: access, leaving: true,
-                                           first: opening(.change) + HostScript.undo(keeping: [], forgetWhenEmpty: true))
+                                           first: opening(.change) + HostScript.undoAll(forgetWhenEmpty: true))
             work.report.changes = HostDiff.undone(work.opening.undos, records: work.opening.records)
             await work.close()
             return work
@@ -73,7 +73,7 @@ extension ClusterRun {
     /// A real server gives up what the inventory no longer asks of it (after the director stopped
     /// sending it that traffic).
     func giveUp(_ work: inout HostWork) async {
-        let output = await work.send(HostScript.undo(keeping: work.state.resources.map(\.id.recordKey), forgetWhenEmpty: false))
+        let output = await work.send(HostScript.undo(HostDiff.unwanted(work.opening.records, desired: work.state.resources.map(\.id))))
         work.report.changes += HostDiff.undone(output.undos, records: work.opening.records)
     }
 
@@ -87,10 +87,13 @@ extension ClusterRun {
         guard work.usable else { return }   // a resource of its own failed: no IPVS change
         // When something will wait for connections to end, its first count comes with this part.
         let draining = GracefulTermination(steps, poll: runner.options.drainPoll, timeout: runner.options.drainTimeout)
-        let output = await work.send(UpScript.directorChanges(state, steps: steps, members: (members + leaving.map { ClusterMember($0.host) }).map(\.line))
+        let output = await work.send(UpScript.directorChanges(state, steps: steps, live: work.opening.ipvsTable ?? IPVSTable(),
+                                                              unwanted: HostDiff.unwanted(work.opening.records, desired: state.resources.map(\.id)),
+                                                              members: (members + leaving.map { ClusterMember($0.host) }).map(\.line))
                                      + (draining.items.isEmpty ? "" : HostScript.readConnections(draining.services)))
+        let results = HostScript.ipvsResults(steps, output)
         var ipvsOutcomes = steps.enumerated().flatMap { index, step -> [ChangeOutcome] in
-            let result = output.ipvsSteps[index]
+            let result = results[index]
             let status: ChangeStatus = result == nil ? .notRun : result!.status == .done ? .done : .failed
             return step.change.descriptions.map {
                 ChangeOutcome(change: $0, status: status, milliseconds: result?.milliseconds ?? 0,
@@ -101,10 +104,10 @@ extension ClusterRun {
         ipvsOutcomes += plan.withheldChanges.map { ChangeOutcome(change: $0.change, status: .notRun, output: $0.reason) }
         ipvsOutcomes += plan.leftAloneChanges.map { ChangeOutcome(change: $0, status: .done) }
         work.report.unchanged += plan.unchanged
-        let allDone = steps.indices.allSatisfy { output.ipvsSteps[$0]?.status == .done }
+        let allDone = results.allSatisfy { $0?.status == .done }
         if allDone { await drain(&work, draining, first: output, outcomes: &ipvsOutcomes) }
         work.report.changes += ipvsOutcomes
-        work.report.changes += HostDiff.undone(output.undos.filter { !$0.id.hasPrefix("ipvs ") }, records: work.opening.records)
+        work.report.changes += HostDiff.undone(output.undos.filter { IPVSServiceKey(recordID: $0.id) == nil }, records: work.opening.records)
     }
 
     /// `first`: the part that made the changes, which ends with the first count.

@@ -121,7 +121,7 @@ struct ClusterRun: Sendable {
             work.report.unchanged += ipvs.unchanged
         }
         let removals = HostDiff.unwanted(work.opening.records, desired: work.state.resources.map(\.id))
-            .filter { !isDirector || !$0.id.hasPrefix("ipvs ") }
+            .filter { !isDirector || $0.ipvsService == nil }
         work.report.changes += removals.map { ChangeOutcome(change: HostDiff.removal($0), status: .planned) }
     }
 
@@ -156,17 +156,25 @@ struct ClusterRun: Sendable {
         var directorWork: HostWork?
         if let state = director {
             var work = await HostWork.connect(state, access: access)
-            await work.begin(opening(.change) + HostScript.undo(keeping: [], forgetWhenEmpty: false))
+            await work.begin(opening(.change, readIPVS: true))
             if !work.usable {
                 await work.close()
                 return [await done(work)] + others.map { skipped($0, because: "director \(state.host.name) could not be used") }
             }
             directorWork = work
         }
-        async let directorAnswered = Self.completing(directorWork) {
-            $0.report.changes = HostDiff.undone($0.opening.undos, records: $0.opening.records)
-        }
-        let undoAll = opening(.change) + HostScript.undo(keeping: [], forgetWhenEmpty: true)
+        // The director holds its lock: its IPVS services go in one batch (it needed its records
+        // and table for that), its other records after them, while the others go on.
+        async let directorAnswered: HostWork? = {
+            guard var work = directorWork else { return nil }
+            await work.complete()
+            guard work.usable else { return work }
+            let output = await work.send(HostScript.undoIPVS(records: work.opening.records, live: work.opening.ipvsTable ?? IPVSTable())
+                                         + HostScript.undoAll(forgetWhenEmpty: false))
+            work.report.changes = HostDiff.undone(output.undos, records: work.opening.records)
+            return work
+        }()
+        let undoAll = opening(.change) + HostScript.undoAll(forgetWhenEmpty: true)
         let servers = await runner.forEach(others) { state in
             var work = await HostWork.open(state, access: access, first: undoAll)
             work.report.changes = HostDiff.undone(work.opening.undos, records: work.opening.records)
@@ -180,7 +188,7 @@ struct ClusterRun: Sendable {
             $0.report.changes = HostDiff.undone($0.opening.undos, records: $0.opening.records)
         }
         if var work = directorWork {
-            _ = await work.send("lvsctl_forget")
+            if work.usable { _ = await work.send("lvsctl_forget") }
             await work.close()
             reports.insert(await done(work), at: 0)
         }

@@ -13,7 +13,7 @@ struct DirectorIPVS: IPVSInterface {
     }
 
     mutating func apply(_ steps: [HostScript.IPVSStep], endingBridges bridges: [SchedulerBridge]) async -> [HostOutput.Step?] {
-        let output = await work.send(HostScript.ipvs(steps) + HostScript.removeBridges(bridges))
-        return steps.indices.map { output.ipvsSteps[$0] }
+        let output = await work.send(HostScript.ipvs(steps, live: IPVSTable()) + HostScript.removeBridges(bridges))
+        return HostScript.ipvsResults(steps, output)
     }
 }

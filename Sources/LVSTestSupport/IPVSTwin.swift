@@ -88,6 +88,16 @@ public final class IPVSTwin: @unchecked Sendable {
         for command in commands { try run(command) }
     }
 
+    /// What `ipvsadm -R` does with its lines: each run in order, a refused one reported (on
+    /// stderr) and passed over, the rest still made.
+    public func restore(_ lines: [String]) -> [Failure] {
+        var refused: [Failure] = []
+        for line in lines {
+            do { try run(line.split(separator: " ").map(String.init)) } catch let failure as Failure { refused.append(failure) } catch {}
+        }
+        return refused
+    }
+
     private func index(_ key: IPVSServiceKey) -> Int? { services.firstIndex { $0.settings.key == key } }
 
     private func apply(_ command: IPVSCommand, _ words: [String]) throws {
@@ -219,22 +229,35 @@ extension IPVSTwin: IPVSInterface {
         return IPVSAdm.table(listing: thresholds(keys))
     }
 
-    /// As the director's shell does: each change's commands in order (a scheduler change through
-    /// its bridge: the fwmark service made first, then `-E`; the marking rule is iptables', which
-    /// the twin does not hold), stopping at the first failure; then the bridges' services deleted.
+    /// As the director's shell does (`IPVSBatch`): a scheduler change through its bridge first
+    /// (the fwmark service made, then `-E`; the marking rule is iptables', which the twin does
+    /// not hold), stopping at the first failure; then every other change in one `restore`, judged
+    /// from the table after it when anything was refused; then the deletions; then the bridges'
+    /// services deleted.
     public func apply(_ steps: [HostScript.IPVSStep], endingBridges bridges: [SchedulerBridge]) async -> [HostOutput.Step?] {
-        var results: [HostOutput.Step?] = Array(repeating: nil, count: steps.count)
-        for (index, step) in steps.enumerated() {
-            let commands = step.change.bridge.map { IPVSAdm.create($0.service) + [IPVSAdm.editService($0.to)] } ?? step.change.commands
+        let batch = IPVSBatch(steps)
+        var bridged: [Int: HostOutput.Step] = [:]
+        for index in batch.bridged {
+            let bridge = steps[index].change.bridge!
             do {
-                try run(commands)
-                results[index] = HostOutput.Step(status: .done)
+                try run(IPVSAdm.create(bridge.service) + [IPVSAdm.editService(bridge.to)])
+                bridged[index] = HostOutput.Step(status: .done)
             } catch {
-                results[index] = HostOutput.Step(status: .failed, output: ["\(error)"])
-                return results
+                bridged[index] = HostOutput.Step(status: .failed, output: ["\(error)"])
+                return batch.results(bridged: bridged, batch: nil, after: nil, undone: [:])
+            }
+        }
+        let refused = restore(batch.lines)
+        let outcome = HostOutput.Step(status: refused.isEmpty ? .done : .failed, output: refused.map(\.message))
+        var undone: [String: HostOutput.Step] = [:]
+        if refused.isEmpty {
+            for index in batch.deletions {
+                let key = steps[index].change.serviceKey
+                if generation(key) != nil { try? run(IPVSAdm.deleteService(key)) }
+                undone[key.resourceID.recordKey] = HostOutput.Step(status: .done)
             }
         }
         for bridge in bridges { try? run(IPVSAdm.deleteService(bridge.service.key)) }
-        return results
+        return batch.results(bridged: bridged, batch: outcome, after: refused.isEmpty ? nil : table, undone: undone)
     }
 }

@@ -22,12 +22,13 @@ struct HostScriptTests {
     func everyPartParses(name: String) throws {
         let cluster = try render(loadInventory(name))
         for state in cluster {
-            let keys = state.resources.map(\.id.recordKey)
+            let records = state.resources.enumerated().map { HostOutput.Record(key: $1.id.recordKey, order: $0, id: $1.id.description) }
             let scripts = [
                 UpScript.firstParts(state, cluster: cluster),
                 HostScript.part(1, HostScript.opening(.read, owner: "plan 'quoted'", lockWait: 5, readIPVS: true) + HostScript.check(state.resources)),
-                HostScript.part(1, HostScript.opening(.change, owner: "down", lockWait: 0, readIPVS: false) + HostScript.undo(keeping: [], forgetWhenEmpty: true)),
-                HostScript.part(3, HostScript.undo(keeping: keys, forgetWhenEmpty: false) + HostScript.readConnections(state.ipvsServices.map(\.key))),
+                HostScript.part(1, HostScript.opening(.change, owner: "down", lockWait: 0, readIPVS: false) + HostScript.undoAll(forgetWhenEmpty: true)),
+                HostScript.part(3, HostScript.undo(records) + HostScript.readConnections(state.ipvsServices.map(\.key))),
+                HostScript.part(4, HostScript.undoIPVS(records: records, live: IPVSTable(services: state.ipvsServices))),
             ]
             for script in scripts {
                 #expect(try Self.syntaxErrors(script) == "", "\(name) \(state.host.name)")

@@ -47,8 +47,14 @@ struct GoldenOutputTests {
             out += "### up \(name) (nothing recorded)\n" + UpScript.firstParts(state, cluster: cluster)
             out += "### plan \(name)\n" + HostScript.opening(.read, owner: "plan", lockWait: 0, readIPVS: state.roles.contains(.director))
                 + HostScript.check(state.resources)
-            out += "### down \(name)\n" + HostScript.opening(.change, owner: "down", lockWait: 0, readIPVS: false)
-                + HostScript.undo(keeping: [], forgetWhenEmpty: true)
+            let director = state.roles.contains(.director)
+            out += "### down \(name)\n" + HostScript.opening(.change, owner: "down", lockWait: 0, readIPVS: director)
+            if director {
+                // As a first up left it: a record for each service, each in the table.
+                let records = state.ipvsServices.enumerated().map { HostOutput.Record(key: $1.key.resourceID.recordKey, order: $0 + 1, id: $1.key.resourceID.description) }
+                out += HostScript.undoIPVS(records: records, live: IPVSTable(services: state.ipvsServices))
+            }
+            out += HostScript.undoAll(forgetWhenEmpty: !director)
         }
         // Every conversation opens with the same helpers: recorded once, in their own file.
         return out.replacingOccurrences(of: HostScript.prologue, with: "<<prologue>>\n")

@@ -6,6 +6,11 @@ public struct StepShell: Sendable, Equatable {
     public let undo: String?
     /// Checks a condition only (see `StepTemplate.requirement`).
     public var requirement = false
+    /// The check runs in the conversation's shell, not a subshell (see `StepTemplate.inlineCheck`).
+    public var inlineCheck = false
+
+    /// The check as the host script runs it: in a subshell, or in braces for an inline one.
+    public var checkGroup: String { inlineCheck ? "{ \(check)\n}" : "( \(check)\n)" }
 }
 
 /// One thing a host should have: its typed value (which gives its identity), the playbook step

@@ -7,6 +7,9 @@ public struct HostOutput: Sendable, Equatable {
         public var order: Int
         public var id: String
         public var applied: String?
+
+        /// The IPVS service the record is of (nil: another kind of resource).
+        public var ipvsService: IPVSServiceKey? { IPVSServiceKey(recordID: id) }
     }
 
     /// How one step (a template resource, or an IPVS change) went.
@@ -47,6 +50,8 @@ public struct HostOutput: Sendable, Equatable {
     public var ipvs: [String: String] = [:]
     public var steps: [Int: Step] = [:]
     public var ipvsSteps: [Int: Step] = [:]
+    /// The IPVS changes made in one `ipvsadm -R` (nil: not reached).
+    public var ipvsBatch: Step?
     public var undos: [Undo] = []
 
     public init() {}
@@ -68,6 +73,7 @@ public struct HostOutput: Sendable, Equatable {
         ipvs.merge(other.ipvs) { $1 }
         steps.merge(other.steps) { $1 }
         ipvsSteps.merge(other.ipvsSteps) { $1 }
+        ipvsBatch = other.ipvsBatch ?? ipvsBatch
         undos += other.undos
     }
 
@@ -114,6 +120,11 @@ public struct HostOutput: Sendable, Equatable {
                 }
             case .ipvsError where fields.count >= 2:
                 if let index = Int(fields[1]) { ipvsSteps[index, default: Step(status: .failed)].output.append(rest(2)) }
+            case .batch where fields.count >= 3:
+                ipvsBatch = Step(status: StepStatus(rawValue: fields[1]), milliseconds: Int(fields[2]) ?? 0, output: ipvsBatch?.output ?? [])
+            case .batchError:
+                ipvsBatch = ipvsBatch ?? Step(status: .failed)
+                ipvsBatch?.output.append(rest(1))
             case .undoID where fields.count >= 2:
                 undos.append(Undo(key: fields[1], id: rest(2)))
             case .undo where fields.count >= 4:

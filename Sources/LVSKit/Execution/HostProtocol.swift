@@ -20,6 +20,8 @@ public enum HostMarker: String, CaseIterable, Sendable, CustomStringConvertible 
     /// `ipvs SECTION` … `ipvs end`: ipvsadm's output; `ipvs N STATUS MS` and `ipvs-err N LINE`:
     /// an IPVS change.
     case ipvs, ipvsError = "ipvs-err"
+    /// `batch STATUS MS` and `batch-err LINE`: the IPVS changes made together (one `ipvsadm -R`).
+    case batch, batchError = "batch-err"
     /// `undo-id KEY ID`, `undo KEY STATUS MS`, `undo-err KEY LINE`: a record undone.
     case undoID = "undo-id", undo, undoError = "undo-err"
     /// `answer N SOURCE BODY`: one of verify's requests.

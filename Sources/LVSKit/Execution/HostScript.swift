@@ -68,16 +68,24 @@ public enum HostScript {
         """
     }
 
-    /// The connection counts of the services whose real servers are draining.
+    /// The connection counts of the services whose real servers are draining: with a few,
+    /// their own listings; with more, the whole table's (one process, however many drain).
     public static func readConnections(_ keys: [IPVSServiceKey]) -> String {
-        "echo '\(HostMarker.ipvs) thresholds'\n" + keys.map { IPVSAdm.shell(IPVSAdm.readThresholds(of: $0)) + " 2>&1\n" }.joined()
-            + "echo '\(HostMarker.ipvs) end'\n"
+        let reads = keys.count <= 4 ? keys.map { IPVSAdm.shell(IPVSAdm.readThresholds(of: $0)) } : [IPVSAdm.readThresholds]
+        return "echo '\(HostMarker.ipvs) thresholds'\n" + reads.map { $0 + " 2>&1\n" }.joined() + "echo '\(HostMarker.ipvs) end'\n"
     }
 
-    /// Undoes, newest first, every recorded resource whose key is not in `keeping`; with
-    /// `forgetWhenEmpty`, removes lvsctl's folder once nothing is recorded (as `down` leaves it).
-    public static func undo(keeping keys: [String], forgetWhenEmpty: Bool) -> String {
-        "lvsctl_undo_unwanted ' \(keys.joined(separator: " ")) '\n" + (forgetWhenEmpty ? "lvsctl_forget\n" : "")
+    /// Undoes these records, in the order given (`HostDiff.unwanted`: newest first). The caller
+    /// read the host's records under the lock it still holds, so it names exactly what is there;
+    /// a record already gone is passed over.
+    public static func undo(_ records: [HostOutput.Record]) -> String {
+        records.isEmpty ? "" : "lvsctl_undo_keys '\(records.map(\.key).joined(separator: " "))'\n"
+    }
+
+    /// Undoes every record, newest first; with `forgetWhenEmpty`, removes lvsctl's folder once
+    /// nothing is recorded (as `down` leaves it).
+    public static func undoAll(forgetWhenEmpty: Bool) -> String {
+        "lvsctl_undo_all\n" + (forgetWhenEmpty ? "lvsctl_forget\n" : "")
     }
 
     /// The cluster's hosts and how to reach them (JSON lines), for runs after this one to find a
@@ -161,17 +169,50 @@ public enum HostScript {
         report "\#(HostMarker.undo) $1 \#(StepStatus.failed)"; sed "s/^/\#(HostMarker.undoError) $1 /" "$T/e"
       fi
     }
-    lvsctl_undo_unwanted() {
+    lvsctl_undo_keys() {
+      for k in $1; do [ ! -d "$S/r/$k" ] || record_undo "$k"; done
+    }
+    lvsctl_undo_all() {
       [ -d "$S/r" ] || return 0
       : > "$T/order"
       for d in "$S"/r/*/; do
         [ -f "${d}undo" ] || continue
         k=${d%/}; k=${k##*/}
-        case "$1" in *" $k "*) continue ;; esac
         n=0; read -r n < "${d}order"; echo "$n $k" >> "$T/order"
       done
       sort -rn "$T/order" > "$T/undo-order"
       while read -r n k; do record_undo "$k"; done < "$T/undo-order"
+    }
+    # Recorded IPVS services undone together ($1: their record keys; stdin: a -D line for each
+    # one the table still has): one ipvsadm -R deletes them all and reads each record's prior
+    # lines (what was there before lvsctl) after them, instead of processes per record. Should
+    # the kernel refuse any of it, each record's own undo runs instead (undos run again safely).
+    gone=0
+    lvsctl_undo_ipvs() {
+      keys=$1; clock; t0=$ticks
+      cat > "$T/ipvs-undo"
+      set --; for k in $keys; do set -- "$@" "$S/r/$k/prior"; done
+      if cat "$@" >> "$T/ipvs-undo" 2>"$T/e" && ipvsadm -R < "$T/ipvs-undo" 2>"$T/e" && [ ! -s "$T/e" ]; then
+        gone=$((gone + 1)); g="$S/tmp/gone-ipvs-$gone"; mkdir -p "$g"
+        clock; ms=$(( (ticks - t0) * 10 ))
+        set --
+        for k in $keys; do id=; read -r id < "$S/r/$k/id"; echo "\#(HostMarker.undoID) $k $id"; set -- "$@" "$S/r/$k"; done
+        if mv "$@" "$g/" 2>"$T/e"; then status=\#(StepStatus.restored); else status=\#(StepStatus.failed); fi
+        for k in $keys; do echo "\#(HostMarker.undo) $k $status $ms"; [ $status = \#(StepStatus.restored) ] || sed "s/^/\#(HostMarker.undoError) $k /" "$T/e"; done
+      else
+        for k in $keys; do [ ! -d "$S/r/$k" ] || record_undo "$k"; done
+      fi
+    }
+    # Whether something listens on $1 (tcp or udp) port $2 (the listening template's check): ss
+    # runs once per protocol for the whole conversation, each port is looked up in the shell.
+    lvsctl_listening() {
+      eval "ports=\${listening_$1-}"
+      if [ -z "$ports" ]; then
+        ports=" $(ss -Hln -A "$1" 2>/dev/null | awk '{ n = split($4, a, ":"); printf "%s ", a[n] }') "
+        eval "listening_$1=\$ports"
+      fi
+      case "$ports" in *" $2 "*) return 0 ;; esac
+      return 1
     }
     # Nothing recorded any more: lvsctl's folder goes back to how lvsctl found it.
     lvsctl_forget() {

@@ -16,8 +16,11 @@ public enum UpScript {
 
     /// The director's second part: the IPVS steps computed from the first part's answer, the
     /// removal of what it no longer needs, the cluster's hosts (leaving ones too).
-    public static func directorChanges(_ state: HostState, steps: [HostScript.IPVSStep], members: [String]) -> String {
-        HostScript.ipvs(steps) + HostScript.undo(keeping: state.resources.map(\.id.recordKey), forgetWhenEmpty: false)
+    /// - unwanted: the records of what it no longer needs (`HostDiff.unwanted`), but for IPVS
+    ///   services, which the steps delete.
+    public static func directorChanges(_ state: HostState, steps: [HostScript.IPVSStep], live: IPVSTable,
+                                       unwanted: [HostOutput.Record], members: [String]) -> String {
+        HostScript.ipvs(steps, live: live) + HostScript.undo(unwanted.filter { $0.ipvsService == nil })
             + HostScript.writeCluster(members)
     }
 
@@ -29,6 +32,6 @@ public enum UpScript {
         }
         let (steps, _) = HostDiff.ipvs(desired: state.ipvsServices, live: IPVSTable(), records: [])
         return HostScript.part(1, directorOpening(state, owner: owner, lockWait: lockWait))
-            + HostScript.part(2, directorChanges(state, steps: steps, members: members))
+            + HostScript.part(2, directorChanges(state, steps: steps, live: IPVSTable(), unwanted: [], members: members))
     }
 }

@@ -73,6 +73,10 @@ public enum IPVSAdm {
         (["ipvsadm"] + arguments.map(ShellQuote.quote)).joined(separator: " ")
     }
 
+    /// A command as a line of what `ipvsadm -R` reads (its words are lvsctl's typed values:
+    /// addresses, numbers, scheduler names; none holds a space).
+    public static func batchLine(_ arguments: [String]) -> String { arguments.joined(separator: " ") }
+
     /// The commands that create a service with all its destinations.
     public static func create(_ service: IPVSService) -> [[String]] {
         [addService(service)] + service.destinations.map { addDestination($0, to: service.key) }
@@ -137,6 +141,12 @@ public enum IPVSAdm {
         enum Columns { case plain, thresholds, stats }
         var columns = Columns.plain
         var current: IPVSServiceKey?
+        // Edited apart from the table and put back once (the table indexes its services anew on
+        // each change); a destination's place is looked up, not searched for.
+        var services = table.services
+        var positions = [IPVSServiceKey: Int]()
+        for (index, service) in services.enumerated() where positions[service.key] == nil { positions[service.key] = index }
+        defer { table.services = services }
         for line in text.split(separator: "\n") {
             let words = line.split(separator: " ").map(String.init)
             guard let first = words.first else { continue }
@@ -147,8 +157,8 @@ public enum IPVSAdm {
             if first == "->" {
                 guard let key = current, words.count >= 2, let endpoint = parseEndpoint(words[1]) else { continue }
                 let numbers = words.dropFirst(2).compactMap { Int($0) }
-                guard let index = table.services.firstIndex(where: { $0.key == key }) else { continue }
-                var destinations = table.services[index].destinations
+                guard let index = positions[key] else { continue }
+                var destinations = services[index].destinations
                 switch columns {
                 case .plain:
                     guard words.count >= 6, let weight = Int(words[3]) else { continue }
@@ -171,15 +181,16 @@ public enum IPVSAdm {
                     guard numbers.count >= 5 else { continue }
                     table.destinationStats[key, default: [:]][endpoint] = stats(numbers)
                 }
-                table.services[index].destinations = destinations
+                services[index].destinations = destinations
                 continue
             }
             guard let (key, rest) = key(fromListing: words) else { current = nil; continue }
             current = key
-            if table.service(key) == nil {
+            if positions[key] == nil {
                 var service = IPVSService(key: key, scheduler: "?")
                 if columns != .stats { describe(&service, from: rest) }
-                table.services.append(service)
+                positions[key] = services.count
+                services.append(service)
             }
             if columns == .stats {
                 let numbers = rest.compactMap { Int($0) }

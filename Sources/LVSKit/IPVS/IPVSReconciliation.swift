@@ -45,6 +45,24 @@ extension IPVSService {
             }
         }
 
+        /// Whether `table` shows the change made (how a batch the kernel refused in part is
+        /// judged, change by change, from the table read back after it).
+        public func isMade(in table: IPVSTable) -> Bool {
+            switch self {
+            case let .create(service):
+                guard let live = table.service(service.key), live.settings == service.settings else { return false }
+                return service.destinations.allSatisfy { live.destination($0.endpoint) == $0 }
+            case let .edit(_, to): return table.service(to.key)?.settings == to.settings
+            case let .delete(service): return table.service(service.key) == nil
+            case let .addDestination(key, destination), let .editDestination(key, _, destination):
+                return table.service(key)?.destination(destination.endpoint) == destination
+            case let .drainDestination(key, destination):
+                return table.service(key)?.destination(destination.endpoint).map { $0.weight == 0 } ?? true
+            case let .deleteDestination(key, destination):
+                return table.service(key).map { $0.destination(destination.endpoint) == nil } ?? true
+            }
+        }
+
         /// The same change in plan's words: one line, or for a new service one per destination too.
         public var descriptions: [ResourceChange] {
             guard case let .create(service) = self else { return [description] }

@@ -104,7 +104,12 @@ public struct IPVSStats: Hashable, Sendable, Codable {
 
 /// A director's live table: the services in ipvsadm's order, with what each listing added.
 public struct IPVSTable: Sendable, Equatable {
-    public var services: [IPVSService] = []
+    public var services: [IPVSService] = [] {
+        didSet { positions = Self.positions(services) }
+    }
+    /// Where each service is in `services`: a director may hold thousands, and every desired
+    /// service is looked up in the live table.
+    private var positions: [IPVSServiceKey: Int] = [:]
     /// Per service, per destination.
     public var connections: [IPVSServiceKey: [Endpoint: IPVSConnectionCounts]] = [:]
     public var serviceStats: [IPVSServiceKey: IPVSStats] = [:]
@@ -113,12 +118,32 @@ public struct IPVSTable: Sendable, Equatable {
     /// (`--nosort`).
     public var kernelOrder: [IPVSServiceKey: [Endpoint]] = [:]
 
-    public init(services: [IPVSService] = []) { self.services = services }
+    public init(services: [IPVSService] = []) {
+        self.services = services
+        positions = Self.positions(services)
+    }
 
-    public func service(_ key: IPVSServiceKey) -> IPVSService? { services.first { $0.key == key } }
+    public func service(_ key: IPVSServiceKey) -> IPVSService? { positions[key].map { services[$0] } }
+
+    public func index(of key: IPVSServiceKey) -> Int? { positions[key] }
+
+    private static func positions(_ services: [IPVSService]) -> [IPVSServiceKey: Int] {
+        Dictionary(services.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public static func == (a: IPVSTable, b: IPVSTable) -> Bool {
+        a.services == b.services && a.connections == b.connections && a.serviceStats == b.serviceStats
+            && a.destinationStats == b.destinationStats && a.kernelOrder == b.kernelOrder
+    }
 }
 
 extension IPVSServiceKey {
+    /// The service a record's identity (`resourceID`'s text: `ipvs tcp 192.168.0.200:80`) names.
+    public init?(recordID: String) {
+        guard recordID.hasPrefix("ipvs ") else { return nil }
+        self.init(identity: String(recordID.dropFirst(5)))
+    }
+
     /// Reads the text `description` gives (`tcp 192.168.0.200:80`, `fwmark 8 ipv6`) back.
     public init?(identity text: String) {
         let words = text.split(separator: " ").map(String.init)

@@ -18,8 +18,11 @@ public struct SchedulerBridge: Sendable, Equatable {
 
     /// A mark of lvsctl's own range (0x1e5c0000 + 16 bits of the service's identity).
     public var mark: Int {
-        0x1E5C_0000 | Int(UInt64(ResourceID.fnv1a(to.key.description), radix: 16)! & 0xFFFF)
+        Self.marks | Int(UInt64(ResourceID.fnv1a(to.key.description), radix: 16)! & 0xFFFF)
     }
+
+    /// lvsctl's range of firewall marks for bridges.
+    static let marks = 0x1E5C_0000
 
     /// The temporary service: the new settings and real servers, under the mark.
     public var service: IPVSService {
@@ -66,5 +69,13 @@ public struct SchedulerBridge: Sendable, Equatable {
     /// Bridge, edit, unbridge: one `{ … }` list, stopping at the first failure.
     public var commands: [String] {
         IPVSAdm.create(service).map(IPVSAdm.shell) + [ruleCommand("-I"), IPVSAdm.shell(IPVSAdm.editService(to)), ruleCommand("-D")]
+    }
+}
+
+extension IPVSServiceKey {
+    /// A scheduler bridge's temporary service (its record also removes a marking rule).
+    public var isSchedulerBridge: Bool {
+        guard case let .fwmark(mark, _) = self else { return false }
+        return mark & ~0xFFFF == SchedulerBridge.marks
     }
 }

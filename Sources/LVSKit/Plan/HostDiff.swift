@@ -49,8 +49,9 @@ public enum HostDiff {
 
     /// What `down` (or `up`, for what left the inventory) undid, in plan's words.
     public static func undone(_ undos: [HostOutput.Undo], records: [HostOutput.Record]) -> [ChangeOutcome] {
-        undos.map { undo in
-            let record = records.first { $0.key == undo.key } ?? HostOutput.Record(key: undo.key, order: 0, id: undo.id)
+        let byKey = Dictionary(records.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        return undos.map { undo in
+            let record = byKey[undo.key] ?? HostOutput.Record(key: undo.key, order: 0, id: undo.id)
             return ChangeOutcome(change: removal(record), status: undo.status == .restored ? .done : undo.status == nil ? .notRun : .failed,
                                  milliseconds: undo.milliseconds, output: undo.output.isEmpty ? nil : undo.output.joined(separator: "\n"))
         }
@@ -72,8 +73,8 @@ public enum HostDiff {
             }
         }
         let wantedKeys = Set(desired.map(\.key))
-        for record in records.sorted(by: { $0.order > $1.order }) where record.id.hasPrefix("ipvs ") {
-            guard let key = IPVSServiceKey(identity: String(record.id.dropFirst(5))), !wantedKeys.contains(key) else { continue }
+        for record in records.sorted(by: { $0.order > $1.order }) {
+            guard let key = record.ipvsService, !wantedKeys.contains(key) else { continue }
             steps.append(HostScript.IPVSStep(change: .delete(live.service(key) ?? IPVSService(key: key, scheduler: "?"))))
         }
         let leftAlone = live.services.filter { !wantedKeys.contains($0.key) && !recorded.contains($0.key.resourceID.recordKey) }

@@ -78,7 +78,7 @@ public struct DesiredStateBuilder: Sendable {
                         value: try ResourceValue.make(template: template, parameters: parameters, identity: identity, step: name),
                         shell: StepShell(check: try templates.shell(template.check, parameters, step: name), capture: try shell(template.capture),
                                          apply: try templates.shell(template.apply, parameters, step: name), undo: try shell(template.undo),
-                                         requirement: template.requirement))
+                                         requirement: template.requirement, inlineCheck: template.inlineCheck))
                 } else {
                     guard let service = parameters["service"] as? IPVSService else {
                         throw PlaybookError.badParameter(step: name, parameter: "service", reason: "must name a service fact (item.service)")

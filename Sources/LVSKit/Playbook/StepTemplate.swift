@@ -25,6 +25,10 @@ public struct StepTemplate: Sendable, Equatable {
     /// A condition the host must meet, not a change: `apply` only says why it is not met (and
     /// fails), so `plan` refuses the host as `up` would.
     public let requirement: Bool
+    /// The check runs in lvsctl's shell itself rather than in a subshell of its own (a process
+    /// each): for checks made of shell builtins and lvsctl's helpers, that a host runs by the
+    /// hundred (a real server's ports). Such a check must not `exit` or set variables.
+    public let inlineCheck: Bool
 
     public static func parse(_ text: String, name: String) throws -> StepTemplate {
         guard let node = try Yams.compose(yaml: text), let map = node.mapping else {
@@ -48,7 +52,7 @@ public struct StepTemplate: Sendable, Equatable {
             throw PlaybookError.malformed(file: "templates/\(name).yml", reason: "a requirement changes nothing: it has no capture and no undo")
         }
         return StepTemplate(name: name, resource: resource, params: params, identity: field("identity"), check: check, capture: field("capture"),
-                            apply: apply, undo: field("undo"), requirement: requirement)
+                            apply: apply, undo: field("undo"), requirement: requirement, inlineCheck: field("inline_check") == "true")
     }
 }
 

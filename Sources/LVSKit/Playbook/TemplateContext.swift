@@ -248,9 +248,9 @@ struct PageFacts: NamedFacts {
     var named: [(String, Any?)] { [("port", port), ("root", "\(TemplateContext.webRoot)/\(port)"), ("pidfile", pidfile)] }
 }
 
-/// A port an application must already listen on (`test_page: false`), and `ss`'s filter for it.
+/// A port an application must already listen on (`test_page: false`).
 struct ListenerFacts: NamedFacts {
     var `protocol`: ServiceProtocol
     var port: Int
-    var named: [(String, Any?)] { [("protocol", self.protocol.rawValue), ("port", port), ("filter", "sport = :\(port)")] }
+    var named: [(String, Any?)] { [("protocol", self.protocol.rawValue), ("port", port)] }
 }

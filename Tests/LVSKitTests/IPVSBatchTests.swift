@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+@testable import LVSKit
+import LVSTestSupport
+
+/// The director's IPVS part at the kernel's batch speed: the script is run here by /bin/sh
+/// against a scratch state folder and an `ipvsadm` that logs what it is given, with every
+/// command it starts counted, so "the processes do not grow with the services" is measured, not
+/// read off the script.
+struct IPVSBatchTests {
+    /// `count` services on one VIP, two real servers each.
+    static func services(_ count: Int, weight: Int = 1) -> [IPVSService] {
+        (0..<count).map { index in
+            let key = IPVSServiceKey.tcp(try! IPAddress.parse("192.168.0.200").get(), port: 1000 + index)
+            return IPVSService(key: key, scheduler: "rr", destinations: ["10.0.0.11", "10.0.0.12"].map {
+                IPVSDestination(address: try! IPAddress.parse($0).get(), port: 1000 + index, method: .directRouting, weight: weight)
+            })
+        }
+    }
+
+    /// A scratch host: a state folder, and a PATH where each command lvsctl's shell may start
+    /// logs its name (then runs the real one); `ipvsadm` logs its arguments and, for `-R`, what
+    /// it reads, and prints `save` for `-S`.
+    final class Host {
+        let folder: String
+        init() throws {
+            folder = NSTemporaryDirectory() + "lvsctl-batch-\(UUID().uuidString)"
+            let bin = folder + "/bin"
+            try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: folder + "/state", withIntermediateDirectories: true)
+            for tool in ["mkdir", "mv", "cat", "sed", "sort", "rm", "mktemp", "awk", "ss"] {
+                try write(bin + "/" + tool, "#!/bin/sh\necho \(tool) >> \(folder)/processes\nPATH=/usr/bin:/bin exec \(tool) \"$@\"\n")
+            }
+            try write(bin + "/ipvsadm", """
+                #!/bin/sh
+                echo ipvsadm >> \(folder)/processes
+                echo "ipvsadm $*" >> \(folder)/ipvsadm.log
+                case "$1" in
+                  -R) PATH=/usr/bin:/bin cat >> \(folder)/restored; [ ! -f \(folder)/refuse ] || PATH=/usr/bin:/bin cat \(folder)/refuse >&2 ;;
+                  -S) [ ! -f \(folder)/save ] || PATH=/usr/bin:/bin cat \(folder)/save ;;
+                esac
+                exit 0
+
+                """)
+        }
+
+        func write(_ path: String, _ text: String) throws {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o755)
+        }
+
+        /// Runs a conversation's body after the prologue, with the state folder here.
+        func run(_ body: String) throws -> (output: HostOutput, processes: [String]) {
+            try? FileManager.default.removeItem(atPath: folder + "/processes")
+            let script = HostScript.prologue.replacingOccurrences(of: "S=\(HostScript.stateDirectory)", with: "S=\(folder)/state") + body
+            let file = folder + "/script.sh"
+            try script.write(toFile: file, atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = [file]
+            process.environment = ["PATH": "\(folder)/bin:/usr/bin:/bin"]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            let processes = (try? String(contentsOfFile: folder + "/processes", encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+            return (HostOutput(String(decoding: data, as: UTF8.self)), processes)
+        }
+
+        func text(_ name: String) -> String { (try? String(contentsOfFile: folder + "/" + name, encoding: .utf8)) ?? "" }
+
+        deinit { try? FileManager.default.removeItem(atPath: folder) }
+    }
+
+    /// A first `up` and the `down` after it, for 10 and for 1 000 services: the same processes
+    /// (one `mkdir`, one `mv`, one `ipvsadm -R` to make them; a `cat` of the deletions, a `cat`
+    /// of the records' prior lines, one `ipvsadm -R`, a `mkdir` and a `mv` to remove them).
+    @Test func processesDoNotGrowWithServices() throws {
+        var counts: [Int: [String]] = [:]
+        for count in [10, 1000] {
+            let host = try Host()
+            let desired = Self.services(count)
+            let (steps, _) = HostDiff.ipvs(desired: desired, live: IPVSTable(), records: [])
+            let (up, made) = try host.run(HostScript.ipvs(steps, live: IPVSTable()))
+            #expect(up.ipvsBatch?.status == .done, "\(up)")
+            #expect(HostScript.ipvsResults(steps, up).allSatisfy { $0?.status == .done })
+            #expect(host.text("restored") == IPVSBatch(steps).lines.joined(separator: "\n") + "\n")
+            // Each service's record, as the opening lists them.
+            let (listed, _) = try host.run("lvsctl_records\n")
+            #expect(listed.records.count == count)
+            #expect(Set(listed.records.map(\.id)) == Set(desired.map(\.key.resourceID.description)))
+            #expect(Set(listed.records.map(\.order)) == Set(1...count))
+
+            try? FileManager.default.removeItem(atPath: host.folder + "/restored")
+            let (down, removed) = try host.run(HostScript.undoIPVS(records: listed.records, live: IPVSTable(services: desired)))
+            #expect(down.undos.count == count && down.undos.allSatisfy { $0.status == .restored }, "\(down.undos.prefix(3))")
+            #expect(host.text("restored") == listed.records.sorted { $0.order > $1.order }
+                .map { "-D -t " + $0.id.dropFirst("ipvs tcp ".count) }
+                .joined(separator: "\n") + "\n" + String(repeating: "\n", count: count))
+            let (after, _) = try host.run("lvsctl_records\n")
+            #expect(after.records.isEmpty)
+            counts[count] = made + ["|"] + removed
+        }
+        #expect(counts[10] == counts[1000], "10 services: \(counts[10] ?? []); 1000: \(counts[1000] ?? [])")
+        #expect(counts[10] == ["mktemp", "mkdir", "mv", "ipvsadm", "rm", "|", "mktemp", "cat", "cat", "ipvsadm", "mkdir", "mv", "rm"])
+    }
+
+    /// The kernel refuses part of a batch (`ipvsadm -R` goes on past the refused line): the
+    /// table read back after it tells which changes were made.
+    @Test func aRefusedLineIsJudgedFromTheTableAfterIt() throws {
+        let host = try Host()
+        let desired = Self.services(3)
+        let (steps, _) = HostDiff.ipvs(desired: desired, live: IPVSTable(), records: [])
+        // The kernel made the first two services and refused the third's scheduler.
+        let twin = IPVSTwin()
+        _ = twin.restore(IPVSBatch(Array(steps.prefix(2))).lines)
+        try twin.save.write(toFile: host.folder + "/save", atomically: true, encoding: .utf8)
+        try "Scheduler not found: ip_vs_rr.ko\n".write(toFile: host.folder + "/refuse", atomically: true, encoding: .utf8)
+        let (output, _) = try host.run(HostScript.ipvs(steps, live: IPVSTable()))
+        #expect(output.ipvsBatch?.status == .failed && output.ipvsBatch?.output == ["Scheduler not found: ip_vs_rr.ko"])
+        let results = HostScript.ipvsResults(steps, output)
+        #expect(results.map { $0?.status } == [.done, .done, .failed])
+        #expect(results[2]?.output == ["Scheduler not found: ip_vs_rr.ko"])
+    }
+
+    /// The twin makes a batch as the director's shell does: what it refuses is passed over, and
+    /// each change is judged by the table after it.
+    @Test func twinJudgesEachChangeOfARefusedBatch() async throws {
+        let twin = IPVSTwin(schedulers: ["rr", "wrr"])
+        var desired = Self.services(3)
+        desired[1].scheduler = "mh"   // not in this kernel
+        let (steps, _) = HostDiff.ipvs(desired: desired, live: IPVSTable(), records: [])
+        let results = await twin.apply(steps, endingBridges: [])
+        #expect(results.map { $0?.status } == [.done, .failed, .done])
+        #expect(twin.table.services.map(\.key) == [desired[0].key, desired[2].key])
+    }
+}
