@@ -207,6 +207,10 @@ struct HostWork: Sendable {
 
     mutating func absorb(_ output: HostOutput) {
         if let owner = output.locked { report.lockedBy = owner }
+        if let wait = output.waited {
+            report.waitedFor = "waited " + String(format: "%.1f", Double(wait.milliseconds) / 1000)
+                + " s for the shell of a run whose lvsctl is gone (\(wait.owner)) to finish its part"
+        }
         if let fatal = output.fatal { report.error = fatal }
     }
 

@@ -85,6 +85,7 @@ struct Reporter: Sendable {
         if verbose { summary += ", \(report.roundTrips) round trip\(report.roundTrips == 1 ? "" : "s") after connecting" }
         if verbose, let route = report.route { summary += ", reached \(route)" }
         if report.handshakes > 1 { summary += " (key exchange failed once; a fresh connection succeeded)" }
+        if let waited = report.waitedFor { summary += " (\(waited))" }
         if let error = report.error { summary += "  ERROR: \(error)" }
         say(([summary] + lines).joined(separator: "\n"))
     }

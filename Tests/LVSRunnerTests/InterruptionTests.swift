@@ -30,7 +30,7 @@ import Testing
             let waiting = try LocalCluster(lab, mode: "dr", lockWait: 60)
             async let waited = waiting.run(.up, only: ["host2"])
             let seen = try await lab.shell(on: lab["host2"], """
-                for i in $(seq 400); do pgrep -f 'flock -x -w 60' >/dev/null && { echo waiting; break; }; sleep 0.05; done
+                for i in $(seq 400); do pgrep -f 'flock -x -w [6]0' >/dev/null && { echo waiting; break; }; sleep 0.05; done
                 : > \(release)
                 """)
             let up = await waited
@@ -40,6 +40,35 @@ import Testing
             _ = await waiting.run(.down, only: ["host2"])
             _ = try await lab.shell(on: lab["host2"], "rm -f /var/lib/lvsctl/lock")   // the other run's file
             #expect(try await cluster.snapshot("host2") == before)
+        }
+    }
+
+    /// A run whose lvsctl is gone (its shell, handed to init, still finishing a part) holds
+    /// host2: the next `up` waits for it without being asked to, says so, and succeeds.
+    @Test func orphanedRunIsWaitedForNotRefused() async throws {
+        try await Lab.with(hosts: 4) { lab in
+            let cluster = try LocalCluster(lab, mode: "dr")
+            let release = "/run/lvsctl-release-orphan-\(getpid())"
+            _ = try await lab.shell(on: lab["host2"], """
+                setsid sh -c 'exec 9>>/var/lib/lvsctl/lock; flock -x 9; printf "up started at noon by someone@elsewhere, pid 1\\n%s\\n" $$ > /var/lib/lvsctl/lock; : > /var/lib/lvsctl/held
+                  i=0; while [ ! -e \(release) ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done' \
+                  </dev/null >/dev/null 2>&1 &
+                for i in $(seq 200); do [ -e /var/lib/lvsctl/held ] && break; sleep 0.05; done; rm -f /var/lib/lvsctl/held
+                """)
+            async let waited = cluster.run(.up, only: ["host2"])
+            // `[3]00`: the pattern matches the waiting flock, not this shell's own command line.
+            let seconds = String(HostScript.orphanWait), notItself = "[\(seconds.prefix(1))]\(seconds.dropFirst())"
+            let seen = try await lab.shell(on: lab["host2"], """
+                for i in $(seq 400); do pgrep -f 'flock -x -w \(notItself)' >/dev/null && { echo waiting; break; }; sleep 0.05; done
+                : > \(release)
+                """)
+            let up = await waited
+            #expect(seen.stdout == "waiting\n", "the up never waited on the orphan's lock")
+            #expect(up.exitCode == 0, "\(up.text)")
+            let note = outcome(up, "host2")?.waitedFor ?? ""
+            #expect(note.hasPrefix("waited ") && note.hasSuffix(" s for the shell of a run whose lvsctl is gone (up started at noon by someone@elsewhere, pid 1) to finish its part"), "\(note)\n\(up.text)")
+            _ = try await lab.shell(on: lab["host2"], "rm -f \(release)")
+            #expect(await cluster.run(.down, only: ["host2"]).exitCode == 0)
         }
     }
 
@@ -63,7 +92,7 @@ import Testing
                 let delay = Int.random(in: 20...450)
                 delays.append(delay)
                 try await killProgram(program, [killed.rawValue, "-i", cluster.file] + limit, after: delay)
-                let down = try await runProgram(program, ["down", "-i", cluster.file, "--lock-wait", "30"] + limit)
+                let down = try await runProgram(program, ["down", "-i", cluster.file] + limit)
                 #expect(down.status == 0, "trial \(trial), \(killed.rawValue) killed after \(delay) ms: down exited \(down.status):\n\(down.output)")
                 for name in servers {
                     let after = try await cluster.snapshot(name)

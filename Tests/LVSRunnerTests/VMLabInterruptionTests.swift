@@ -46,7 +46,7 @@ extension VMLabEndToEndTests {
             let delay = Int.random(in: 100...(killed == .up ? 9000 : 5000))
             delays.append(delay)
             try await killProgram(program, [killed.rawValue, "-i", cluster.inventory.file] + data, after: delay)
-            let down = try await runProgram(program, ["down", "-i", cluster.inventory.file, "--lock-wait", "60"] + data)
+            let down = try await runProgram(program, ["down", "-i", cluster.inventory.file] + data)
             #expect(down.status == 0, "trial \(trial), \(killed.rawValue) killed after \(delay) ms: down exited \(down.status):\n\(down.output)")
             let differences = try await lab.differences(from: before)
             #expect(differences.isEmpty, "trial \(trial), \(killed.rawValue) killed after \(delay) ms: \(differences)")

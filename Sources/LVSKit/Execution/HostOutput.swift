@@ -41,6 +41,13 @@ public struct HostOutput: Sendable, Equatable {
 
     /// Who holds the host's lock, when another run does.
     public var locked: String?
+    /// A run whose lvsctl is gone held the lock, and its shell was waited for: who, how long.
+    public var waited: Wait?
+
+    public struct Wait: Sendable, Equatable {
+        public var owner: String
+        public var milliseconds: Int
+    }
     /// Why the conversation could not even start.
     public var fatal: String?
     public var records: [Record] = []
@@ -67,6 +74,7 @@ public struct HostOutput: Sendable, Equatable {
     /// Adds what another stretch of the same conversation printed.
     public mutating func read(_ other: HostOutput) {
         locked = other.locked ?? locked
+        waited = other.waited ?? waited
         fatal = other.fatal ?? fatal
         records += other.records
         cluster += other.cluster
@@ -93,6 +101,9 @@ public struct HostOutput: Sendable, Equatable {
                 section = fields[1] == "end" ? nil : fields[1]
                 if let section { ipvs[section] = "" }
             case .locked: locked = rest(1)
+            case .waited:
+                let words = rest(1).split(separator: " ")
+                waited = Wait(owner: words.dropLast().joined(separator: " "), milliseconds: words.last.flatMap { Int($0) } ?? 0)
             case .fatal: fatal = rest(1)
             case .cluster: cluster.append(rest(1))
             case .record where fields.count >= 4:

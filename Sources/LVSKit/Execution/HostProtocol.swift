@@ -9,6 +9,8 @@ public enum HostMarker: String, CaseIterable, Sendable, CustomStringConvertible 
     case held
     /// `locked WHO`: another run holds the lock; nothing was done.
     case locked
+    /// `waited WHO MS`: the lock was held by a run whose lvsctl is gone; its shell was waited for.
+    case waited
     /// `fatal WHY`: the conversation could not start.
     case fatal
     /// `cluster JSON`: one host of the cluster as the host last recorded it.

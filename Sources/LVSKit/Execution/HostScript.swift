@@ -13,6 +13,8 @@
 /// or the next `up` completes.
 public enum HostScript {
     public static let stateDirectory = "/var/lib/lvsctl"
+    /// How long a run waits for the shell of a run whose lvsctl is gone to finish its part.
+    public static let orphanWait = 300
 
     /// Which lock a conversation takes: plan reads (shared), up and down change (exclusive).
     public enum Access: Sendable { case read, change }
@@ -122,13 +124,35 @@ public enum HostScript {
       for attempt in 1 2 3; do
         exec 9>>"$S/lock" || { echo "\#(HostMarker.fatal) cannot open $S/lock"; exit 0; }
         if [ "$2" -gt 0 ]; then flock "$1" -w "$2" 9; else flock "$1" -n 9; fi || {
-          owner=; read -r owner < "$S/lock" 2>/dev/null; echo "\#(HostMarker.locked) ${owner:-another lvsctl run}"; exit 0; }
+          owner=; holder=; { read -r owner; read -r holder; } < "$S/lock" 2>/dev/null
+          # A run whose lvsctl is gone (killed, its connection lost) leaves its shell finishing
+          # the part it had: it keeps nobody out for long, so wait for it, bounded, and say so.
+          if lvsctl_orphan "$holder"; then
+            clock; t0=$ticks
+            flock "$1" -w \#(HostScript.orphanWait) 9 || { echo "\#(HostMarker.locked) ${owner:-another lvsctl run} (its lvsctl is gone, but its shell still runs after \#(HostScript.orphanWait) s)"; exit 0; }
+            report "\#(HostMarker.waited) ${owner:-another lvsctl run}"
+          else
+            echo "\#(HostMarker.locked) ${owner:-another lvsctl run}"; exit 0
+          fi
+        }
         # down removes the lock file with the state folder: a lock on a file no longer there
         # keeps nobody out, so take the one there now.
         [ "$S/lock" -ef /proc/$$/fd/9 ] && break
         exec 9>&-
       done
-      printf '%s\n' "$3" > "$S/lock"
+      printf '%s\n%s\n' "$3" "$$" > "$S/lock"
+    }
+    # Whether shell $1 (a lock holder) has lost its lvsctl: no sshd among its ancestors any more
+    # (the session process ends with the connection, and the shell is handed to init).
+    lvsctl_orphan() {
+      p=$1
+      while [ -n "$p" ] && [ "$p" -gt 1 ] 2>/dev/null && [ -r "/proc/$p/status" ]; do
+        name=; parent=
+        while read -r k v; do case $k in Name:) name=$v ;; PPid:) parent=$v; break ;; esac; done < "/proc/$p/status"
+        [ "$name" != sshd ] || return 1
+        p=$parent
+      done
+      [ -n "$1" ] && [ -r "/proc/$1/status" ]
     }
     lvsctl_records() {
       [ -d "$S/r" ] || return 0

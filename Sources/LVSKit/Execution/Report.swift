@@ -47,6 +47,8 @@ public struct HostReport: Codable, Sendable {
     public var error: String?
     /// Set when another lvsctl run held the host: who it was.
     public var lockedBy: String?
+    /// The host's lock was held by a run whose lvsctl is gone; this run waited for its shell.
+    public var waitedFor: String?
     /// The host has left the cluster (the inventory no longer names it): it is being restored.
     public var leaving = false
     /// How it was reached when through jump hosts: `bastion → director → rs1`.
