@@ -95,8 +95,12 @@ struct UndoListTests {
     /// A host's answer read back: its record, the steps' outcomes, what it undid.
     @Test func hostOutputIsReadBack() {
         let output = HostOutput("""
-            @@lvsctl-record sysctl-x-1 3 sysctl net.ipv4.conf.lo.arp_ignore
-            @@lvsctl-applied sysctl-x-1 1
+            @@lvsctl-records
+            sysctl-x-1/order:3
+            sysctl-x-1/id:sysctl net.ipv4.conf.lo.arp_ignore
+            sysctl-x-1/applied:1
+            half-made/order:4
+            @@lvsctl-records end
             @@lvsctl-cluster {"address":"10.0.0.11","name":"rs1"}
             @@lvsctl-held
             @@lvsctl-now 2 0

@@ -102,7 +102,7 @@ struct IPVSTwinTests {
     /// `up`'s IPVS part on the twin: the changes, then the drain; the drain's verdicts.
     @discardableResult
     static func up(_ twin: IPVSTwin, desired: [IPVSService], records: [HostOutput.Record] = ReconcileTests.recorded,
-                   timeout: Duration = .seconds(5)) async throws -> [GracefulTermination.Verdict] {
+                   timeout: Duration = .seconds(60)) async throws -> [GracefulTermination.Verdict] {
         let (steps, _) = HostDiff.ipvs(desired: desired, live: twin.table, records: records)
         var director = twin
         let applied = await director.apply(steps, endingBridges: [])

@@ -42,6 +42,11 @@ struct KeepalivedTests {
           "31:9: 'text' only applies to an http health check: remove it, or set type: http"]),
         ("a body text with a quote", "text: I am ", "text: I \"am\" ",
          ["31:15: text 'I \"am\"' is not allowed: up to 200 letters, digits, spaces and punctuation, without quotes or backslashes"]),
+        ("a sorry server that is the VIP", "sorry_server: { host: sorry }", "sorry_server: { host: sorry, rip: 192.168.0.200 }", ["36:21: the sorry server 192.168.0.200 is the VIP itself: the director would send the clients back to itself. Give the address of a host that serves the sorry page"]),
+        ("a DR sorry server on another network", "  sorry: 10.0.0.13", "  sorry: 10.0.9.13", ["36:21: the sorry server 10.0.9.13 is not in the director's network 10.0.0.0/24: in DR the director reaches it as it reaches a real server, on their shared layer-2 network. Give a host on 10.0.0.0/24, or use NAT"]),
+        ("a DR sorry server on another port", "sorry_server: { host: sorry }", "sorry_server: { host: sorry, port: 8080 }", ["36:21: the sorry server's port 8080 differs from the service's port 80: DR cannot map ports. Serve the sorry page on port 80, or use NAT"]),
+        ("an HTTP check on a UDP service", "      port: 80\n", "      port: 53\n      protocol: udp\n", ["29:9: an HTTP health check cannot check UDP service 192.168.0.200:53/udp: HTTP runs over TCP. Use 'type: none', or check a TCP port the real servers open with 'type: tcp' and 'port'"]),
+        ("two directors with one DIP", "dip: 10.0.0.2/24, priority: 100", "dip: 10.0.0.1/24, priority: 100", ["16:7: DIP 10.0.0.1 is also the DIP of director 'director': each director needs an address of its own on the real servers' network"]),
         ("NAT pair without a gateway", "  mode: dr\n", "  mode: nat\n",
          ["18:5: NAT with two directors needs a gateway address the master holds (the real servers route their replies through it): add gateway: ADDRESS/PREFIX under vrrp, in the DIPs' network and used by no host"]),
     ])
@@ -49,6 +54,14 @@ struct KeepalivedTests {
         let text = Self.pair.replacingOccurrences(of: from, with: to)
         #expect(text != Self.pair, "the case must change the inventory")
         #expect(Self.problems(text) == expected, "\(name)")
+    }
+
+    /// A NAT pair's gateway that a host already has: a director's DIP, a real server's RIP.
+    @Test(arguments: [("10.0.0.1", "the DIP of director 'director'"), ("10.0.0.12", "the RIP of real server 'rs2'")])
+    func natGatewayTaken(_ gateway: String, _ holder: String) {
+        let text = Self.pair.replacingOccurrences(of: "  mode: dr\n", with: "  mode: nat\n")
+            .replacingOccurrences(of: "    router_id: 51 ", with: "    gateway: \(gateway)/24\n    router_id: 51 ")
+        #expect(Self.problems(text) == ["18:5: the NAT gateway \(gateway) is already \(holder): the gateway is the address the directors share for the real servers' replies; give it a free address of the DIP network"])
     }
 
     /// `keepalived -t` accepts every file lvsctl renders (warnings fail it too), run in a network

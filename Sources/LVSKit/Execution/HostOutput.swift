@@ -87,7 +87,16 @@ public struct HostOutput: Sendable, Equatable {
 
     public mutating func read(_ text: String) {
         var section: String?
+        var inRecords = false
+        var recordFiles: [String: [String: String]] = [:]
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            // `KEY/FILE:LINE`, the first line of each file.
+            if inRecords, !line.hasPrefix(HostMarker.prefix) {
+                guard let slash = line.firstIndex(of: "/"), let colon = line[slash...].firstIndex(of: ":") else { continue }
+                let key = String(line[..<slash]), file = String(line[line.index(after: slash)..<colon])
+                if recordFiles[key]?[file] == nil { recordFiles[key, default: [:]][file] = String(line[line.index(after: colon)...]) }
+                continue
+            }
             // ipvsadm's listing, line by line (thousands for a big table): kept as it is.
             if let name = section, !line.hasPrefix(HostMarker.prefix) {
                 ipvs[name, default: ""] += line + "\n"
@@ -106,10 +115,15 @@ public struct HostOutput: Sendable, Equatable {
                 waited = Wait(owner: words.dropLast().joined(separator: " "), milliseconds: words.last.flatMap { Int($0) } ?? 0)
             case .fatal: fatal = rest(1)
             case .cluster: cluster.append(rest(1))
-            case .record where fields.count >= 4:
-                records.append(Record(key: fields[1], order: Int(fields[2]) ?? 0, id: fields[3]))
-            case .applied where fields.count >= 2:
-                if let at = records.lastIndex(where: { $0.key == fields[1] }) { records[at].applied = rest(2) }
+            case .records where fields.count == 1:
+                inRecords = true
+            case .records:
+                inRecords = false
+                records += recordFiles.compactMap { key, files in
+                    guard let order = files["order"].flatMap({ Int($0) }), let id = files["id"] else { return nil }
+                    return Record(key: key, order: order, id: id, applied: files["applied"])
+                }.sorted { $0.key < $1.key }
+                recordFiles = [:]
             case .step where fields.count >= 4:
                 if let index = Int(fields[1]) {
                     steps[index, default: Step()].status = StepStatus(rawValue: fields[2])

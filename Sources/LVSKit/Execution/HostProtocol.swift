@@ -15,8 +15,9 @@ public enum HostMarker: String, CaseIterable, Sendable, CustomStringConvertible 
     case fatal
     /// `cluster JSON`: one host of the cluster as the host last recorded it.
     case cluster
-    /// `record KEY ORDER ID` and `applied KEY VALUE`: a resource the host's record holds.
-    case record, applied
+    /// `records` … `records end`: the resources the host's record holds, a line per file of each,
+    /// `KEY/order:N`, `KEY/id:ID`, `KEY/applied:VALUE`.
+    case records
     /// `step N STATUS MS`, with `was N VALUE`, `now N VALUE` and `err N LINE` before it.
     case step, was, now, err
     /// `ipvs SECTION` … `ipvs end`: ipvsadm's output; `ipvs N STATUS MS` and `ipvs-err N LINE`:

@@ -66,7 +66,7 @@ extension InventoryBuilder {
         guard let raw = reader.text(node, "netmask") else { return nil }
         if let prefix = Int(raw), (0...(v6 ? 128 : 32)).contains(prefix) { return prefix }
         if !v6, let prefix = Netmask.prefixLength(ofDotted: raw) { return prefix }
-        reader.report(node, .badNetmask(raw))
+        reader.report(node, v6 && raw.contains(".") ? .ipv4NetmaskOnIPv6(raw) : .badNetmask(raw))
         return nil
     }
 

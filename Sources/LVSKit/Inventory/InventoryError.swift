@@ -55,11 +55,41 @@ public enum InventoryProblem: Sendable, Equatable {
     case directorsApart(host: String, network: String, other: String)
     case natPairWithoutGateway
     case gatewayOutsideDIP(gateway: IPAddress, network: String)
+    case jumpsThroughItself(String)
+    case ipv4NetmaskOnIPv6(String)
+    case duplicateDIP(IPAddress, other: String)
+    case gatewayTaken(IPAddress, by: String)
+    case vipIsHostAddress(IPAddress, host: String)
+    case httpCheckOnUDP(String)
+    case markTakesPort(mark: Int, port: Int, vip: IPAddress, other: String)
+    case sorryServer(SorryServerProblem)
+
+    /// What usually causes a YAML error, from the parser's words (an unclosed quote is not an
+    /// indentation problem, and saying so sends people to the wrong place).
+    static func syntaxHint(_ problem: String) -> String {
+        let text = problem.lowercased()
+        if text.contains("quoted scalar") || text.contains("escape") {
+            return "A quote is left open, or a backslash in double quotes starts an unknown escape: close the quote, or use single quotes"
+        }
+        if text.contains("flow sequence") || text.contains("flow mapping") {
+            return "A [ or { is not closed, or its items are not separated by commas: close it, or write the list one '- item' per line"
+        }
+        if text.contains("cannot start any token") {
+            return "A value starts with a character YAML reserves (@, `, or a tab): put the value in quotes, and indent with spaces"
+        }
+        if text.contains("alias") || text.contains("anchor") {
+            return "An alias (*name) names an anchor (&name) that is not defined above it: define the anchor first, or fix the name"
+        }
+        if text.contains("mapping values are not allowed") {
+            return "A value holds ': ' (quote the value), or the line is indented deeper than the key above it"
+        }
+        return "Check indentation (spaces, not tabs) and that every ':' is followed by a space"
+    }
 
     public var message: String {
         switch self {
         case let .syntax(text):
-            return "the file is not valid YAML: \(text). Check indentation (spaces, not tabs) and that every ':' is followed by a space"
+            return "the file is not valid YAML: \(text). \(Self.syntaxHint(text))"
         case let .wrongKind(field, expected):
             return "'\(field)' must be \(expected)"
         case let .unknownKey(key, suggestion, allowed):
@@ -79,6 +109,22 @@ public enum InventoryProblem: Sendable, Equatable {
             return "'\(text)' is not an IP address: \(reason)"
         case let .badAddressWithPrefix(text):
             return "'\(text)' must be an address with an optional prefix length, like 10.0.0.1/24"
+        case let .jumpsThroughItself(host):
+            return "host '\(host)' jumps through itself: 'jump' names another host to reach it through; remove it, or name that other host"
+        case let .ipv4NetmaskOnIPv6(text):
+            return "'\(text)' is an IPv4 netmask, and this service is IPv6: give a prefix length from 1 to 128, like 64"
+        case let .duplicateDIP(address, other):
+            return "DIP \(address) is also the DIP of director '\(other)': each director needs an address of its own on the real servers' network"
+        case let .gatewayTaken(gateway, by):
+            return "the NAT gateway \(gateway) is already \(by): the gateway is the address the directors share for the real servers' replies; give it a free address of the DIP network"
+        case let .vipIsHostAddress(vip, host):
+            return "VIP \(vip) is the address of host '\(host)': the VIP must be an address of its own, or the director would take that host's address"
+        case let .httpCheckOnUDP(service):
+            return "an HTTP health check cannot check UDP service \(service): HTTP runs over TCP. Use 'type: none', or check a TCP port the real servers open with 'type: tcp' and 'port'"
+        case let .markTakesPort(mark, port, vip, other):
+            return "firewall-mark service \(mark) marks port \(port) of \(vip), which service \(other) expects: IPVS looks up the mark first, so that service would get nothing. Drop port \(port) from one of them"
+        case let .sorryServer(problem):
+            return problem.message
         case let .badNetmask(text):
             return "'\(text)' is not a netmask: give a contiguous mask like 255.255.255.0 or a prefix length like 24"
         case let .outOfRange(field, value, range):

@@ -100,7 +100,11 @@ public enum InventoryParser {
 
     static func syntaxLocation(_ error: YamlError, file: String) -> SourceLocation {
         switch error {
-        case let .scanner(_, _, mark, _), let .parser(_, _, mark, _), let .composer(_, _, mark, _):
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            // A quote or bracket left open is found at the end of the file: point where it opened.
+            if problem.contains("end of stream"), let opened = context?.mark {
+                return SourceLocation(file: file, line: opened.line, column: opened.column)
+            }
             return SourceLocation(file: file, line: mark.line, column: mark.column)
         default:
             return SourceLocation(file: file, line: 1, column: 1)
@@ -236,7 +240,11 @@ struct InventoryBuilder {
         }
         for host in hosts {
             guard let jump = host.jump else { continue }
-            if !hosts.contains(where: { $0.name == jump }) || jump == host.name {
+            if jump == host.name {
+                reader.report(host.location, .jumpsThroughItself(jump))
+                continue
+            }
+            if !hosts.contains(where: { $0.name == jump }) {
                 reader.report(host.location, .undefinedHost(jump, field: "jump host", suggestion: YAMLReader.closest(jump, in: hosts.map(\.name))))
                 continue
             }

@@ -100,6 +100,11 @@ struct YAMLReader {
     mutating func integer(_ node: Node, _ name: String, in range: ClosedRange<Int>) -> Int? {
         guard let raw = text(node, name) else { return nil }
         guard let value = Int(raw) else {
+            // All digits, too many of them for a number: out of range, not "not a number".
+            if !raw.isEmpty, raw.drop(while: { $0 == "-" }).allSatisfy({ $0.isASCII && $0.isNumber }) {
+                report(node, .outOfRange(field: name, value: raw, range: range))
+                return nil
+            }
             report(node, .wrongKind(field: name, expected: "a whole number"))
             return nil
         }
