@@ -44,6 +44,19 @@ extension HostScript {
         var script = ""
         for (index, resource) in resources.enumerated() {
             guard let shell = resource.shell else { continue }
+            if shell.requirement {
+                // Nothing to make: unmet, its apply says why and the conversation ends.
+                script += """
+                # \(resource.name)
+                if \(shell.checkGroup) 9>&- >/dev/null 2>"$T/e"; then echo "\(HostMarker.step) \(index) \(StepStatus.ok) 0"; else clock; t0=$ticks
+                  ( \(shell.apply)
+                  ) 9>&- >>"$T/e" 2>&1
+                  step_failed \(index) "apply failed with exit status $?"
+                fi
+
+                """
+                continue
+            }
             let key = resource.id.recordKey
             let value = ShellQuote.quote(resource.value.wanted.text)
             let record: String

@@ -228,15 +228,12 @@ public enum HostScript {
       fi
     }
     # Whether something listens on $1 (tcp or udp) port $2 (the listening template's check): ss
-    # runs once per protocol for the whole conversation, each port is looked up in the shell.
+    # runs once per protocol for the whole conversation and leaves a file per listening port,
+    # so each check is one look-up (a real server checks every port of every service).
     lvsctl_listening() {
-      eval "ports=\${listening_$1-}"
-      if [ -z "$ports" ]; then
-        ports=" $(ss -Hln -A "$1" 2>/dev/null | awk '{ n = split($4, a, ":"); printf "%s ", a[n] }') "
-        eval "listening_$1=\$ports"
-      fi
-      case "$ports" in *" $2 "*) return 0 ;; esac
-      return 1
+      [ -d "$T/listening-$1" ] || { mkdir "$T/listening-$1" &&
+        ss -Hln -A "$1" 2>/dev/null | awk -v d="$T/listening-$1" '{ n = split($4, a, ":"); f = d "/" a[n]; printf "" > f; close(f) }'; }
+      [ -e "$T/listening-$1/$2" ]
     }
     # Nothing recorded any more: lvsctl's folder goes back to how lvsctl found it.
     lvsctl_forget() {
