@@ -7,17 +7,9 @@ extension HostScript {
             guard let shell = resource.shell else { continue }
             let key = resource.id.recordKey
             if shell.requirement {
-                // Unmet: its apply says why; plan refuses the host as up would (and goes on
-                // checking the rest).
-                script += """
-                # \(resource.name)
-                if \(shell.checkGroup) 9>&- >/dev/null 2>"$T/e"; then echo "\(HostMarker.step) \(index) \(StepStatus.ok) 0"; else clock; t0=$ticks
-                  ( \(shell.apply)
-                  ) 9>&- >>"$T/e" 2>&1
-                  report "\(HostMarker.step) \(index) \(StepStatus.failed)"; sed "s/^/\(HostMarker.err) \(index) /" "$T/e"
-                fi
-
-                """
+                // plan refuses the host as up would, and goes on checking the rest.
+                script += requirement(resource.name, shell, index: index,
+                                      unmet: "report \"\(HostMarker.step) \(index) \(StepStatus.failed)\"; sed \"s/^/\(HostMarker.err) \(index) /\" \"$T/e\"")
                 continue
             }
             script += """
@@ -45,16 +37,8 @@ extension HostScript {
         for (index, resource) in resources.enumerated() {
             guard let shell = resource.shell else { continue }
             if shell.requirement {
-                // Nothing to make: unmet, its apply says why and the conversation ends.
-                script += """
-                # \(resource.name)
-                if \(shell.checkGroup) 9>&- >/dev/null 2>"$T/e"; then echo "\(HostMarker.step) \(index) \(StepStatus.ok) 0"; else clock; t0=$ticks
-                  ( \(shell.apply)
-                  ) 9>&- >>"$T/e" 2>&1
-                  step_failed \(index) "apply failed with exit status $?"
-                fi
-
-                """
+                // Nothing to make (no record, no second check): unmet, the conversation ends.
+                script += requirement(resource.name, shell, index: index, unmet: "step_failed \(index) \"apply failed with exit status $?\"")
                 continue
             }
             let key = resource.id.recordKey
@@ -99,5 +83,18 @@ extension HostScript {
             """
         }
         return script
+    }
+
+    /// A requirement's step: its check; unmet, its apply (which only says why), then `unmet`.
+    static func requirement(_ name: String, _ shell: StepShell, index: Int, unmet: String) -> String {
+        """
+        # \(name)
+        if \(shell.checkGroup) 9>&- >/dev/null 2>"$T/e"; then echo "\(HostMarker.step) \(index) \(StepStatus.ok) 0"; else clock; t0=$ticks
+          ( \(shell.apply)
+          ) 9>&- >>"$T/e" 2>&1
+          \(unmet)
+        fi
+
+        """
     }
 }
