@@ -113,9 +113,10 @@ public struct Verifier: Sendable {
                     var bySource: [String: [String?]] = [:]
                     for (answer, host) in zip(mine, hosts) { bySource[answer.source, default: []].append(host) }
                     let oneNetwork = service.persistenceNetmask.map { prefix in Self.oneNetwork(Array(bySource.keys), prefix: prefix) } ?? false
-                    verdicts = DistributionJudge.perSource(service, answers: bySource, oneNetwork: oneNetwork)
+                    let hashed = before.flatMap { Self.hashed(service, table: $0, sources: Array(bySource.keys)) }
+                    verdicts = DistributionJudge.perSource(service, answers: bySource, oneNetwork: oneNetwork, hashed: hashed)
                 } else {
-                    verdicts = DistributionJudge.judge(service, answers: hosts)
+                    verdicts = DistributionJudge.judge(service, answers: hosts, kernelOrder: before.map { Self.visited(service, table: $0).map(\.host) } ?? [])
                     if let before {
                         verdicts += DistributionJudge.upperThresholds(service, seen: hosts.compactMap { $0 }, held: Self.held(service, table: before))
                     }
@@ -155,17 +156,39 @@ public struct Verifier: Sendable {
     /// lc, wlc, sed, nq: where the requests should have gone, from the connections each real
     /// server held before them, in the order the director lists them.
     static func predicted(_ service: VirtualService, table: IPVSTable, count: Int) -> [String]? {
-        let key = service.key
-        guard let live = table.service(key) else { return nil }
-        // The order the kernel's scheduler visits them in decides ties.
-        let order = table.kernelOrder[key] ?? []
-        let visited = live.destinations.sorted { (order.firstIndex(of: $0.endpoint) ?? .max) < (order.firstIndex(of: $1.endpoint) ?? .max) }
-        let servers = visited.compactMap { destination -> ConnectionSchedulerModel.Server? in
-            guard let server = service.realServers.first(where: { $0.endpoint == destination.endpoint }) else { return nil }
-            let held = table.connections[key]?[destination.endpoint]
-            return ConnectionSchedulerModel.Server(host: server.host, weight: destination.weight, active: held?.active ?? 0, inactive: held?.inactive ?? 0)
+        let servers = visited(service, table: table).map { server in
+            let held = table.connections[service.key]?[server.endpoint]
+            return ConnectionSchedulerModel.Server(host: server.host, weight: server.weight, active: held?.active ?? 0, inactive: held?.inactive ?? 0)
         }
         return ConnectionSchedulerModel.predict(service.scheduler, servers: servers, count: count)
+    }
+
+    /// The service's real servers in the director's table, in the order the kernel's scheduler
+    /// visits them (which decides its ties), each with the weight the table holds.
+    static func visited(_ service: VirtualService, table: IPVSTable) -> [RealServer] {
+        kernelListed(service, table: table).compactMap { destination in
+            guard var server = service.realServers.first(where: { $0.endpoint == destination.endpoint }) else { return nil }
+            server.weight = destination.weight
+            return server
+        }
+    }
+
+    /// The service's destinations in the director's table, in the order the kernel lists them.
+    static func kernelListed(_ service: VirtualService, table: IPVSTable) -> [IPVSDestination] {
+        let order = table.kernelOrder[service.key] ?? []
+        return (table.service(service.key)?.destinations ?? [])
+            .sorted { (order.firstIndex(of: $0.endpoint) ?? .max) < (order.firstIndex(of: $1.endpoint) ?? .max) }
+    }
+
+    /// sh, mh: the real-server host the kernel's table sends each source to.
+    static func hashed(_ service: VirtualService, table: IPVSTable, sources: [String]) -> [String: String]? {
+        // Every destination the kernel lists takes part in its table, known to the inventory or not.
+        let listed = kernelListed(service, table: table)
+        let addresses = sources.compactMap { try? IPAddress.parse($0).get() }
+        guard let chosen = SourceHashing.destinations(service.scheduler, listed: listed.map { ($0.endpoint, $0.weight) }, sources: addresses) else { return nil }
+        var hosts: [String: String] = [:]
+        for (source, endpoint) in chosen { hosts[source.description] = service.realServers.first { $0.endpoint == endpoint }?.host ?? endpoint.description }
+        return hosts
     }
 
     /// Connections (active and inactive) each real server held, by host.

@@ -84,10 +84,15 @@ struct Up: AsyncParsableCommand {
         what the inventory no longer asks for is undone (the old VIP, sysctls, pages), newest first, \
         and hosts that left the cluster are restored. Each change is recorded on its host (what was \
         there before, and how to put it back) before it is made, so `up` and `down` may be killed \
-        at any point and run again. A second `up` reports 0 changed.
+        at any point and run again. A second `up` reports 0 changed. With keepalived, the \
+        director pair's keepalived.conf is checked with `keepalived -t`, written, and keepalived \
+        started or reloaded; keepalived then owns the VIP and the IPVS services.
+
+        A host whose lock is held by a run whose lvsctl is gone (killed, or its connection lost, \
+        while its shell finishes its part) is waited for, up to 300 s, and the report says so.
 
         Exit status: 0 all done; 1 a step failed; 2 a host was unreachable; 75 another lvsctl run \
-        holds a host (nothing was changed there); 65 invalid inventory.
+        holds a host (nothing was changed there; --lock-wait waits instead); 65 invalid inventory.
         """)
     @OptionGroup var inventory: InventoryOption
     @OptionGroup var data: DataOption
@@ -108,7 +113,8 @@ struct Down: AsyncParsableCommand {
         discussion: """
         Runs, newest first, the undo of every change `up` recorded, with the state saved before it: \
         sysctls get their old values back, addresses and routes go, modules lvsctl loaded are \
-        unloaded, files are restored or removed, the IPVS services lvsctl created are deleted. The \
+        unloaded, files are restored or removed, the IPVS services lvsctl created are deleted (in \
+        one batch), keepalived is stopped (or reloaded with its old file, if it ran before). The \
         record lives on each host, so `down` works from another machine or after a crash, reaches \
         hosts an earlier inventory had (the cluster's hosts are recorded too), and on a host never \
         provisioned, or a second time, does nothing.

@@ -7,13 +7,22 @@ struct LVSCtl: AsyncParsableCommand {
         commandName: "lvsctl",
         abstract: "Build Linux Virtual Server (LVS/IPVS) load-balancing clusters over SSH.",
         discussion: """
-        lvsctl reads one inventory file describing a director, its real servers and the virtual \
-        services, and provisions the cluster over SSH in NAT, DR or TUN mode: sysctls, the VIP \
-        alias, tunnels, ipvsadm rules and a test page. Every change is recorded on the host so \
-        that `down` restores exactly what was there before `up`.
+        lvsctl reads one inventory file describing the directors, the real servers and the \
+        virtual services, and provisions the cluster over SSH in NAT, DR or TUN mode: sysctls, \
+        the VIP, tunnels, the IPVS services (one ipvsadm batch per director) and a test page or \
+        your application's check. With a second director, `vrrp:`, a `health_check:` or a sorry \
+        server in the inventory, the directors run keepalived (VRRP, health checks, the sorry \
+        server, connection sync), which lvsctl configures, starts and reloads. An edited inventory is converged in place by `up`; `plan` \
+        shows the diff first. Every change is recorded on its host before it is made, so that \
+        `down` restores exactly what was there before the first `up`, and a killed run is safe to \
+        run again.
 
-        `lvsctl lab` builds a local lab of hosts (network namespaces with their own sshd) to try \
-        it on.
+        Verbs, in the order of use: check, render, plan, up, verify, status, down. `lvsctl lab` \
+        starts a local lab (a qemu VM with Debian's kernel, each host a network namespace with its \
+        own sshd) to try it on.
+
+        Exit status: 0 done; 1 a step or check failed (status: drift); 2 a host was unreachable; \
+        65 the inventory is invalid; 75 another lvsctl run holds a host.
         """,
         version: LVSKit.version,
         subcommands: [Check.self, Render.self, Plan.self, Up.self, Verify.self, Status.self, Down.self, LabCommand.self]

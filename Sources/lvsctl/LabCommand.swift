@@ -10,10 +10,15 @@ struct LabCommand: AsyncParsableCommand {
         commandName: "lab",
         abstract: "A local lab of hosts to try lvsctl on.",
         discussion: """
-        Lab hosts are network namespaces on this machine, each with its own addresses, sysctls, \
-        private /root, /srv and /var/lib/lvsctl, and its own OpenSSH sshd. They are reached over \
-        real SSH with host-key checking on. Needs root, iproute2, openssh-server and openssl \
-        (scripts/bootstrap installs them).
+        This machine's kernel has no IPVS, so the lab is a qemu VM (Debian 12's kernel, fetched \
+        once and cached in /var/cache/lvsctl/kernel) running this machine's programs read-only. \
+        Inside it each lab host (client, director, director2, rs1, rs2, …) is a network \
+        namespace with its own addresses, sysctls, private /root, /srv, /var/lib/lvsctl and \
+        /etc/keepalived, and its own OpenSSH sshd: real SSH with host-key checking on, the \
+        directors forwarded to 127.0.0.1 ports, the real servers reached through the director \
+        (ProxyJump). `lab up` writes lab-nat.yml, lab-dr.yml, lab-tun.yml and lab-ha-dr.yml (a \
+        keepalived pair) into /var/tmp/lvsctl-lab. Needs root and what scripts/bootstrap \
+        installs.
         """,
         subcommands: [Up.self, Down.self, Status.self, Demo.self, Hosts.self, SSHBench.self]
     )

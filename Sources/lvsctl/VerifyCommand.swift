@@ -10,11 +10,16 @@ struct Verify: AsyncParsableCommand {
         Sends --requests HTTP requests to every TCP virtual service from the inventory's client \
         host over SSH (never from the director: IPVS does not balance connections that start \
         there), or from this machine with --from local, and tallies which real server answered by \
-        its test page. rr: every server answers, in a repeating order; wrr: each cycle follows the \
-        weights; sh, mh or persistence: one client always reaches one server; dh, lblc, lblcr: one \
-        destination goes to one server; fo, ovf: the highest weight takes the load; weight 0: \
-        never answers. Then compares the director's `ipvsadm -Ln` with the inventory. Exit 1 if any \
-        check fails.
+        its test page, or by the director's IPVS counters where the real servers run your \
+        application. rr: every server answers, in a repeating order; wrr: each cycle follows the \
+        weights; lc, wlc, sed, nq: the answers follow the kernel's own comparison from the \
+        connections each server held; sh, mh, persistence: asked from every address the client \
+        has, each source keeps to one server (sh, mh: the one the kernel's hash table gives it); \
+        dh, lblc, lblcr: one destination goes to one server; fo, ovf: the highest weight takes the \
+        load (between tied weights, the first the kernel lists); weight 0: never answers; a server \
+        at its upper threshold takes nothing new. Then compares the director's `ipvsadm -Ln` with \
+        the inventory. With a keepalived pair, the director holding the VIP is read, and the \
+        servers its health checks removed are not expected to answer. Exit 1 if any check fails.
         """)
     enum Source: String, ExpressibleByArgument { case client, local }
 

@@ -103,8 +103,9 @@ struct VerifyJudgeTests {
         #expect(DistributionJudge.judge(service, answers: ["rs2", "rs2"]).map(\.kind) == [.everyRequestAnswered], "no order judged under a threshold")
     }
 
+    /// Persistence over rr: each source keeps to one server, and the sources spread.
     @Test func sourcesKeepToOneServerAndSpread() {
-        let service = Self.service(.sh, weights: [1, 1])
+        let service = Self.service(.rr, weights: [1, 1], persistence: 300)
         let good = DistributionJudge.perSource(service, answers: ["10.0.0.1": ["rs1", "rs1"], "10.0.0.2": ["rs2", "rs2"]], oneNetwork: false)
         #expect(good.map { $0.kind } == [.everyRequestAnswered, .sameServer, .sourcesSpread] && good.allSatisfy { $0.passed })
         let moved = DistributionJudge.perSource(service, answers: ["10.0.0.1": ["rs1", "rs2"], "10.0.0.2": ["rs2", "rs2"]], oneNetwork: false)
@@ -123,6 +124,42 @@ struct VerifyJudgeTests {
     @Test func failoverUsesTheHighestWeight() {
         #expect(Self.verdicts(.fo, ["rs2", "rs2"], weights: [1, 5])[.highestWeightOnly] == true)
         #expect(Self.verdicts(.fo, ["rs1", "rs2"], weights: [1, 5])[.highestWeightOnly] == false)
+    }
+
+    /// With tied weights fo and ovf take the first server the kernel lists (the lab's
+    /// inventories give both weight 1): a false alarm before, when the judge expected rs1.
+    @Test(arguments: [Scheduler.fo, .ovf])
+    func tiedHighestWeightGoesToTheFirstTheKernelLists(scheduler: Scheduler) {
+        func verdict(_ answers: [String], order: [String]) -> Verdict? {
+            DistributionJudge.judge(Self.service(scheduler, weights: [1, 1]), answers: answers, kernelOrder: order)
+                .first { $0.kind == .highestWeightOnly }
+        }
+        #expect(verdict(["rs2", "rs2", "rs2"], order: ["rs2", "rs1"])?.passed == true)
+        #expect(verdict(["rs1", "rs1", "rs1"], order: ["rs2", "rs1"])?.passed == false)
+        #expect(verdict(["rs2", "rs1", "rs2"], order: ["rs2", "rs1"])?.detail == "1 of 3 answered by others than rs2")
+        // The order unknown: any one of the tied, but one.
+        #expect(verdict(["rs1", "rs1"], order: [])?.passed == true)
+        #expect(verdict(["rs1", "rs2"], order: [])?.passed == false)
+        // A strictly higher weight decides whatever the order.
+        #expect(DistributionJudge.judge(Self.service(scheduler, weights: [1, 5]), answers: ["rs2"], kernelOrder: ["rs1", "rs2"])
+            .first { $0.kind == .highestWeightOnly }?.passed == true)
+    }
+
+    /// sh and mh: the lab client's eight sources may all hash to one server; the judge asks
+    /// each to reach the server the kernel's table gives it, and no spread.
+    @Test(arguments: [Scheduler.sh, .mh])
+    func hashingSchedulersAreJudgedByTheirTable(scheduler: Scheduler) {
+        let service = Self.service(scheduler)
+        let oneServer = ["192.168.0.100": ["rs2", "rs2"], "192.168.0.101": ["rs2", "rs2"]] as [String: [String?]]
+        let kinds = { (verdicts: [Verdict]) in Dictionary(verdicts.map { ($0.kind, $0.passed) }) { a, _ in a } }
+        let hashed = kinds(DistributionJudge.perSource(service, answers: oneServer, oneNetwork: false,
+                                                      hashed: ["192.168.0.100": "rs2", "192.168.0.101": "rs2"]))
+        #expect(hashed == [.everyRequestAnswered: true, .sameServer: true, .followsHash: true])
+        let astray = DistributionJudge.perSource(service, answers: oneServer, oneNetwork: false,
+                                                 hashed: ["192.168.0.100": "rs2", "192.168.0.101": "rs1"])
+        #expect(astray.first { $0.kind == .followsHash }?.detail == "192.168.0.101 reached rs2, the table gives rs1")
+        // The table unknown (the director's listing unread): no claim of spread either.
+        #expect(kinds(DistributionJudge.perSource(service, answers: oneServer, oneNetwork: false)) == [.everyRequestAnswered: true, .sameServer: true])
     }
 
     @Test func countersWitnessThePages() {

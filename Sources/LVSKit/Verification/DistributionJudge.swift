@@ -12,6 +12,7 @@ public enum VerdictKind: String, Codable, Sendable {
     case countersAgree = "counters-agree"
     case followsConnections = "follows-connections"
     case sourcesSpread = "sources-spread"
+    case followsHash = "follows-hash"
     case upperThreshold = "upper-threshold"
 }
 
@@ -39,8 +40,10 @@ public enum DistributionJudge {
 
     /// `answers`: the real-server host that answered each request, or nil for no/unknown answer;
     /// in request order when `ordered` (told by test pages), else only counted (told by IPVS's
-    /// per-destination counters), where an order cannot be judged but shares can.
-    public static func judge(_ service: VirtualService, answers: [String?], ordered: Bool = true) -> [Verdict] {
+    /// per-destination counters), where an order cannot be judged but shares can. `kernelOrder`:
+    /// the real-server hosts in the order the director's kernel visits them (`ipvsadm -Ln
+    /// --nosort`), which decides `fo`'s and `ovf`'s ties; empty when unknown.
+    public static func judge(_ service: VirtualService, answers: [String?], ordered: Bool = true, kernelOrder: [String] = []) -> [Verdict] {
         guard !answers.isEmpty else { return [nothingSent] }
         var verdicts: [Verdict] = []
         let weighted = service.realServers.filter { $0.weight > 0 }.map(\.host)
@@ -74,16 +77,30 @@ public enum DistributionJudge {
         case .dh, .lblc, .lblcr:
             verdicts.append(sameServer("\(service.scheduler.rawValue): one destination goes to one server", seen))
         case .fo, .ovf:
-            let top = service.realServers.filter { $0.weight > 0 }.max { $0.weight < $1.weight }?.host
-            let others = seen.filter { $0 != top }
-            verdicts.append(Verdict(.highestWeightOnly, check: "\(service.scheduler.rawValue): the highest-weight server takes the load", passed: others.isEmpty,
-                                    detail: others.isEmpty ? "all \(seen.count) answered by \(top ?? "?")" : "\(others.count) answered by others"))
+            verdicts.append(highestWeightOnly(service, seen, kernelOrder: kernelOrder))
         case .lc, .wlc, .sed, .nq, .twos, .sh, .mh:
             // Judged by where connections were (`followsConnections`) or by source
             // (`perSource`): a run of short requests from one client need not reach them all.
             break
         }
         return verdicts
+    }
+
+    /// fo, ovf: every answer from the highest-weight server. Between servers of equal highest
+    /// weight the kernel takes the first it visits (a strictly greater weight replaces it), so a
+    /// tie is decided by `kernelOrder`; without it, any one of the tied may take them all.
+    static func highestWeightOnly(_ service: VirtualService, _ seen: [String], kernelOrder: [String]) -> Verdict {
+        let weighted = service.realServers.filter { $0.weight > 0 }
+        let highest = weighted.map(\.weight).max() ?? 0
+        let tied = weighted.filter { $0.weight == highest }.map(\.host)
+        let first = kernelOrder.first(where: tied.contains)
+        let top = tied.count == 1 ? tied[0] : first ?? (tied.contains(seen[0]) ? seen[0] : nil)
+        let others = seen.filter { $0 != top }
+        let name = "\(service.scheduler.rawValue): the highest-weight server takes the load"
+            + (tied.count > 1 ? " (of the tied \(tied.joined(separator: ", ")), the first the kernel lists)" : "")
+        return Verdict(.highestWeightOnly, check: name, passed: top != nil && others.isEmpty,
+                       detail: others.isEmpty ? "all \(seen.count) answered by \(top ?? "?")"
+                           : "\(others.count) of \(seen.count) answered by others than \(top ?? "one of the tied")")
     }
 
     static func everyServerAnswers(_ weighted: [String], _ seen: [String]) -> Verdict {
@@ -193,8 +210,11 @@ extension DistributionJudge {
 
     /// Several client sources (sh, mh, persistence): each source keeps to one server, and the
     /// sources spread over the servers, unless persistence's netmask puts them in one network,
-    /// which then keeps to one server as a whole.
-    public static func perSource(_ service: VirtualService, answers: [String: [String?]], oneNetwork: Bool) -> [Verdict] {
+    /// which then keeps to one server as a whole. sh and mh promise no spread over a few
+    /// sources (eight may all hash to one server): `hashed`, the server their table gives each
+    /// source (`SourceHashing`), is judged instead, and without it nothing more is.
+    public static func perSource(_ service: VirtualService, answers: [String: [String?]], oneNetwork: Bool,
+                                 hashed: [String: String]? = nil) -> [Verdict] {
         let all = answers.values.flatMap { $0 }
         guard !all.isEmpty else { return [nothingSent] }
         let unanswered = all.filter { $0 == nil }.count
@@ -211,6 +231,8 @@ extension DistributionJudge {
         if oneNetwork {
             verdicts.append(Verdict(.sourcesSpread, check: "clients of one network (netmask /\(service.persistenceNetmask ?? 32)) keep to one server",
                                     passed: used.count == 1, detail: "served by \(used.sorted().joined(separator: ", "))"))
+        } else if [.sh, .mh].contains(service.scheduler) {
+            if let hashed { verdicts.append(followsHash(service, servers, hashed: hashed)) }
         } else if weighted > 1, answers.count > 1 {
             verdicts.append(Verdict(.sourcesSpread, check: "the sources spread over the servers", passed: used.count > 1,
                                     detail: "\(answers.count) sources served by \(used.sorted().joined(separator: ", "))"))
@@ -220,6 +242,16 @@ extension DistributionJudge {
 }
 
 extension DistributionJudge {
+    /// sh, mh: each source reached the server the kernel's table gives it.
+    static func followsHash(_ service: VirtualService, _ servers: [(String, Set<String>)], hashed: [String: String]) -> Verdict {
+        let astray = servers.filter { source, reached in reached.contains { $0 != hashed[source] } }
+        return Verdict(.followsHash, check: "\(service.scheduler.rawValue): each source reaches the server the kernel's hash table gives it",
+                       passed: astray.isEmpty,
+                       detail: astray.isEmpty ? Dictionary(grouping: servers.compactMap { hashed[$0.0] }) { $0 }.sorted { $0.key < $1.key }
+                           .map { "\($0.key) \($0.value.count) of \(servers.count) sources" }.joined(separator: ", ")
+                           : astray.map { "\($0.0) reached \($0.1.sorted().joined(separator: ", ")), the table gives \(hashed[$0.0] ?? "none")" }.joined(separator: "; "))
+    }
+
     /// `-x`: a real server whose connections (active and inactive) reach its upper threshold is
     /// overloaded and takes nothing new. The kernel marks it when a connection binds to it (an
     /// edit of the threshold only clears the mark), so from `held` connections it takes at most
