@@ -29,6 +29,7 @@ public enum ClusterSummary {
             if let sorry = service.sorryServer { lines.append("    sorry server \(sorry.host) \(sorry.rip.withPort(sorry.port))") }
         }
         if let client = inventory.client { lines.append("client: \(client)") }
+        if let timeouts = inventory.options.timeouts { lines.append("IPVS timeouts: \(timeouts.words) (ipvsadm --set)") }
         return lines.joined(separator: "\n")
     }
 }

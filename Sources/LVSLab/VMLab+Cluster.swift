@@ -58,7 +58,7 @@ extension VMLab {
             # becomes noqueue) and never detaches it: nobody's setting, and nothing can undo it.
             ip -o addr show; ip -o link show | sed 's/ qdisc [a-z_]*//; s/ qlen [0-9]*//'; ip route show table all; ip -6 route show table all
             iptables -t mangle -S 2>&1; ip6tables -t mangle -S 2>&1; iptables -t nat -S 2>&1
-            ipvsadm -S -n 2>&1
+            ipvsadm -S -n 2>&1; ipvsadm -L -n --timeout 2>&1
             ss -Hltn 2>/dev/null | awk '{print "listening", $4}' | sort; ss -Hlun 2>/dev/null | awk '{print "listening udp", $4}' | sort
             ls /sys/module | tr '\\n' ' '; echo
             for p in $(pgrep -x keepalived); do [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo "keepalived running"; done | sort -u

@@ -74,10 +74,17 @@ extension VMLabEndToEndTests {
         #expect(traffic.failures.isEmpty, "failed requests during the changes: \(traffic.failures.prefix(10))")
         #expect(traffic.perSecond >= 10, "the loop ran at \(traffic.perSecond) requests/s")
 
-        // (e) The VIP moves: the old one is gone from every host, the new one balanced.
-        let moved = try cluster("e", scheduler: "wrr", servers: ["rs2", "rs3"], weights: ["rs2": 3], vip: "192.168.0.201")
+        // (e) The VIP moves: the old one is gone from every host, the new one balanced. And
+        // protocol timeouts are set (down puts the kernel's back: the snapshot holds them).
+        let movedInventory = lab.inventory(mode: "dr", scheduler: "wrr", servers: ["rs2", "rs3"], weights: ["rs2": 3], vip: "192.168.0.201")
+            .replacingOccurrences(of: "\ncluster:\n", with: "\ncluster:\n  timeouts: { tcp: 7200, tcp_fin: 60 }\n")
+        let moved = try lab.cluster(movedInventory, name: "e2e-live-e", library: library, options: options)
         let up = await moved.run(.up)
         #expect(up.exitCode == 0, "\(up.text)\n\(failures(up))")
+        let timeouts = outcome(up, "director")?.changes.first { $0.change.resource == "ipvs-timeouts tcp tcpfin udp" }
+        #expect(timeouts?.status == .done && timeouts?.change.differences.map(\.text) == ["tcp 900 tcpfin 120 → tcp 7200 tcpfin 60"],
+                "\(String(describing: timeouts))")
+        #expect(try await lab.run("director", IPVSAdm.readTimeouts.joined(separator: " ")) == "Timeout (tcp tcpfin udp): 7200 60 300\n")
         for host in ["director", "rs2", "rs3"] {
             #expect(!(try await lab.run(host, "ip -o addr show; ip route show table all")).contains("192.168.0.200"), "\(host) still has the old VIP")
         }

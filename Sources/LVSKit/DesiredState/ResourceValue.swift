@@ -43,6 +43,7 @@ public enum ResourceValue: Hashable, Sendable {
     case firewallFlush(table: String)
     case selinuxPermissive
     case ipvsService(IPVSService)
+    case ipvsTimeouts(IPVSTimeouts)
     /// keepalived running with this configuration file.
     case keepalived(path: String, content: String)
     case custom(template: String, identity: String, parameters: [String: String])
@@ -65,6 +66,7 @@ public enum ResourceValue: Hashable, Sendable {
         case let .firewallFlush(table): return ResourceID(kind: "iptables-flush", key: table)
         case .selinuxPermissive: return ResourceID(kind: "selinux", key: "mode")
         case let .ipvsService(service): return service.key.resourceID
+        case .ipvsTimeouts: return ResourceID(kind: "ipvs-timeouts", key: "tcp tcpfin udp")
         case let .keepalived(path, _): return ResourceID(kind: "keepalived", key: path)
         case let .custom(template, identity, _): return ResourceID(kind: template, key: identity)
         }
@@ -88,6 +90,7 @@ public enum ResourceValue: Hashable, Sendable {
         case .firewallFlush: return Difference("", to: "no rules")
         case .selinuxPermissive: return Difference("", to: "permissive")
         case let .ipvsService(service): return Difference("scheduler", to: service.scheduler)
+        case let .ipvsTimeouts(timeouts): return Difference("", to: timeouts.words)
         case let .keepalived(_, content): return Difference("running", to: Self.digest(content))
         case let .custom(_, _, parameters):
             return Difference("", to: parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
@@ -106,6 +109,7 @@ public enum ResourceValue: Hashable, Sendable {
             if let at = words.firstIndex(of: "dev"), at + 1 < words.count { return "dev \(words[at + 1])" }
             return line
         case .selinuxPermissive: return line.lowercased()
+        case let .ipvsTimeouts(wanted): return IPVSAdm.parseTimeouts(line).map { $0.comparable(to: wanted).words }
         default: return nil
         }
     }
@@ -180,6 +184,10 @@ extension ResourceValue {
             return .firewallRule(command: try text("command"), table: try text("table"), chain: try text("chain"), rule: rule.map { "\($0)" })
         case .firewallFlush: return .firewallFlush(table: try text("table"))
         case .selinuxPermissive: return .selinuxPermissive
+        case .ipvsTimeouts:
+            // 0: left as the host has it.
+            func seconds(_ name: String) throws -> Int? { let value = try number(name); return value == 0 ? nil : value }
+            return .ipvsTimeouts(IPVSTimeouts(tcp: try seconds("tcp"), tcpFin: try seconds("tcpfin"), udp: try seconds("udp")))
         }
     }
 }

@@ -118,6 +118,13 @@ extension InventoryBuilder {
             if let v = dos["drop_packet"] { options.dropPacket = reader.integer(v, "drop_packet", in: 0...3) }
             if let v = dos["secure_tcp"] { options.secureTCP = reader.integer(v, "secure_tcp", in: 0...3) }
         }
+        if let n = cluster["timeouts"], let given = reader.fields(n, "timeouts", allowed: P.timeoutKeys) {
+            var timeouts = IPVSTimeouts()
+            if let v = given["tcp"] { timeouts.tcp = reader.integer(v, "timeouts.tcp", in: P.timeoutRange) }
+            if let v = given["tcp_fin"] { timeouts.tcpFin = reader.integer(v, "timeouts.tcp_fin", in: P.timeoutRange) }
+            if let v = given["udp"] { timeouts.udp = reader.integer(v, "timeouts.udp", in: P.timeoutRange) }
+            if timeouts != IPVSTimeouts() { options.timeouts = timeouts }
+        }
         return options
     }
 }

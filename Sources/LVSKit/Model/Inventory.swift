@@ -151,6 +151,29 @@ public struct Options: Sendable, Equatable {
     public var selinuxPermissive = false
     /// Keep settings across reboots (sysctl.d file, saved ipvsadm rules).
     public var persist = false
+    /// IPVS's protocol timeouts (`ipvsadm --set`); nil leaves them as the director has them.
+    public var timeouts: IPVSTimeouts?
+}
+
+/// IPVS's connection timeouts in seconds, as `ipvsadm --set tcp tcpfin udp` takes them: an
+/// established TCP connection, one in FIN_WAIT, a UDP flow. nil leaves that one alone.
+public struct IPVSTimeouts: Sendable, Hashable {
+    public var tcp: Int?
+    public var tcpFin: Int?
+    public var udp: Int?
+    public init(tcp: Int? = nil, tcpFin: Int? = nil, udp: Int? = nil) {
+        self.tcp = tcp
+        self.tcpFin = tcpFin
+        self.udp = udp
+    }
+    /// ipvsadm's own names, with each value: the wanted ones (`tcp 7200 udp 60`), or every one.
+    public var words: String {
+        [("tcp", tcp), ("tcpfin", tcpFin), ("udp", udp)].compactMap { name, value in value.map { "\(name) \($0)" } }.joined(separator: " ")
+    }
+    /// The same timeouts in the words of `wanted`: only those `wanted` names.
+    public func comparable(to wanted: IPVSTimeouts) -> IPVSTimeouts {
+        IPVSTimeouts(tcp: wanted.tcp == nil ? nil : tcp, tcpFin: wanted.tcpFin == nil ? nil : tcpFin, udp: wanted.udp == nil ? nil : udp)
+    }
 }
 
 /// A whole inventory: the hosts and the cluster built on them.

@@ -51,6 +51,7 @@ enum TemplateContext {
                   ("secure_tcp", inventory.options.secureTCP)].compactMap { key, value in
                 value.map { SysctlFacts(path: "net/ipv4/vs/\(key)", value: $0) }
             },
+            timeouts: inventory.options.timeouts.map(TimeoutFacts.init),
             flushNAT: inventory.options.flushNAT,
             selinuxPermissive: inventory.options.selinuxPermissive,
             persist: inventory.options.persist,
@@ -122,6 +123,7 @@ struct DirectorFacts: TemplateFacts {
     var services: [ServiceFacts]
     var markRules: [MarkRuleFacts]
     var dos: [SysctlFacts]
+    var timeouts: TimeoutFacts?
     var flushNAT, selinuxPermissive, persist, persistIPVS, withKeepalived: Bool
     var keepalivedConf: String
     var ipvsRules: String
@@ -140,6 +142,7 @@ struct DirectorFacts: TemplateFacts {
         case "services": return services
         case "mark_rules": return markRules
         case "dos": return dos
+        case "timeouts": return timeouts
         case "flush_nat": return flushNAT
         case "selinux_permissive": return selinuxPermissive
         case "persist": return persist
@@ -226,6 +229,16 @@ struct MarkRuleFacts: TemplateFacts {
                     "-j", "MARK", "--set-mark", String(mark)]
         default: return nil
         }
+    }
+}
+
+/// IPVS's protocol timeouts: `tcp`, `tcpfin`, `udp` (0: left alone), `words` (`tcp 7200`), and
+/// the ipvsadm command lines that `read`, `set` and `restore` them.
+struct TimeoutFacts: NamedFacts {
+    var timeouts: IPVSTimeouts
+    var named: [(String, Any?)] {
+        [("tcp", timeouts.tcp ?? 0), ("tcpfin", timeouts.tcpFin ?? 0), ("udp", timeouts.udp ?? 0), ("words", timeouts.words),
+         ("read", IPVSAdm.readTimeouts), ("set", IPVSAdm.setTimeouts(timeouts)), ("restore", IPVSAdm.restoreTimeouts)]
     }
 }
 
