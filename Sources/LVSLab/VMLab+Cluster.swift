@@ -31,19 +31,14 @@ extension VMLab {
                           runner: ClusterRunner(access: access, options: options), verifier: Verifier(access: access))
     }
 
-    /// Runs a command on a lab host as root over SSH, a real server through the director (the
-    /// connection is closed before returning, so the next command never races a session still
-    /// closing).
+    /// Runs a command on a lab host as root over SSH, a real server through the director, on the
+    /// lab's open connection to it; after a failure the next command connects afresh.
     public func run(_ host: String, _ command: String) async throws -> String {
-        let access = self.access
-        defer { Task { await access.jumpPool.closeAll() } }
-        let connection = try await access.connect(inventoryHost(host))
+        let connection = try await connections.connection(to: inventoryHost(host), access: access)
         do {
-            let output = try await connection.run(command).standardOutput
-            await connection.close()
-            return output
+            return try await connection.run(command).standardOutput
         } catch {
-            await connection.close()
+            await connections.reset()
             throw error
         }
     }

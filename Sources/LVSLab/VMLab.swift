@@ -13,6 +13,8 @@ public struct VMLab: Sendable {
     public let realServers: Int
     public let portBase: Int
     public let topology: LabTopology
+    /// The lab helpers' connections, open from one command to the next (see `LabConnections`).
+    public let connections = LabConnections()
 
     public static var defaultFolder: String {
         ProcessInfo.processInfo.environment["LVSCTL_LAB_VM_DIR"] ?? "/var/tmp/lvsctl-lab"
@@ -212,6 +214,7 @@ public struct VMLab: Sendable {
 
     /// Stops qemu (by the PID it wrote) and removes the lab folder; also cleans a half-built lab.
     public func down() async throws {
+        await connections.closeAll()
         if let pid, kill(pid, 0) == 0 {
             kill(pid, SIGTERM)
             for _ in 0..<50 where kill(pid, 0) == 0 { try await Task.sleep(for: .milliseconds(100)) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+@preconcurrency import Glibc
 import LVSKit
 
 @main
@@ -27,4 +28,12 @@ struct LVSCtl: AsyncParsableCommand {
         version: LVSKit.version,
         subcommands: [Check.self, Render.self, Plan.self, Up.self, Verify.self, Status.self, Down.self, LabCommand.self]
     )
+
+    static func main() async {
+        // Each line as it is printed, also into a pipe or a file (`lvsctl lab demo > log`,
+        // `lvsctl up | tee`): C buffers those in blocks of 4 KB, so a long run showed nothing,
+        // then everything.
+        setvbuf(stdout, nil, _IOLBF, 0)
+        await main(nil)
+    }
 }

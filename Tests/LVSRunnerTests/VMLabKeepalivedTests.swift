@@ -176,11 +176,12 @@ func waitForOutput(_ lab: VMLab, _ host: String, _ command: String, timeout: Dou
 extension VMLabEndToEndTests {
     /// NAT with a keepalived pair: the real servers' replies go through the gateway VRRP moves
     /// with the VIP, so after the master's keepalived stops they reach the backup, which answers
-    /// through the same table; `down` restores every host.
+    /// through the same table; with `preempt: false` the master, back, stays backup; `down`
+    /// restores every host.
     @Test func keepalivedNATPairFailsOver() async throws {
         let lab = try labVM()
         let before = try await lab.snapshots()
-        let cluster = try lab.cluster(lab.haInventory(mode: "nat", sorry: false), name: "e2e-ha-nat", library: Self.library.get())
+        let cluster = try lab.cluster(lab.haInventory(mode: "nat", preempt: false, sorry: false), name: "e2e-ha-nat", library: Self.library.get())
         let up = await cluster.run(.up)
         #expect(up.exitCode == 0, "up:\n\(up.text)\n\(failures(up))")
         #expect(up.vip?.holders == ["director"], "up:\n\(up.text)")
@@ -198,6 +199,14 @@ extension VMLabEndToEndTests {
         let throughBackup = await cluster.verify()
         #expect(throughBackup.passed && throughBackup.director == "director2", "\(throughBackup.text(cluster.inventory))")
         #expect(throughBackup.services.first?.counts == ["rs1": 4, "rs2": 4, "rs3": 4], "\(throughBackup.services.first?.counts ?? [:])")
+        // nopreempt: the master's keepalived returns (up starts it again) and stays backup.
+        let returned = await cluster.run(.up)
+        #expect(returned.exitCode == 0 && returned.vip?.holders == ["director2"], "\(returned.text)")
+        try await Task.sleep(for: .seconds(5))   // past 3 adverts and the skew: a preempting director would be master by now
+        let holders = [try await holdsVIP(lab, "director"), try await holdsVIP(lab, "director2")]
+        #expect(holders == [false, true], "nopreempt: the VIP must stay on director2 (director, director2 hold it: \(holders))")
+        let roles = await cluster.runner.status(cluster: cluster.cluster, inventory: cluster.inventory).keepalived.map(\.role)
+        #expect(roles == ["BACKUP", "MASTER"], "\(roles)")
         let down = await cluster.run(.down)
         #expect(down.exitCode == 0, "down:\n\(down.text)\n\(failures(down))")
         let differences = try await lab.differences(from: before)
