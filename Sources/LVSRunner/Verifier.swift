@@ -272,7 +272,10 @@ actor DirectorTableReader {
         self.director = director
     }
 
-    func read() async throws -> IPVSTable {
+    func read() async throws -> IPVSTable { try await read(holdingAnyOf: []).table }
+
+    /// The table, and whether the director holds any of `vips` (false when none is given).
+    func read(holdingAnyOf vips: [String]) async throws -> (table: IPVSTable, holds: Bool) {
         let connection: SSHConnection
         if let open = self.connection {
             connection = open
@@ -281,7 +284,10 @@ actor DirectorTableReader {
             self.connection = connection
         }
         do {
-            return try await access.readIPVSTable(on: connection, director: director, stats: true)
+            let table = try await access.readIPVSTable(on: connection, director: director, stats: true)
+            guard !vips.isEmpty else { return (table, false) }
+            let addresses = try await connection.run("ip -o addr show").standardOutput
+            return (table, vips.contains { addresses.contains(" \($0)/") })
         } catch {
             // A broken connection is made again by the next reading.
             await close()
