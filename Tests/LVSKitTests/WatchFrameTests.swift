@@ -32,11 +32,13 @@ struct WatchFrameTests {
           -> 10.0.0.13:80                 0          0          0          0
 
         """
-    /// The inventory wants rs1 (10.0.0.11) at weight 2 and no longer names rs3; no UDP service.
+    /// The inventory wants rs1 (10.0.0.11) at weight 2, no longer names rs3, names rs4 that the
+    /// table lacks (keepalived's health check took it out); no UDP service.
     static let desired = IPVSAdm.parseSave("""
         -A -t 192.168.0.200:80 -s wrr
         -a -t 192.168.0.200:80 -r 10.0.0.11:80 -g -w 2
         -a -t 192.168.0.200:80 -r 10.0.0.12:80 -g -w 3
+        -a -t 192.168.0.200:80 -r 10.0.0.14:80 -g -w 1
         """)
 
     func sample(_ time: Double, connections: Int, bytes: Int, holds: Bool? = nil) -> WatchSample {
@@ -54,6 +56,7 @@ struct WatchFrameTests {
             "    → 10.0.0.11:80  weight 0  active 1  inactive 4  0.0 conn/s  in 0 B/s  out 0 B/s  drained (weight 0, wanted 2)",
             "    → 10.0.0.12:80  weight 3  active 2  inactive 7  5.0 conn/s  in 2.0 kB/s  out 0 B/s",
             "    → 10.0.0.13:80  weight 1  active 0  inactive 0  0.0 conn/s  in 0 B/s  out 0 B/s  draining (left the inventory)",
+            "    → 10.0.0.14:80  not in the table (health check failing, or not added yet)",
             "  ipvs udp 192.168.0.200:53  rr  (not in the inventory)  0.0 conn/s  in 0 B/s  out 0 B/s",
         ])
     }

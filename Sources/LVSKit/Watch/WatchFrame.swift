@@ -23,7 +23,8 @@ public struct WatchSample: Sendable {
 /// One refresh of `lvsctl status --watch`, as lines: per director its state, per service and
 /// real server the weight, active and inactive connections, new connections and bytes per second
 /// (against an earlier reading of the same director), and whether the real server is drained
-/// (weight 0 where the inventory wants more, or no longer in the inventory).
+/// (weight 0 where the inventory wants more, or no longer in the inventory), and the ones the
+/// inventory wants that the table lacks (with keepalived: down by their health check).
 public enum WatchFrame {
     public static func lines(desired: [IPVSService], samples: [WatchSample], earlier: [String: WatchSample]) -> [String] {
         var lines: [String] = []
@@ -59,6 +60,11 @@ public enum WatchFrame {
                         else if destination.weight == 0 && desiredWeight! > 0 { line += "  drained (weight 0, wanted \(desiredWeight!))" }
                     }
                     lines.append(line)
+                }
+                // Wanted but absent: keepalived took it out (its health check fails), or up has
+                // not added it yet.
+                for missing in wanted[service.key]?.destinations ?? [] where service.destination(missing.endpoint) == nil {
+                    lines.append("    → \(missing.endpoint)  not in the table (health check failing, or not added yet)")
                 }
             }
         }
