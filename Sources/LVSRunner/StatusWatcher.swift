@@ -9,6 +9,8 @@ public actor StatusWatcher {
     let access: HostAccess
     let inventory: Inventory
     let readers: [DirectorTableReader]
+    /// With VRRP, the VIP whose holder is the active director (as `KeepalivedState` asks).
+    let vip: IPAddress?
     let clock = ContinuousClock()
     let start: ContinuousClock.Instant
 
@@ -24,21 +26,20 @@ public actor StatusWatcher {
         readers = inventory.directors.compactMap { director in
             inventory.host(named: director.host).map { DirectorTableReader(access: access, director: $0) }
         }
+        vip = inventory.vipsHeldByVRRP ? inventory.services.first?.vip : nil
         start = clock.now
     }
 
     /// Every director's table, read at once; with VRRP, whether each holds a VIP.
     public func sample() async -> [WatchSample] {
-        let vips = DesiredCluster(inventory).vips.map(\.address.description)
-        let vrrp = inventory.vrrp != nil
-        let start = self.start, clock = self.clock
+        let vip = self.vip, start = self.start, clock = self.clock
         return await withTaskGroup(of: (Int, WatchSample).self) { group in
             for (index, reader) in readers.enumerated() {
                 group.addTask {
                     let name = reader.director.name
                     do {
-                        let (table, holds) = try await reader.read(holdingAnyOf: vrrp ? vips : [])
-                        return (index, WatchSample(director: name, time: (clock.now - start).seconds, table: table, holdsVIP: vrrp ? holds : nil))
+                        let (table, holds) = try await reader.read(askingWhetherItHolds: vip)
+                        return (index, WatchSample(director: name, time: (clock.now - start).seconds, table: table, holdsVIP: holds))
                     } catch {
                         return (index, WatchSample(director: name, time: (clock.now - start).seconds, error: "\(error)"))
                     }

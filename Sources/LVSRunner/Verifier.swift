@@ -272,10 +272,11 @@ actor DirectorTableReader {
         self.director = director
     }
 
-    func read() async throws -> IPVSTable { try await read(holdingAnyOf: []).table }
+    func read() async throws -> IPVSTable { try await read(askingWhetherItHolds: nil).table }
 
-    /// The table, and whether the director holds any of `vips` (false when none is given).
-    func read(holdingAnyOf vips: [String]) async throws -> (table: IPVSTable, holds: Bool) {
+    /// The table, and whether the director holds `vip` (nil when not asked), as
+    /// `KeepalivedState` reads it.
+    func read(askingWhetherItHolds vip: IPAddress?) async throws -> (table: IPVSTable, holds: Bool?) {
         let connection: SSHConnection
         if let open = self.connection {
             connection = open
@@ -285,9 +286,9 @@ actor DirectorTableReader {
         }
         do {
             let table = try await access.readIPVSTable(on: connection, director: director, stats: true)
-            guard !vips.isEmpty else { return (table, false) }
-            let addresses = try await connection.run("ip -o addr show").standardOutput
-            return (table, vips.contains { addresses.contains(" \($0)/") })
+            guard let vip else { return (table, nil) }
+            let answer = try await connection.run(KeepalivedState.holdsVIPScript(vip: vip)).standardOutput
+            return (table, KeepalivedState.parse(answer, host: director.name).holdsVIP)
         } catch {
             // A broken connection is made again by the next reading.
             await close()

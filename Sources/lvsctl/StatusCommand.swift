@@ -64,7 +64,7 @@ struct StatusWatch {
             // Rates against a reading about 2 s older: IPVS sums its counters about every 2 s.
             var earlier: [String: WatchSample] = [:]
             for sample in samples {
-                let older = (history[sample.director] ?? []).filter { sample.time - $0.time > 0 }
+                let older = history[sample.director] ?? []   // every one read before this sample
                 earlier[sample.director] = older.last { sample.time - $0.time >= 1.9 } ?? older.first
                 if sample.table != nil { history[sample.director, default: []].append(sample) }
                 history[sample.director] = Array((history[sample.director] ?? []).suffix(20))

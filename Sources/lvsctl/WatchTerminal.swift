@@ -18,8 +18,9 @@ final class WatchTerminal: @unchecked Sendable {
         keys.c_lflag &= ~tcflag_t(ICANON | ECHO)
         tcsetattr(STDIN_FILENO, TCSANOW, &keys)
         Self.write("\u{1B}[?25l\u{1B}[2J")   // cursor hidden, screen cleared
-        signal(SIGINT) { _ in WatchTerminal.restoreAndExit(130) }
-        signal(SIGTERM) { _ in WatchTerminal.restoreAndExit(143) }
+        // In a signal handler only async-signal-safe calls: tcsetattr, write(2), _exit.
+        signal(SIGINT) { _ in WatchTerminal.restore(); _exit(130) }
+        signal(SIGTERM) { _ in WatchTerminal.restore(); _exit(143) }
         Thread.detachNewThread {
             var byte: UInt8 = 0
             while read(STDIN_FILENO, &byte, 1) == 1 {
@@ -33,9 +34,11 @@ final class WatchTerminal: @unchecked Sendable {
         exit(status)
     }
 
+    /// Safe in a signal handler: no allocation (a static string through write(2)).
     static func restore() {
         tcsetattr(STDIN_FILENO, TCSANOW, &saved)
-        write("\u{1B}[?25h\n")
+        let showCursor: StaticString = "\u{1B}[?25h\n"
+        _ = Glibc.write(STDOUT_FILENO, showCursor.utf8Start, showCursor.utf8CodeUnitCount)
     }
 
     /// Straight to the terminal, unbuffered (the view is drawn only this way).

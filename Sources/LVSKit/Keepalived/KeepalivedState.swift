@@ -59,11 +59,17 @@ public struct KeepalivedState: Codable, Sendable, Equatable {
           kill -0 "$(cat \(runDirectory)/keepalived.pid 2>/dev/null)" 2>/dev/null && echo '@@keepalived running'
           log=$(tail -n 400 \(runDirectory)/keepalived.log 2>/dev/null)
         fi
-        ip -o addr show 2>/dev/null | grep -q ' \(vip)/' && echo '@@keepalived holds-vip'
+        \(holdsVIPScript(vip: vip))
         printf '%s\\n' "$log" | grep -E 'Entering (MASTER|BACKUP|FAULT) STATE|(Adding|Removing) (service|sorry server)|Stopping|Starting Keepalived' \\
           | tail -n 40 | sed 's/^/@@keepalived event /'
         true
         """
+    }
+
+    /// The part of `script` that says whether this director holds `vip` (`status --watch` runs
+    /// it alone, every refresh).
+    public static func holdsVIPScript(vip: IPAddress) -> String {
+        "ip -o addr show 2>/dev/null | grep -q ' \(vip)/' && echo '@@keepalived holds-vip'"
     }
 
     /// Reads what `script` printed.

@@ -55,9 +55,11 @@ public enum WatchFrame {
                         line += "  " + rates(stats, before?.table?.destinationStats[service.key]?[destination.endpoint], seconds)
                     }
                     if let service = wanted[service.key] {
-                        let desiredWeight = service.destinations.first { $0.endpoint == destination.endpoint }?.weight
-                        if desiredWeight == nil { line += "  draining (left the inventory)" }
-                        else if destination.weight == 0 && desiredWeight! > 0 { line += "  drained (weight 0, wanted \(desiredWeight!))" }
+                        if let desiredWeight = service.destination(destination.endpoint)?.weight {
+                            if destination.weight == 0 && desiredWeight > 0 { line += "  drained (weight 0, wanted \(desiredWeight))" }
+                        } else {
+                            line += "  draining (left the inventory)"
+                        }
                     }
                     lines.append(line)
                 }
