@@ -185,6 +185,8 @@ public struct LabTopology: Sendable {
               # keepalived reads /etc/keepalived: each lab host has its own (a director pair
               # shares one filesystem here, and the VM'"'"'s is read-only).
               if [ -d /etc/keepalived ]; then mount -t tmpfs -o mode=0755 tmpfs /etc/keepalived; fi
+              # And its own node exporter textfiles (each director writes its VRRP state there).
+              if [ -d /var/lib/prometheus/node-exporter ]; then mount -t tmpfs -o mode=0755 tmpfs /var/lib/prometheus/node-exporter; fi
               : > /root/.bashrc; : > /root/.profile
               mount -t tmpfs -o mode=0755 tmpfs /home
               mkdir -p /home/lvs /home/lvspw && chown 1500:1500 /home/lvs && chown 1501:1501 /home/lvspw

@@ -58,8 +58,9 @@ extension VMLab {
             ls /sys/module | tr '\\n' ' '; echo
             for p in $(pgrep -x keepalived); do [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo "keepalived running"; done | sort -u
             # One md5sum for every file (a process per file costs ~40 ms under emulation).
-            { find /var/lib/lvsctl /srv /etc/sysctl.d /etc/keepalived -xdev ! -type f 2>/dev/null | sed 's|$|/|'
-              find /var/lib/lvsctl /srv /etc/sysctl.d /etc/keepalived -xdev -type f -exec md5sum {} + 2>/dev/null | awk '{ print $2, $1 }'; } | sort
+            F="/var/lib/lvsctl /srv /etc/sysctl.d /etc/keepalived /var/lib/prometheus/node-exporter"
+            { find $F -xdev ! -type f 2>/dev/null | sed 's|$|/|'
+              find $F -xdev -type f -exec md5sum {} + 2>/dev/null | awk '{ print $2, $1 }'; } | sort
             """)
     }
 

@@ -101,7 +101,7 @@ public struct VMLab: Sendable {
         chmod("\(folder)/guest-init.sh", 0o755)
         try sshConfig().write(toFile: "\(folder)/ssh_config", atomically: true, encoding: .utf8)
         for mode in ["nat", "dr", "tun"] {
-            try inventory(mode: mode).write(toFile: "\(folder)/lab-\(mode).yml", atomically: true, encoding: .utf8)
+            try inventory(mode: mode, metrics: true).write(toFile: "\(folder)/lab-\(mode).yml", atomically: true, encoding: .utf8)
         }
         try haInventory().write(toFile: "\(folder)/lab-ha-dr.yml", atomically: true, encoding: .utf8)
     }
@@ -249,7 +249,7 @@ public struct VMLab: Sendable {
     /// three real servers or more) the last one as the sorry server.
     /// In NAT the real servers' gateway is 10.0.0.3, which VRRP moves with the VIP.
     public func haInventory(mode: String = "dr", interval: Int = 1, advert: String = "1", preempt: Bool = true, sorry: Bool = true,
-                            scheduler: String = "rr") -> String {
+                            scheduler: String = "rr", metrics: Bool = true) -> String {
         let names = topology.hosts.map(\.spec.name).filter { $0.hasPrefix("rs") }
         let sorryHost = sorry && names.count >= 3 ? names.last : nil
         let servers = sorryHost.map { last in names.filter { $0 != last } } ?? names
@@ -258,18 +258,21 @@ public struct VMLab: Sendable {
         let version = advert.contains(".") ? ", version: 3" : ", auth: lvs-lab"
         let gateway = mode == "nat" ? ", gateway: 10.0.0.3/24" : ""
         return inventory(mode: mode, scheduler: scheduler, servers: servers, settings: settings,
-                         vrrp: "{ router_id: 51, advert_int: \(advert)\(version), preempt: \(preempt), sync: true\(gateway) }")
+                         vrrp: "{ router_id: 51, advert_int: \(advert)\(version), preempt: \(preempt), sync: true\(gateway) }", metrics: metrics)
     }
+
+    /// A lab host's own address (the director's on the client's network).
+    public func address(of host: String) -> String { topology.hosts.first { $0.spec.name == host }?.sshAddress ?? host }
 
     /// A ready inventory for one mode: the seed's roles on the lab's hosts. `servers` picks real
     /// servers by name (default: all of the lab's), `weights` gives some a weight, `settings`
     /// adds lines to the service (persistence…).
     /// `moreServices`: YAML list items appended to `services:`; `dip6` gives the director its
     /// lab IPv6 DIP (fd00:2::1/64); `vrrp` (a YAML mapping) makes director and director2 a
-    /// keepalived pair.
+    /// keepalived pair; `metrics` asks for node exporter on the director.
     public func inventory(mode: String, scheduler: String = "rr", servers: [String]? = nil, weights: [String: Int] = [:],
                           vip: String = "192.168.0.200", settings: [String] = [], moreServices: String = "", dip6: Bool = false,
-                          serverSettings: [String: String] = [:], vrrp: String? = nil) -> String {
+                          serverSettings: [String: String] = [:], vrrp: String? = nil, metrics: Bool = false) -> String {
         let hosts = topology.hosts.map { host in
             let entry = inventoryHost(host.spec.name)
             return "  \(entry.name): { address: \(entry.address)" + (entry.port.map { ", port: \($0)" } ?? "")
@@ -294,7 +297,7 @@ public struct VMLab: Sendable {
         \(vrrp == nil ? "" : "  directors:\n    - ")\(vrrp == nil ? "  director: " : ""){ host: director, interface: eth0, inner_interface: eth1, dip: 10.0.0.1/24\(dip6 ? ", dip6: \"fd00:2::1/64\"" : "") }
         \(vrrp.map { "    - { host: director2, interface: eth0, inner_interface: eth1, dip: 10.0.0.2/24 }\n  vrrp: \($0)" } ?? "")
           client: client
-          services:
+        \(metrics ? "  metrics: true          # node exporter on each director's port 9100\n" : "")  services:
             - vip: \(vip)
               port: 80
               scheduler: \(scheduler)

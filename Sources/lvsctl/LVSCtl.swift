@@ -13,8 +13,10 @@ struct LVSCtl: AsyncParsableCommand {
         the VIP, tunnels, the IPVS services (one ipvsadm batch per director) and a test page or \
         your application's check. With a second director, `vrrp:`, a `health_check:` or a sorry \
         server in the inventory, the directors run keepalived (VRRP, health checks, the sorry \
-        server, connection sync), which lvsctl configures, starts and reloads. An edited inventory is converged in place by `up`; `plan` \
-        shows the diff first. Every change is recorded on its host before it is made, so that \
+        server, connection sync), which lvsctl configures, starts and reloads. With `metrics:`, \
+        every director runs Debian's prometheus-node-exporter (port 9100: its IPVS series and \
+        lvsctl's own, desired weights, drains, the VRRP state). An edited inventory is converged \
+        in place by `up`; `plan` shows the diff first. Every change is recorded on its host before it is made, so that \
         `down` restores exactly what was there before the first `up`, and a killed run is safe to \
         run again.
 

@@ -98,7 +98,7 @@ struct LabCommand: AsyncParsableCommand {
             do {
                 let library = try data.library()
                 for mode in ["dr", "nat", "tun"] {
-                    let cluster = try lab.cluster(lab.inventory(mode: mode), name: "lab-\(mode)", library: library)
+                    let cluster = try lab.cluster(lab.inventory(mode: mode, metrics: true), name: "lab-\(mode)", library: library)
                     print("")
                     let result = try await LabScenario.mode(cluster, timings: timings) { print($0) }
                     print("==> \(mode.uppercased()): \(result.passed ? "PASS" : "FAIL")")

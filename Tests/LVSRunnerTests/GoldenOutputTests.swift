@@ -21,9 +21,9 @@ struct GoldenOutputTests {
             ("\(name).yml", (try? String(contentsOfFile: "\(repositoryRoot)/inventories/\(name).yml", encoding: .utf8)) ?? "")
         }
         return shipped + [
-            ("lab-nat.yml", lab.inventory(mode: "nat")),
-            ("lab-dr.yml", lab.inventory(mode: "dr")),
-            ("lab-tun.yml", lab.inventory(mode: "tun")),
+            ("lab-nat.yml", lab.inventory(mode: "nat", metrics: true)),
+            ("lab-dr.yml", lab.inventory(mode: "dr", metrics: true)),
+            ("lab-tun.yml", lab.inventory(mode: "tun", metrics: true)),
             ("lab-ha-dr.yml", lab.haInventory(interval: 1)),
             ("lab-ha-nat.yml", lab.haInventory(mode: "nat", sorry: false)),
             ("lab-kinds-dr.yml", lab.inventory(mode: "dr", moreServices: kinds)),

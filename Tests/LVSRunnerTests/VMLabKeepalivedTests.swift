@@ -45,6 +45,13 @@ extension VMLabEndToEndTests {
         #expect(withoutRS1.passed && withoutRS1.services.first?.counts == ["rs2": 12], "\(withoutRS1.text(cluster.inventory))")
         let downState = await cluster.runner.status(cluster: cluster.cluster, inventory: cluster.inventory).realServerStates
         #expect(downState.first?.state == "down" && downState.first?.since != nil, "\(downState)")
+        // Prometheus sees it as the README's health query does: wanted by the inventory, not in the table.
+        let service = DesiredCluster(cluster.inventory).ipvsServices[0]
+        let rs1 = MetricsTextfile.labels(service.key, remote: service.destinations[0].endpoint)
+        let scraped = try await scrape(lab, "director")
+        #expect(scraped.value("lvsctl_backend_desired_weight", rs1) == 1 && scraped.value("node_ipvs_backend_weight", rs1) == nil,
+                "\(scraped.samples.filter { $0.labels["remote_address"] == "10.0.0.11" })")
+        #expect(try await vrrpStates(lab) == ["MASTER", "BACKUP"])
         let healed = await cluster.run(.up)
         #expect(healed.exitCode == 0, "\(healed.text)")
         let returned = try await waitFor("rs1 back", timeout: Double(check.worstDetectionSeconds + 5)) {
@@ -140,6 +147,20 @@ func table(_ lab: VMLab, _ director: String) async throws -> [String] {
         .compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }.sorted()
 }
 
+/// A director's node exporter scraped from the client.
+func scrape(_ lab: VMLab, _ director: String) async throws -> MetricsScrape {
+    MetricsScrape(text: try await lab.run("client", "curl -sS -m 5 http://\(lab.address(of: director)):\(Metrics.defaultPort)/metrics"))
+}
+
+/// Each director's VRRP state as Prometheus scrapes it (`lvsctl_vrrp_state` at 1), director first.
+func vrrpStates(_ lab: VMLab) async throws -> [String] {
+    var states: [String] = []
+    for director in ["director", "director2"] {
+        states.append(try await scrape(lab, director).samples.first { $0.name == "lvsctl_vrrp_state" && $0.value == 1 }?.labels["state"] ?? "none")
+    }
+    return states
+}
+
 func holdsVIP(_ lab: VMLab, _ director: String) async throws -> Bool {
     try await lab.run(director, "ip -o addr show dev eth0").contains(" \(LabScenario.vip)/")
 }
@@ -188,6 +209,8 @@ extension VMLabEndToEndTests {
         #expect(try await waitFor("every real server", timeout: 20) {
             try await table(lab, "director") == ["10.0.0.11:80", "10.0.0.12:80", "10.0.0.13:80"]
         } != nil)
+        // keepalived's notify wrote each director's VRRP state for node exporter.
+        #expect(try await waitFor("VRRP states scraped", timeout: 5) { try await vrrpStates(lab) == ["MASTER", "BACKUP"] } != nil)
         let gateway = try await lab.run("director", "ip -o addr show dev eth1")
         #expect(gateway.contains(" 10.0.0.3/24"), "the master holds NAT's gateway: \(gateway)")
         let first = await cluster.verify()
@@ -207,6 +230,7 @@ extension VMLabEndToEndTests {
         #expect(holders == [false, true], "nopreempt: the VIP must stay on director2 (director, director2 hold it: \(holders))")
         let roles = await cluster.runner.status(cluster: cluster.cluster, inventory: cluster.inventory).keepalived.map(\.role)
         #expect(roles == ["BACKUP", "MASTER"], "\(roles)")
+        #expect(try await vrrpStates(lab) == ["BACKUP", "MASTER"])
         let down = await cluster.run(.down)
         #expect(down.exitCode == 0, "down:\n\(down.text)\n\(failures(down))")
         let differences = try await lab.differences(from: before)

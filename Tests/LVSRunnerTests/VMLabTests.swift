@@ -53,7 +53,7 @@ func connectionsCounter(_ lab: VMLab, vip: String = LabScenario.vip) async throw
     @Test(arguments: ["nat", "dr", "tun"])
     func mode(_ mode: String) async throws {
         let lab = try labVM()
-        let cluster = try lab.cluster(lab.inventory(mode: mode), name: "e2e-\(mode)", library: Self.library.get())
+        let cluster = try lab.cluster(lab.inventory(mode: mode, metrics: true), name: "e2e-\(mode)", library: Self.library.get())
         let result = try await LabScenario.mode(cluster) { print($0) }
         #expect(result.up.exitCode == 0, "\(mode) up:\n\(result.up.text)\n\(failures(result.up))")
         #expect(result.up.hosts.allSatisfy { $0.roundTrips == ($0.host == "director" ? 2 : 1) }, "\(result.up.hosts.map { ($0.host, $0.roundTrips) })")
@@ -66,6 +66,11 @@ func connectionsCounter(_ lab: VMLab, vip: String = LabScenario.vip) async throw
         #expect(result.down.exitCode == 0, "\(mode) down:\n\(result.down.text)\n\(failures(result.down))")
         #expect(result.differences.isEmpty, "\(mode): differs after down:\n\(result.differences)")
         #expect(result.silentAfterDown, "\(mode): the VIP still answers after down")
+        // Scraped from the client: three real servers' weight, active and inactive connections,
+        // their desired weight and drain, the service's info and the five totals.
+        let metrics = try #require(result.metrics, "\(mode): no scrape")
+        #expect(metrics.disagreements.isEmpty, "\(mode): node exporter disagrees:\n\(metrics.disagreements.joined(separator: "\n"))")
+        #expect(metrics.samples == 3 * 5 + 1 + 5, "\(mode): \(metrics.samples) IPVS samples")
     }
 }
 

@@ -125,6 +125,18 @@ extension InventoryBuilder {
             if let v = given["udp"] { timeouts.udp = reader.integer(v, "timeouts.udp", in: P.timeoutRange) }
             if timeouts != IPVSTimeouts() { options.timeouts = timeouts }
         }
+        // `metrics: true` for node exporter's own port, or `metrics: { port: 9110 }`.
+        if let n = cluster["metrics"] {
+            if case .mapping = n {
+                if let given = reader.fields(n, "metrics", allowed: P.metricsKeys) {
+                    var metrics = Metrics()
+                    if let v = given["port"], let port = reader.integer(v, "metrics.port", in: 1...65535) { metrics.port = port }
+                    options.metrics = metrics
+                }
+            } else if let on = reader.flag(n, "metrics"), on {
+                options.metrics = Metrics()
+            }
+        }
         return options
     }
 }

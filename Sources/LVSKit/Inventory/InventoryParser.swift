@@ -12,13 +12,14 @@ public enum InventoryParser {
     static let sshKeys = ["known_hosts", "config"]
     static let hostKeys = ["address", "port", "user", "identity", "jump", "become"]
     static let clusterKeys = ["mode", "director", "directors", "vrrp", "services", "client", "test_page", "masquerade", "dos",
-                              "flush_nat", "selinux_permissive", "persist", "timeouts"]
+                              "flush_nat", "selinux_permissive", "persist", "timeouts", "metrics"]
     static let directorKeys = ["host", "interface", "inner_interface", "dip", "dip6", "priority"]
     static let serviceKeys = ["vip", "port", "ports", "protocol", "fwmark", "scheduler", "persistence", "netmask", "real_servers",
                               "health_check", "sorry_server"]
     static let realServerKeys = ["host", "rip", "port", "weight", "upper", "lower", "page", "test_page"]
     static let dosKeys = ["drop_entry", "drop_packet", "secure_tcp"]
     static let timeoutKeys = ["tcp", "tcp_fin", "udp"]
+    static let metricsKeys = ["port"]
     /// The longest timeout lvsctl passes on: 31 days, in seconds.
     static let timeoutRange = 1...2_678_400
     /// ipvsadm's own words for the modes, accepted too: `-g` reads like the seed's scripts.

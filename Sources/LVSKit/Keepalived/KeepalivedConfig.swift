@@ -20,6 +20,10 @@ public enum KeepalivedConfig {
             // The master's daemon sends connection entries; the backups' receive them.
             lines.append("    lvs_sync_daemon \(director.innerInterface ?? director.interface) \(instance) id \(vrrp.routerID)")
         }
+        if inventory.vrrp != nil, inventory.options.metrics != nil {
+            // The notify script runs as root, and keepalived checks that only root can change it.
+            lines += ["    script_user root", "    enable_script_security"]
+        }
         lines.append("}")
         if let vrrp = inventory.vrrp {
             let index = inventory.directors.firstIndex { $0.host == director.host } ?? 0
@@ -58,6 +62,8 @@ public enum KeepalivedConfig {
         lines += ["    virtual_ipaddress {"] + v4.map { "        " + $0 } + ["    }"]
         // VRRPv2 advertises IPv4 only: IPv6 VIPs move with the instance without being advertised.
         if !v6.isEmpty { lines += ["    virtual_ipaddress_excluded {"] + v6.map { "        " + $0 } + ["    }"] }
+        // The director's VRRP state for Prometheus (node exporter's textfile collector).
+        if inventory.options.metrics != nil { lines.append("    notify \(MetricsTextfile.vrrpNotifyPath)") }
         lines.append("}")
         return lines
     }

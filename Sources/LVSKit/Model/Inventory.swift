@@ -153,6 +153,17 @@ public struct Options: Sendable, Equatable {
     public var persist = false
     /// IPVS's protocol timeouts (`ipvsadm --set`); nil leaves them as the director has them.
     public var timeouts: IPVSTimeouts?
+    /// Prometheus metrics from every director (node exporter); nil: none.
+    public var metrics: Metrics?
+}
+
+/// Prometheus metrics: Debian's node exporter on every director, answering on `port`, with its
+/// ipvs collector and, through its textfile collector, what only lvsctl knows.
+public struct Metrics: Sendable, Hashable {
+    /// node exporter's own default, which Prometheus' documentation assigns it.
+    public static let defaultPort = 9100
+    public var port: Int
+    public init(port: Int = Metrics.defaultPort) { self.port = port }
 }
 
 /// IPVS's connection timeouts in seconds, as `ipvsadm --set tcp tcpfin udp` takes them: an

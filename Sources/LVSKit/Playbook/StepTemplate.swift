@@ -7,7 +7,7 @@ public enum ResourceKind: String, Sendable, Equatable, CaseIterable {
     case sysctl, address, module, package, file, keepalived
     case hostRoute = "host-route", defaultRoute = "default-route", linkUp = "link-up", webServer = "web-server"
     case firewallRule = "firewall-rule", firewallFlush = "firewall-flush", selinuxPermissive = "selinux-permissive"
-    case ipvsTimeouts = "ipvs-timeouts"
+    case ipvsTimeouts = "ipvs-timeouts", nodeExporter = "node-exporter"
 }
 
 /// The shell of one kind of step (a file in templates/): check, capture, apply, undo.

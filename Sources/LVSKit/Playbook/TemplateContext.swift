@@ -52,6 +52,7 @@ enum TemplateContext {
                 value.map { SysctlFacts(path: "net/ipv4/vs/\(key)", value: $0) }
             },
             timeouts: inventory.options.timeouts.map(TimeoutFacts.init),
+            metrics: inventory.options.metrics.map { MetricsFacts(port: $0.port, content: MetricsTextfile.content(desired), vrrp: inventory.vrrp != nil) },
             flushNAT: inventory.options.flushNAT,
             selinuxPermissive: inventory.options.selinuxPermissive,
             persist: inventory.options.persist,
@@ -124,6 +125,7 @@ struct DirectorFacts: TemplateFacts {
     var markRules: [MarkRuleFacts]
     var dos: [SysctlFacts]
     var timeouts: TimeoutFacts?
+    var metrics: MetricsFacts?
     var flushNAT, selinuxPermissive, persist, persistIPVS, withKeepalived: Bool
     var keepalivedConf: String
     var ipvsRules: String
@@ -143,6 +145,7 @@ struct DirectorFacts: TemplateFacts {
         case "mark_rules": return markRules
         case "dos": return dos
         case "timeouts": return timeouts
+        case "metrics": return metrics
         case "flush_nat": return flushNAT
         case "selinux_permissive": return selinuxPermissive
         case "persist": return persist
@@ -239,6 +242,22 @@ struct TimeoutFacts: NamedFacts {
     var named: [(String, Any?)] {
         [("tcp", timeouts.tcp ?? 0), ("tcpfin", timeouts.tcpFin ?? 0), ("udp", timeouts.udp ?? 0), ("words", timeouts.words),
          ("read", IPVSAdm.readTimeouts), ("set", IPVSAdm.setTimeouts(timeouts)), ("restore", IPVSAdm.restoreTimeouts)]
+    }
+}
+
+/// Prometheus metrics: node exporter's `port`, the `textfile` lvsctl writes (its `content`), the
+/// `directory` node exporter reads it from, the `rundir` of an exporter lvsctl starts itself; with
+/// a keepalived pair, the path (`vrrp`) and text (`vrrp_script`) of keepalived's notify script and
+/// the file it writes (`vrrp_textfile`).
+struct MetricsFacts: NamedFacts {
+    var port: Int
+    var content: String
+    /// A keepalived pair: keepalived's `notify` script writes each director's VRRP state.
+    var vrrp: Bool
+    var named: [(String, Any?)] {
+        [("port", port), ("content", content), ("textfile", MetricsTextfile.path), ("directory", MetricsTextfile.directory),
+         ("rundir", "/var/lib/lvsctl/node-exporter"), ("vrrp", vrrp ? MetricsTextfile.vrrpNotifyPath : nil),
+         ("vrrp_script", MetricsTextfile.vrrpNotifyScript), ("vrrp_textfile", MetricsTextfile.vrrpPath)]
     }
 }
 
