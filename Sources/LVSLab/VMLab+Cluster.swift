@@ -52,7 +52,7 @@ extension VMLab {
             # The kernel attaches a default qdisc the first time a device goes up (tunl0: noop
             # becomes noqueue) and never detaches it: nobody's setting, and nothing can undo it.
             ip -o addr show; ip -o link show | sed 's/ qdisc [a-z_]*//; s/ qlen [0-9]*//'; ip route show table all; ip -6 route show table all
-            iptables -t mangle -S 2>&1; ip6tables -t mangle -S 2>&1; iptables -t nat -S 2>&1
+            iptables -t mangle -S 2>&1; ip6tables -t mangle -S 2>&1; iptables -t nat -S 2>&1; iptables -S OUTPUT 2>&1; ip6tables -S OUTPUT 2>&1
             ipvsadm -S -n 2>&1; ipvsadm -L -n --timeout 2>&1
             ss -Hltn 2>/dev/null | awk '{print "listening", $4}' | sort; ss -Hlun 2>/dev/null | awk '{print "listening udp", $4}' | sort
             ls /sys/module | tr '\\n' ' '; echo

@@ -78,19 +78,22 @@ extension ClusterRun {
     }
 
     /// The director's changes: its template resources, IPVS in place, its own removals, the
-    /// cluster record; then drains.
+    /// cluster record; then drains; then what waited for them (keepalived, whose reload removes
+    /// the real servers that left).
     func reconcileDirector(_ work: inout HostWork, unready: Set<String>, leaving: [HostState]) async {
         let state = work.state
         let plan = ipvsPlan(work, unready: unready)
         let steps = plan.steps
-        (work.report.unchanged, work.report.changes) = HostDiff.resources(state.resources, work.opening, planned: false)
+        defer { (work.report.unchanged, work.report.changes) = Self.withResources(work, state) }
         guard work.usable else { return }   // a resource of its own failed: no IPVS change
-        // When something will wait for connections to end, its first count comes with this part.
+        // When something will wait for connections to end, its first count comes with this part;
+        // else what waits for the drains comes with it too.
         let draining = GracefulTermination(steps, poll: runner.options.drainPoll, timeout: runner.options.drainTimeout)
         let output = await work.send(UpScript.directorChanges(state, steps: steps, live: work.opening.ipvsTable ?? IPVSTable(),
                                                               unwanted: HostDiff.unwanted(work.opening.records, desired: state.resources.map(\.id)),
                                                               members: (members + leaving.map { ClusterMember($0.host) }).map(\.line))
-                                     + (draining.items.isEmpty ? "" : HostScript.readConnections(draining.services)))
+                                     + (draining.items.isEmpty ? UpScript.directorAfterDrains(state) : HostScript.readConnections(draining.services)))
+        work.opening.steps.merge(output.steps, uniquingKeysWith: Self.laterPart)
         let results = HostScript.ipvsResults(steps, output)
         var ipvsOutcomes = steps.enumerated().flatMap { index, step -> [ChangeOutcome] in
             let result = results[index]
@@ -105,14 +108,39 @@ extension ClusterRun {
         ipvsOutcomes += plan.leftAloneChanges.map { ChangeOutcome(change: $0, status: .done) }
         work.report.unchanged += plan.unchanged
         let allDone = results.allSatisfy { $0?.status == .done }
-        if allDone { await drain(&work, draining, first: output, outcomes: &ipvsOutcomes) }
+        if allDone && !draining.items.isEmpty {
+            await drain(&work, draining, first: output, outcomes: &ipvsOutcomes)
+            let after = await work.send(UpScript.directorAfterDrains(state))
+            work.opening.steps.merge(after.steps, uniquingKeysWith: Self.laterPart)
+        }
         work.report.changes += ipvsOutcomes
         work.report.changes += HostDiff.undone(output.undos.filter { IPVSServiceKey(recordID: $0.id) == nil }, records: work.opening.records)
+    }
+
+    /// A step a later part ran again: what an earlier part changed stays the report (the later
+    /// one only found it done).
+    static func laterPart(_ earlier: HostOutput.Step, _ later: HostOutput.Step) -> HostOutput.Step {
+        later.status == .ok ? earlier : later
+    }
+
+    /// The director's template resources (from every part that applied them) ahead of its
+    /// other changes.
+    static func withResources(_ work: HostWork, _ state: HostState) -> (unchanged: Int, changes: [ChangeOutcome]) {
+        let (unchanged, changes) = HostDiff.resources(state.resources, work.opening, planned: false)
+        return (unchanged + work.report.unchanged, changes + work.report.changes)
     }
 
     /// `first`: the part that made the changes, which ends with the first count.
     func drain(_ work: inout HostWork, _ drain: GracefulTermination, first: HostOutput, outcomes: inout [ChangeOutcome]) async {
         guard !drain.items.isEmpty else { return }
+        let what = drain.items.map { item -> String in
+            switch item {
+            case let .destination(_, destination): return destination.endpoint.description
+            case let .bridge(bridge): return "the bridge of \(bridge.service.key)"
+            }
+        }
+        runner.options.onWait("... \(work.state.host.name): waiting for the connections of \(what.joined(separator: ", ")) to end "
+                              + "(at most \(drain.timeout.components.seconds) s)")
         var director = DirectorIPVS(work: work)
         let (verdicts, deleted) = await drain.run(on: &director, first: first.ipvs["thresholds"].map { IPVSAdm.table(listing: $0) })
         work = director.work

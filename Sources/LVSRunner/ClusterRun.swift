@@ -140,7 +140,9 @@ struct ClusterRun: Sendable {
         IPVSPlan(desired: work.state.ipvsServices, live: work.opening.ipvsTable ?? IPVSTable(), records: work.opening.records,
                  unready: { key, destination in host(of: destination, in: key).flatMap { unready.contains($0) ? $0 : nil } },
                  // A service keepalived makes from this inventory: its own, neither lvsctl's nor a stranger's.
-                 keepalived: { inventory.usesKeepalived && desired.service($0) != nil })
+                 keepalived: { inventory.usesKeepalived && desired.service($0) != nil },
+                 keepalivedServices: inventory.usesKeepalived && !work.state.afterDrains.isEmpty
+                     ? desired.services.map { ($0.ipvs, $0.spec.sorryServer?.endpoint) } : [])
     }
 
     /// The real server behind a destination, from the inventory's services.

@@ -211,7 +211,7 @@ struct KeepalivedTests {
     }
 
     /// keepalived owns the VIP and the table: the directors get no address or ipvs resource of
-    /// lvsctl's, but keepalived and its configuration; the sorry server is provisioned like a real server.
+    /// lvsctl's, but keepalived and its configuration (and the pair's dropped resets); the sorry server is provisioned like a real server.
     @Test func desiredStateOfAKeepalivedPair() throws {
         let states = try render(loadInventory("ha-dr.yml"))
         #expect(states.map(\.host.name) == ["director", "director2", "rs1", "rs2", "sorry"])
@@ -219,7 +219,8 @@ struct KeepalivedTests {
             #expect(director.resources.map(\.id.description) == [
                 "scheduler-available ip_vs_rr", "module ip_vs", "package ipvsadm",
                 "sysctl net.ipv4.vs.conn_reuse_mode", "sysctl net.ipv4.vs.expire_nodest_conn", "sysctl net.ipv4.vs.expire_quiescent_template",
-                "sysctl net.ipv4.ip_forward", "package keepalived", "keepalived /etc/keepalived/keepalived.conf",
+                "sysctl net.ipv4.ip_forward", "iptables filter OUTPUT -s 192.168.0.200/32 -p tcp --sport 80 --tcp-flags RST RST -j DROP",
+                "package keepalived", "keepalived /etc/keepalived/keepalived.conf",
             ])
         }
         let sorry = try #require(states.last)
@@ -321,5 +322,31 @@ struct VIPHoldingTests {
         #expect(vrrp.electionBound == 14)
         vrrp.advertCentiseconds = 5
         #expect(vrrp.electionBound == 10.2)
+    }
+
+    /// A director pair drops the TCP resets its own stack would send from a VIP's service ports
+    /// while keepalived stops (one rule per VIP and ports, UDP none, IPv6 with ip6tables).
+    @Test func pairDropsResetsFromServicePorts() throws {
+        let services = try InventoryParser.parse("""
+            hosts: { d1: 10.0.0.1, d2: 10.0.0.2, rs1: 10.0.0.11 }
+            cluster:
+              mode: dr
+              directors: [{ host: d1, interface: eth0, dip: 10.0.0.1/24 }, { host: d2, interface: eth0, dip: 10.0.0.2/24 }]
+              vrrp: { router_id: 51 }
+              services:
+                - { vip: 10.0.0.100, port: 80, scheduler: rr, real_servers: [rs1] }
+                - { vip: 10.0.0.100, port: 53, protocol: udp, scheduler: rr, real_servers: [rs1] }
+                - { vip: 10.0.0.101, fwmark: 5, ports: [80, 443], scheduler: rr, real_servers: [rs1] }
+                - { vip: 10.0.0.102, port: 0, persistence: 30, scheduler: rr, real_servers: [rs1] }
+                - { vip: "fd00::100", port: 80, scheduler: rr, real_servers: [{ host: rs1, rip: "fd00::11" }] }
+            """, file: "pair.yml").get().services
+        let rules = ResetRuleFacts.rules(services)
+        #expect(rules.map { "\($0.child(named: "command")!) \(($0.child(named: "rule") as! [String]).joined(separator: " "))" } == [
+            "iptables -s 10.0.0.100/32 -p tcp --sport 80 --tcp-flags RST RST -j DROP",
+            "iptables -s 10.0.0.101/32 -p tcp -m multiport --sports 80,443 --tcp-flags RST RST -j DROP",
+            "iptables -s 10.0.0.102/32 -p tcp --tcp-flags RST RST -j DROP",
+            "ip6tables -s fd00::100/128 -p tcp --sport 80 --tcp-flags RST RST -j DROP",
+        ])
+        #expect(rules.map { $0.child(named: "ports") as? String } == ["port 80", "ports 80,443", "every port", "port 80"])
     }
 }

@@ -175,4 +175,24 @@ struct ReconcileTests {
         #expect(plan.leftAloneChanges.map(\.text) == ["! ipvs tcp 10.9.9.9:443  scheduler wlc  (not created by lvsctl: left alone)"])
         #expect(plan.unchanged == 2, "both: the first needs nothing once rs3 is held back")
     }
+
+    /// keepalived's services: a real server the live table holds and the inventory no longer
+    /// names is drained before keepalived's reload (weight 0, then deleted once idle); the sorry
+    /// server standing in, a service keepalived has not made yet, and one that stays are not.
+    @Test func keepalivedServicesDrainWhatLeaves() {
+        let kept = Self.desired(servers: "[rs1]")[0]
+        let sorry = ep("10.0.0.13:80")
+        let live = IPVSAdm.table(save: Self.rr2 + "\n-a -t 192.168.0.200:80 -r 10.0.0.13:80 -g -w 1\n", thresholds: "")
+        let plan = IPVSPlan(desired: [], live: live, records: [], keepalived: { _ in true }, keepalivedServices: [(kept, sorry)])
+        #expect(plan.steps.map(\.change.shell) == [["ipvsadm -e -t 192.168.0.200:80 -r 10.0.0.12:80 -g -w 0"]])
+        #expect(plan.steps.allSatisfy { $0.record == nil }, "keepalived's service: lvsctl records nothing of it")
+        #expect(plan.changes.map(\.text) == ["- ipvs tcp 192.168.0.200:80 → 10.0.0.12:80  weight 1 → 0  (drain, then delete)"])
+        #expect(GracefulTermination(plan.steps, poll: .seconds(1), timeout: .seconds(5)).deletions.map(\.change.shell)
+                == [["ipvsadm -d -t 192.168.0.200:80 -r 10.0.0.12:80"]])
+        let notYet = IPVSPlan(desired: [], live: IPVSTable(), records: [], keepalived: { _ in true }, keepalivedServices: [(kept, sorry)])
+        #expect(notYet.steps.isEmpty)
+        let same = IPVSPlan(desired: [], live: live, records: [], keepalived: { _ in true },
+                            keepalivedServices: [(Self.desired(servers: "[rs1, rs2]")[0], sorry)])
+        #expect(same.steps.isEmpty && same.leftAlone.isEmpty)
+    }
 }

@@ -78,10 +78,7 @@ extension VMLabEndToEndTests {
             _ = try await lab.run(host, "head -c 3000000 /dev/zero > /var/lib/lvsctl/www/80/big")
         }
         let loop = try await ClientLoop.start(lab, vip: LabScenario.vip)
-        _ = try await lab.run("client", """
-            rm -f /tmp/lvsctl-download; setsid sh -c 'curl -s -o /dev/null --limit-rate 250k -m 60 -w "%{size_download} %{http_code}" \
-              http://\(LabScenario.vip)/big > /tmp/lvsctl-download 2>&1' </dev/null >/dev/null 2>&1 &
-            """)
+        try await startSlowDownload(lab)
         try await Task.sleep(for: .seconds(3))   // the connection is synced to the backup meanwhile
         _ = try await lab.run("director", "kill $(cat \(KeepalivedRun.directory)/keepalived.pid)")
         let tookOver = try await waitFor("director2 holds the VIP", timeout: 15) { try await holdsVIP(lab, "director2") }
@@ -129,9 +126,38 @@ extension VMLabEndToEndTests {
               + "longest gap \(String(format: "%.2f", linkDown.longestGap)) s")
         #expect(linkDown.longestGap < 10, "\(linkDown.failures)")
 
-        // 5. down: every host as before.
-        for host in ["rs1", "rs2"] { _ = try await lab.run(host, "rm -f /var/lib/lvsctl/www/80/big") }
-        let down = await cluster.run(.down)
+        // 5. rs2 leaves the inventory under the client loop, with a slow download from rs2 on
+        //    the way: up drains it (weight 0 until its connections end, or the drain's 30 s:
+        //    the loop's ended connections stay inactive for IPVS's TIME_WAIT, 2 min) before
+        //    keepalived's reload removes it. No request fails, the download completes.
+        _ = try await lab.run("rs1", "rm -f /var/lib/lvsctl/www/80/big")
+        let withoutRS2 = try lab.cluster(lab.haInventory(interval: 1)
+            .replacingOccurrences(of: "        - { host: rs2, rip: 10.0.0.12 }\n", with: ""),
+            name: "e2e-ha-without-rs2", library: Self.library.get())
+        #expect(withoutRS2.inventory.services[0].realServers.map(\.host) == ["rs1"])
+        let leaving = try await ClientLoop.start(lab, vip: LabScenario.vip)
+        // rr alternates: a download that reached rs1 finds no file there (404) and is tried again.
+        let onRS2 = try await waitFor("a download from rs2", timeout: 20) {
+            try await startSlowDownload(lab)
+            return try await lab.run("client", "sleep 1; cat /tmp/lvsctl-download").isEmpty
+        }
+        #expect(onRS2 != nil)
+        let shrunk = await withoutRS2.run(.up)
+        let stoppedLeaving = try await leaving.stop()
+        #expect(shrunk.exitCode == 0, "\(shrunk.text)\n\(failures(shrunk))")
+        let drained = outcome(shrunk, "director")?.changes.first { $0.change.resource.hasSuffix("→ 10.0.0.12:80") }
+        print("keepalived: rs2 left the inventory: \(drained?.change.text ?? "no drain") \(drained?.change.note ?? ""); "
+              + "\(stoppedLeaving.requests) requests, \(stoppedLeaving.failures.count) failed")
+        let note = drained?.change.note ?? ""
+        #expect(drained?.change.action == .remove && (note.hasPrefix("drained: no connections left") || note.contains("with 0 active")),
+                "\(shrunk.text)")
+        #expect(stoppedLeaving.failures.isEmpty, "\(stoppedLeaving.failures)")
+        let fromRS2 = try await waitForOutput(lab, "client", "cat /tmp/lvsctl-download 2>/dev/null", timeout: 40)
+        #expect(fromRS2 == "3000000 200", "the download from rs2 while it left: \(fromRS2)")
+        #expect(try await table(lab, "director") == ["10.0.0.11:80"])
+
+        // 6. down: every host as before.
+        let down = await withoutRS2.run(.down)
         #expect(down.exitCode == 0, "down:\n\(down.text)\n\(failures(down))")
         let differences = try await lab.differences(from: before)
         #expect(differences.isEmpty, "differs after down:\n\(differences)")
@@ -145,6 +171,38 @@ func table(_ lab: VMLab, _ director: String) async throws -> [String] {
     let text = try await lab.run(director, "ipvsadm -Ln -t \(LabScenario.vip):80 2>/dev/null")
     return text.split(separator: "\n").filter { $0.contains("->") && !$0.contains("RemoteAddress") }
         .compactMap { $0.split(separator: " ").dropFirst().first.map(String.init) }.sorted()
+}
+
+/// A download of /big through the VIP at 250 KB/s (3 MB: 12 s), in the background on the
+/// client; its result (`bytes status`) lands in /tmp/lvsctl-download when it ends. Paced by
+/// reading slowly through a small receive buffer: curl's --limit-rate let 3 MB through in
+/// 0.4 s on the lab's links.
+func startSlowDownload(_ lab: VMLab) async throws {
+    _ = try await lab.run("client", #"""
+        cat > /tmp/lvsctl-slow.py <<'EOF'
+        import socket, sys, time
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        s.settimeout(60)
+        s.connect((sys.argv[1], 80))
+        s.sendall(b"GET /big HTTP/1.0\r\nHost: lab\r\n\r\n")
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk: break
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        size, start = len(body), time.monotonic()
+        while True:
+            chunk = s.recv(65536)
+            if not chunk: break
+            size += len(chunk)
+            time.sleep(max(0, size / 250000 - (time.monotonic() - start)))
+        print(size, head.split(b" ")[1].decode())
+        EOF
+        rm -f /tmp/lvsctl-download
+        setsid sh -c 'python3 /tmp/lvsctl-slow.py \#(LabScenario.vip) > /tmp/lvsctl-download 2>&1' </dev/null >/dev/null 2>&1 &
+        """#)
 }
 
 /// A director's node exporter scraped from the client.

@@ -41,6 +41,13 @@ public struct HostState: Sendable, Equatable {
     /// Resources made by templates (the host script checks and applies these itself).
     public var templateResources: [Resource] { resources.filter { $0.shell != nil } }
 
+    /// The resources a director applies only after its IPVS changes and drains (by index):
+    /// keepalived, whose reload removes a real server that left the inventory at once, so it
+    /// must have drained first.
+    public var afterDrains: Set<Int> {
+        Set(resources.indices.filter { if case .keepalived = resources[$0].value { return true }; return false })
+    }
+
     /// The IPVS services it should hold.
     public var ipvsServices: [IPVSService] {
         resources.compactMap { if case let .ipvsService(service) = $0.value { return service }; return nil }

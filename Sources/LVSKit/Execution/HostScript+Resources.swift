@@ -32,9 +32,10 @@ extension HostScript {
     /// gets no record: there is nothing to put back. A check that passes is not timed (the clock
     /// is /proc/uptime read twice, and a host runs hundreds of passing checks: a real server's
     /// ports); a change is.
-    public static func apply(_ resources: [Resource]) -> String {
+    /// - including: which of them (by index; the rest are another part's), all by default.
+    public static func apply(_ resources: [Resource], including: (Int) -> Bool = { _ in true }) -> String {
         var script = ""
-        for (index, resource) in resources.enumerated() {
+        for (index, resource) in resources.enumerated() where including(index) {
             guard let shell = resource.shell else { continue }
             if shell.requirement {
                 // Nothing to make (no record, no second check): unmet, the conversation ends.

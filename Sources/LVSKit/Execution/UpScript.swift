@@ -8,10 +8,24 @@ public enum UpScript {
     }
 
     /// The director's first part: lock, record, its resources (IPVS loaded, the VIP…), then the
-    /// live table (read after the module is loaded: lvsctl records loading it itself).
+    /// live table (read after the module is loaded: lvsctl records loading it itself). Those that
+    /// wait for the drains (keepalived) come here only while the table is empty (nothing can
+    /// drain): a pair's first `up` starts every director's keepalived at once, as before, and
+    /// the priorities decide the election.
     public static func directorOpening(_ state: HostState, owner: String, lockWait: Int) -> String {
-        HostScript.opening(.change, owner: owner, lockWait: lockWait, readIPVS: false)
-            + HostScript.apply(state.resources) + HostScript.readIPVSTable(stats: false)
+        let later = state.afterDrains
+        return HostScript.opening(.change, owner: owner, lockWait: lockWait, readIPVS: false)
+            + HostScript.apply(state.resources, including: { !later.contains($0) })
+            + (later.isEmpty ? "" : "if [ -z \"$(\(IPVSAdm.readSave) 2>/dev/null)\" ]; then\n" + directorAfterDrains(state) + "fi\n")
+            + HostScript.readIPVSTable(stats: false)
+    }
+
+    /// The director's resources that wait until the real servers leaving have drained
+    /// (keepalived's configuration, whose reload removes them); already made by the opening
+    /// when the table was empty, they only pass their check again.
+    public static func directorAfterDrains(_ state: HostState) -> String {
+        let later = state.afterDrains
+        return later.isEmpty ? "" : HostScript.apply(state.resources, including: later.contains)
     }
 
     /// The director's second part: the IPVS steps computed from the first part's answer, the
@@ -32,6 +46,7 @@ public enum UpScript {
         }
         let (steps, _) = HostDiff.ipvs(desired: state.ipvsServices, live: IPVSTable(), records: [])
         return HostScript.part(1, directorOpening(state, owner: owner, lockWait: lockWait))
-            + HostScript.part(2, directorChanges(state, steps: steps, live: IPVSTable(), unwanted: [], members: members))
+            + HostScript.part(2, directorChanges(state, steps: steps, live: IPVSTable(), unwanted: [], members: members)
+                + directorAfterDrains(state))
     }
 }

@@ -21,9 +21,14 @@ public struct IPVSPlan: Sendable, Equatable {
 
     /// - unready: the host behind a destination, when that host is not ready (nil: it is).
     /// - keepalived: the services keepalived makes (not listed as left alone).
+    /// - keepalivedServices: those services as the inventory now wants them, and each one's sorry
+    ///   server: a real server the live one holds and the inventory no longer names is drained
+    ///   here (weight 0 until its connections end, then deleted) before keepalived's reload,
+    ///   which would remove it at once.
     public init(desired: [IPVSService], live: IPVSTable, records: [HostOutput.Record],
                 unready: (IPVSServiceKey, IPVSDestination) -> String? = { _, _ in nil },
-                keepalived: (IPVSServiceKey) -> Bool = { _ in false }) {
+                keepalived: (IPVSServiceKey) -> Bool = { _ in false },
+                keepalivedServices: [(service: IPVSService, sorry: Endpoint?)] = []) {
         var withheld: [Withheld] = []
         let ready = desired.map { service -> IPVSService in
             var service = service
@@ -35,7 +40,14 @@ public struct IPVSPlan: Sendable, Equatable {
             }
             return service
         }
-        let (steps, leftAlone) = HostDiff.ipvs(desired: ready, live: live, records: records)
+        var (steps, leftAlone) = HostDiff.ipvs(desired: ready, live: live, records: records)
+        for (service, sorry) in keepalivedServices {
+            guard let current = live.service(service.key) else { continue }
+            let wanted = Set(service.destinations.map(\.endpoint))
+            for destination in current.destinations where !wanted.contains(destination.endpoint) && destination.endpoint != sorry {
+                steps.append(HostScript.IPVSStep(change: .drainDestination(service.key, destination)))
+            }
+        }
         self.steps = steps
         self.withheld = withheld
         self.leftAlone = leftAlone.filter { !keepalived($0.key) }

@@ -47,6 +47,7 @@ enum TemplateContext {
                 guard case let .firewallMark(mark) = service.address else { return nil }
                 return MarkRuleFacts(vip: service.vip, mark: mark, protocol: service.markProtocol, ports: service.markPorts)
             },
+            resetRules: inventory.vrrp == nil ? [] : ResetRuleFacts.rules(inventory.services),
             dos: [("drop_entry", inventory.options.dropEntry), ("drop_packet", inventory.options.dropPacket),
                   ("secure_tcp", inventory.options.secureTCP)].compactMap { key, value in
                 value.map { SysctlFacts(path: "net/ipv4/vs/\(key)", value: $0) }
@@ -123,6 +124,7 @@ struct DirectorFacts: TemplateFacts {
     var schedulers: [String]
     var services: [ServiceFacts]
     var markRules: [MarkRuleFacts]
+    var resetRules: [ResetRuleFacts]
     var dos: [SysctlFacts]
     var timeouts: TimeoutFacts?
     var metrics: MetricsFacts?
@@ -143,6 +145,7 @@ struct DirectorFacts: TemplateFacts {
         case "schedulers": return schedulers
         case "services": return services
         case "mark_rules": return markRules
+        case "reset_rules": return resetRules
         case "dos": return dos
         case "timeouts": return timeouts
         case "metrics": return metrics
@@ -211,6 +214,48 @@ struct ServiceFacts: NamedFacts {
     var title: String
     var service: IPVSService
     var named: [(String, Any?)] { [("title", title), ("service", service)] }
+}
+
+/// A director pair: no TCP reset leaves a director from a VIP's service port. While keepalived
+/// stops on the master, its table goes before its VIPs: for that moment the director's own TCP
+/// stack answers the clients' packets with resets, which ended every connection a failover
+/// should keep (the synced download of the pair test). Dropped, the packets are sent again and
+/// reach the new master. A director never sends from a VIP's service port itself (in DR and TUN
+/// the real servers answer; NAT's replies are forwarded, not sent). `vip`, `command`, `ports`
+/// (words), `rule`.
+struct ResetRuleFacts: NamedFacts {
+    var vip: IPAddress
+    /// Empty: every port (a port-0 service).
+    var ports: [Int]
+
+    static func rules(_ services: [VirtualService]) -> [ResetRuleFacts] {
+        var rules: [ResetRuleFacts] = []
+        for service in services {
+            let rule: ResetRuleFacts
+            switch service.address {
+            case let .socket(.tcp, vip, port): rule = ResetRuleFacts(vip: vip, ports: port == 0 ? [] : [port])
+            case .firewallMark where service.markProtocol == .tcp: rule = ResetRuleFacts(vip: service.vip, ports: service.markPorts)
+            default: continue
+            }
+            if !rules.contains(where: { $0.arguments == rule.arguments }) { rules.append(rule) }
+        }
+        return rules
+    }
+
+    var arguments: [String] {
+        let ports: [String] = switch self.ports.count {
+        case 0: []
+        case 1: ["--sport", String(self.ports[0])]
+        default: ["-m", "multiport", "--sports", self.ports.map(String.init).joined(separator: ",")]
+        }
+        return ["-s", "\(vip)/\(vip.bitCount)", "-p", "tcp"] + ports + ["--tcp-flags", "RST", "RST", "-j", "DROP"]
+    }
+
+    var named: [(String, Any?)] {
+        [("vip", vip), ("command", vip.isV6 ? "ip6tables" : "iptables"),
+         ("ports", ports.isEmpty ? "every port" : "port" + (ports.count > 1 ? "s " : " ") + ports.map(String.init).joined(separator: ",")),
+         ("rule", arguments)]
+    }
 }
 
 /// A firewall-mark service's marking rule: `vip`, `mark`, `command` (iptables or ip6tables),
