@@ -86,7 +86,10 @@ struct Up: AsyncParsableCommand {
         there before, and how to put it back) before it is made, so `up` and `down` may be killed \
         at any point and run again. A second `up` reports 0 changed. With keepalived, the \
         director pair's keepalived.conf is checked with `keepalived -t`, written, and keepalived \
-        started or reloaded; keepalived then owns the VIP and the IPVS services.
+        started or reloaded (after a real server leaving one of its services has drained as above: \
+        its reload would remove it at once); keepalived then owns the VIP and the IPVS services, \
+        and a pair's directors drop TCP resets from the VIPs' service ports (a failover keeps the \
+        connections). With `metrics:`, node exporter answers on every director.
 
         A host whose lock is held by a run whose lvsctl is gone (killed, or its connection lost, \
         while its shell finishes its part) is waited for, up to 300 s, and the report says so.
