@@ -110,8 +110,10 @@ extension ClusterRun {
         let allDone = results.allSatisfy { $0?.status == .done }
         if allDone && !draining.items.isEmpty {
             await drain(&work, draining, first: output, outcomes: &ipvsOutcomes)
-            let after = await work.send(UpScript.directorAfterDrains(state))
-            work.opening.steps.merge(after.steps, uniquingKeysWith: Self.laterPart)
+            if !state.afterDrains.isEmpty {
+                let after = await work.send(UpScript.directorAfterDrains(state))
+                work.opening.steps.merge(after.steps, uniquingKeysWith: Self.laterPart)
+            }
         }
         work.report.changes += ipvsOutcomes
         work.report.changes += HostDiff.undone(output.undos.filter { IPVSServiceKey(recordID: $0.id) == nil }, records: work.opening.records)

@@ -38,10 +38,10 @@ struct ConnectionFailureTests {
         let clock = ContinuousClock(), started = clock.now
         let error = await expectSSHError { _ = try await SSHConnection.connect(to: target, options: options) }
         #expect(error == .handshakeTimedOut(endpoint: target.description, seconds: 1))
-        // The error says the 1 s timeout fired (not the 20 s default); the clock only rules out a
-        // hang: on two cores shared with the whole suite and the lab VM's emulation, resuming the
-        // waiting task has taken almost 4 s more (seen: 4.5 and 4.9 s).
-        #expect(clock.now - started < .seconds(10))
+        // The error says the 1 s timeout fired; the clock only rules out the 20 s default: on two
+        // cores shared with the whole suite and the lab VM's emulation, resuming the waiting task
+        // has taken up to 9 s more (seen: 4.5, 4.9 and 10.2 s in all).
+        #expect(clock.now - started < .seconds(19))
     }
 
     @Test func sshdKilledMidCommand() async throws {
