@@ -45,8 +45,6 @@ public struct MetricsScrape: Sendable {
         return samples.first { $0.name == name && $0.labels == wanted }?.value
     }
 
-    public func count(_ name: String) -> Int { samples.filter { $0.name == name }.count }
-
     /// What the scrape says that the director's table (`ipvsadm -L -n` with `--stats`), its
     /// kernel's totals or the inventory do not: each real server's live weight and connections,
     /// the five totals, and the weight the inventory wants under the same labels as the live one

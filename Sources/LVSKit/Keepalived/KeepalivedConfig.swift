@@ -20,7 +20,7 @@ public enum KeepalivedConfig {
             // The master's daemon sends connection entries; the backups' receive them.
             lines.append("    lvs_sync_daemon \(director.innerInterface ?? director.interface) \(instance) id \(vrrp.routerID)")
         }
-        if inventory.vrrp != nil, inventory.options.metrics != nil {
+        if inventory.notifiesVRRPState {
             // The notify script runs as root, and keepalived checks that only root can change it.
             lines += ["    script_user root", "    enable_script_security"]
         }
@@ -63,7 +63,7 @@ public enum KeepalivedConfig {
         // VRRPv2 advertises IPv4 only: IPv6 VIPs move with the instance without being advertised.
         if !v6.isEmpty { lines += ["    virtual_ipaddress_excluded {"] + v6.map { "        " + $0 } + ["    }"] }
         // The director's VRRP state for Prometheus (node exporter's textfile collector).
-        if inventory.options.metrics != nil { lines.append("    notify \(MetricsTextfile.vrrpNotifyPath)") }
+        if inventory.notifiesVRRPState { lines.append("    notify \(MetricsTextfile.vrrpNotifyPath)") }
         lines.append("}")
         return lines
     }

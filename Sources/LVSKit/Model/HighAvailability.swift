@@ -102,6 +102,10 @@ extension Inventory {
     /// keepalived's VRRP holds the VIPs (and NAT's gateway); otherwise lvsctl adds them.
     public var vipsHeldByVRRP: Bool { vrrp != nil }
 
+    /// keepalived's notify script writes each director's VRRP state for Prometheus: a pair
+    /// whose inventory asks for metrics.
+    public var notifiesVRRPState: Bool { vrrp != nil && options.metrics != nil }
+
     /// The address NAT's real servers route their replies through.
     public var natGateway: IPAddress { vrrp?.gateway?.address ?? director.dip.address }
 

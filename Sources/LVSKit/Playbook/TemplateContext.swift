@@ -23,6 +23,9 @@ enum TemplateContext {
 
     static let keepalivedRunDirectory = "/var/lib/lvsctl/keepalived"
 
+    /// Where a node exporter lvsctl starts itself (no systemd) keeps its pid file and log.
+    static let nodeExporterRunDirectory = "/var/lib/lvsctl/node-exporter"
+
     /// `director`: one of the inventory's directors (the first when nil).
     static func director(_ desired: DesiredCluster, director: Director? = nil) -> DirectorFacts {
         let inventory = desired.inventory
@@ -53,7 +56,7 @@ enum TemplateContext {
                 value.map { SysctlFacts(path: "net/ipv4/vs/\(key)", value: $0) }
             },
             timeouts: inventory.options.timeouts.map(TimeoutFacts.init),
-            metrics: inventory.options.metrics.map { MetricsFacts(port: $0.port, content: MetricsTextfile.content(desired), vrrp: inventory.vrrp != nil) },
+            metrics: inventory.options.metrics.map { MetricsFacts(port: $0.port, content: MetricsTextfile.content(desired), vrrp: inventory.notifiesVRRPState) },
             flushNAT: inventory.options.flushNAT,
             selinuxPermissive: inventory.options.selinuxPermissive,
             persist: inventory.options.persist,
@@ -301,7 +304,7 @@ struct MetricsFacts: NamedFacts {
     var vrrp: Bool
     var named: [(String, Any?)] {
         [("port", port), ("content", content), ("textfile", MetricsTextfile.path), ("directory", MetricsTextfile.directory),
-         ("rundir", "/var/lib/lvsctl/node-exporter"), ("vrrp", vrrp ? MetricsTextfile.vrrpNotifyPath : nil),
+         ("rundir", TemplateContext.nodeExporterRunDirectory), ("vrrp", vrrp ? MetricsTextfile.vrrpNotifyPath : nil),
          ("vrrp_script", MetricsTextfile.vrrpNotifyScript), ("vrrp_textfile", MetricsTextfile.vrrpPath)]
     }
 }
