@@ -148,8 +148,12 @@ extension VMLabEndToEndTests {
         let drained = outcome(shrunk, "director")?.changes.first { $0.change.resource.hasSuffix("→ 10.0.0.12:80") }
         print("keepalived: rs2 left the inventory: \(drained?.change.text ?? "no drain") \(drained?.change.note ?? ""); "
               + "\(stoppedLeaving.requests) requests, \(stoppedLeaving.failures.count) failed")
+        // Drained, or timed out: the count is no proof that the download ended, for a director
+        // of a synced pair can hold an entry that never saw its connection's end (opened while
+        // director2 was master, ESTABLISHED for IPVS's 15 min: seen as "1 active"). The download's
+        // own result below proves that nothing was cut.
         let note = drained?.change.note ?? ""
-        #expect(drained?.change.action == .remove && (note.hasPrefix("drained: no connections left") || note.contains("with 0 active")),
+        #expect(drained?.change.action == .remove && (note.hasPrefix("drained: no connections left") || note.hasPrefix("drain timed out")),
                 "\(shrunk.text)")
         #expect(stoppedLeaving.failures.isEmpty, "\(stoppedLeaving.failures)")
         let fromRS2 = try await waitForOutput(lab, "client", "cat /tmp/lvsctl-download 2>/dev/null", timeout: 40)
