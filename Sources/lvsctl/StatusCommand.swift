@@ -65,7 +65,7 @@ struct StatusWatch {
             var earlier: [String: WatchSample] = [:]
             for sample in samples {
                 let older = history[sample.director] ?? []   // every one read before this sample
-                earlier[sample.director] = older.last { sample.time - $0.time >= 1.9 } ?? older.first
+                earlier[sample.director] = WatchFrame.baseline(for: sample, among: older)
                 if sample.table != nil { history[sample.director, default: []].append(sample) }
                 history[sample.director] = Array((history[sample.director] ?? []).suffix(20))
             }

@@ -61,6 +61,14 @@ struct WatchFrameTests {
         ])
     }
 
+    /// No rate over less than IPVS's 2 s sums: the newest reading old enough, else none yet.
+    @Test func ratesOnlyOverTwoSeconds() {
+        let older = [0.0, 1.0, 2.2].map { WatchSample(director: "director", time: $0, table: IPVSTable()) }
+        #expect(WatchFrame.baseline(for: WatchSample(director: "director", time: 1.4), among: older) == nil)
+        #expect(WatchFrame.baseline(for: WatchSample(director: "director", time: 3.0), among: older)?.time == 1.0)
+        #expect(WatchFrame.baseline(for: WatchSample(director: "director", time: 4.5), among: older)?.time == 2.2)
+    }
+
     @Test func firstReadingAndADirectorGone() {
         let gone = WatchSample(director: "director2", time: 3, error: "connection refused")
         let lines = WatchFrame.lines(desired: Self.desired, samples: [sample(1, connections: 30, bytes: 9000), gone], earlier: ["director2": gone])

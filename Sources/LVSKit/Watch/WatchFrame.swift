@@ -26,6 +26,16 @@ public struct WatchSample: Sendable {
 /// (weight 0 where the inventory wants more, or no longer in the inventory), and the ones the
 /// inventory wants that the table lacks (with keepalived: down by their health check).
 public enum WatchFrame {
+    /// IPVS sums its counters about every 2 s: a rate over less shows the last sum's traffic, or
+    /// none (0.0 conn/s under load was seen over 0.5 and 1.4 s).
+    public static let shortestRatePeriod = 1.9
+
+    /// What `sample`'s rates are taken against: the newest of the director's earlier readings at
+    /// least `shortestRatePeriod` older; nil (rates from a later refresh) while none is.
+    public static func baseline(for sample: WatchSample, among older: [WatchSample]) -> WatchSample? {
+        older.last { sample.time - $0.time >= shortestRatePeriod }
+    }
+
     public static func lines(desired: [IPVSService], samples: [WatchSample], earlier: [String: WatchSample]) -> [String] {
         var lines: [String] = []
         let wanted = Dictionary(desired.map { ($0.key, $0) }) { first, _ in first }
