@@ -53,6 +53,8 @@ public struct LabTopology: Sendable {
     /// Hosts per /24 of a flat lab, and the most a flat lab holds: every host is a namespace with
     /// its own sshd on this machine, and 2 000 already take minutes to build.
     static let flatBlock = 250
+    /// Past this many hosts the lab raises this side's neighbour table limits.
+    static let neighbourCrowd = 250
     public static let flatMaximum = 2000
 
     /// Host `number` (from 1) of flat lab `index`: 10.200.K.1 … .250, then 10.201.K.1 …
@@ -115,6 +117,19 @@ public struct LabTopology: Sendable {
         printf 'Defaults env_reset\nroot ALL=(ALL:ALL) ALL\nlvs ALL=(ALL:ALL) NOPASSWD: ALL\nlvspw ALL=(ALL:ALL) ALL\n' > "$D/sudoers"; chmod 440 "$D/sudoers"
 
         """
+        if hosts.count > Self.neighbourCrowd {
+            // This side talks to every host: past the kernel's default 1 024 neighbour entries
+            // (and its eager collection from 512) a host reads "No route to host". Raised for the
+            // lab's life, never lowered; teardown puts back what was there.
+            script += """
+            N=/proc/sys/net/ipv4/neigh/default
+            [ -f "$D/neighbour-thresholds" ] || cat $N/gc_thresh1 $N/gc_thresh2 $N/gc_thresh3 > "$D/neighbour-thresholds"
+            i=1; for want in \(hosts.count * 2) \(hosts.count * 4) \(hosts.count * 8); do
+              read -r now < $N/gc_thresh$i; [ "$now" -ge "$want" ] || echo "$want" > $N/gc_thresh$i; i=$((i + 1))
+            done
+
+            """
+        }
         for segment in segments {
             script += """
             ip link add \(segment.bridge) type bridge
@@ -217,6 +232,9 @@ public struct LabTopology: Sendable {
         done
         for veth in \(veths.joined(separator: " ")); do ip link delete "$veth" 2>/dev/null; done
         for br in \(segments.map(\.bridge).joined(separator: " ")); do ip link delete "$br" 2>/dev/null; done
+        if [ -f \(Shell.quote(directory))/neighbour-thresholds ]; then
+          i=1; while read -r old; do echo "$old" > /proc/sys/net/ipv4/neigh/default/gc_thresh$i; i=$((i + 1)); done < \(Shell.quote(directory))/neighbour-thresholds
+        fi
         rm -rf \(Shell.quote(directory))
         true
 
