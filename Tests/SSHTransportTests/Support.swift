@@ -3,9 +3,16 @@ import LVSLab
 import SSHTransport
 import Testing
 
+/// The test process's own temporary folder, removed when it exits: the tests' keys and
+/// known_hosts files are not left behind run after run.
+private let processFolder: String = {
+    atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "lvsctl-tests-\(getpid())") }
+    return NSTemporaryDirectory() + "lvsctl-tests-\(getpid())"
+}()
+
 /// A private temporary folder for one test.
 func temporaryFolder() throws -> String {
-    let path = NSTemporaryDirectory() + "lvsctl-test-" + UUID().uuidString.prefix(8)
+    let path = processFolder + "/" + UUID().uuidString.prefix(8)
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }
