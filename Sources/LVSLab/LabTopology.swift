@@ -55,6 +55,8 @@ public struct LabTopology: Sendable {
     static let flatBlock = 250
     /// Past this many hosts the lab raises this side's neighbour table limits.
     static let neighbourCrowd = 250
+    /// Where those limits are (gc_thresh1..3), read and written by setup and teardown alike.
+    static let neighbourLimits = "/proc/sys/net/ipv4/neigh/default"
     public static let flatMaximum = 2000
 
     /// Host `number` (from 1) of flat lab `index`: 10.200.K.1 … .250, then 10.201.K.1 …
@@ -122,7 +124,7 @@ public struct LabTopology: Sendable {
             // (and its eager collection from 512) a host reads "No route to host". Raised for the
             // lab's life, never lowered; teardown puts back what was there.
             script += """
-            N=/proc/sys/net/ipv4/neigh/default
+            N=\(Self.neighbourLimits)
             [ -f "$D/neighbour-thresholds" ] || cat $N/gc_thresh1 $N/gc_thresh2 $N/gc_thresh3 > "$D/neighbour-thresholds"
             i=1; for want in \(hosts.count * 2) \(hosts.count * 4) \(hosts.count * 8); do
               read -r now < $N/gc_thresh$i; [ "$now" -ge "$want" ] || echo "$want" > $N/gc_thresh$i; i=$((i + 1))
@@ -233,7 +235,7 @@ public struct LabTopology: Sendable {
         for veth in \(veths.joined(separator: " ")); do ip link delete "$veth" 2>/dev/null; done
         for br in \(segments.map(\.bridge).joined(separator: " ")); do ip link delete "$br" 2>/dev/null; done
         if [ -f \(Shell.quote(directory))/neighbour-thresholds ]; then
-          i=1; while read -r old; do echo "$old" > /proc/sys/net/ipv4/neigh/default/gc_thresh$i; i=$((i + 1)); done < \(Shell.quote(directory))/neighbour-thresholds
+          i=1; while read -r old; do echo "$old" > \(Self.neighbourLimits)/gc_thresh$i; i=$((i + 1)); done < \(Shell.quote(directory))/neighbour-thresholds
         fi
         rm -rf \(Shell.quote(directory))
         true
