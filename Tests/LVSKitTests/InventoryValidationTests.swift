@@ -81,7 +81,7 @@ struct InventoryValidationTests {
              "3:23: '\u{FF1A}' (U+FF1A FULLWIDTH ':') is not allowed here: it usually comes from copying a web page; type a plain ':' instead"),
         // Keys
         Case("typo in a key", "scheduler: rr", "schedular: rr",
-             "13:7: unknown key 'schedular': did you mean 'scheduler'? allowed here: vip, port, ports, protocol, fwmark, scheduler, persistence, netmask, real_servers, health_check, sorry_server"),
+             "13:7: unknown key 'schedular': did you mean 'scheduler'? allowed here: vip, port, ports, protocol, fwmark, scheduler, persistence, netmask, real_servers, health_check, sorry_server, flags"),
         Case("typo in a host key", "  rs1: 192.168.229.132", "  rs1: { adress: 192.168.229.132 }",
              "3:3: host 'rs1' needs 'address'",
              "3:10: unknown key 'adress': did you mean 'address'? allowed here: address, port, user, identity, jump, become"),
@@ -240,6 +240,13 @@ struct InventoryValidationTests {
         Case("an unclosed quote", "scheduler: rr", "scheduler: \"rr", "13:18: the file is not valid YAML: while scanning a quoted scalar, found unexpected end of stream. A quote is left open, or a backslash in double quotes starts an unknown escape: close the quote, or use single quotes"),
         Case("dip6 that is IPv4", "interface: eth0 }", "interface: eth0, dip6: 10.0.0.1/24 }",
              "8:54: dip6 must be an IPv6 address"),
+        // Scheduler flags: ipvsadm's words, each checked against the scheduler.
+        Case("flags on a scheduler without any", "      scheduler: rr\n", "      scheduler: rr\n      flags: [mh-port]\n",
+             "14:15: scheduler rr takes no flags: sh-fallback, sh-port, mh-fallback, mh-port belong to the sh and mh schedulers; remove 'flags' or set scheduler: sh or mh"),
+        Case("the other hashing scheduler's flag", "      scheduler: rr\n", "      scheduler: mh\n      flags: [mh-fallback, sh-port]\n",
+             "14:28: 'sh-port' is not a flag of the mh scheduler: write 'mh-port'; its flags are mh-fallback and mh-port (mh-port hashes the client's port too, mh-fallback moves a flow whose real server has weight 0 to the next one)"),
+        Case("an unknown flag", "      scheduler: rr\n", "      scheduler: sh\n      flags: [sticky]\n",
+             "14:15: 'sticky' is not a flag of the sh scheduler: its flags are sh-fallback and sh-port (sh-port hashes the client's port too, sh-fallback moves a flow whose real server has weight 0 to the next one)"),
         Case("real server named by DNS without rip", "  rs2: 192.168.229.134", "  rs2: rs2.example.com",
              "14:27: real server 'rs2' (its host's address is a name, not an IP) needs 'rip'"),
     ]

@@ -77,6 +77,8 @@ struct KeepalivedTests {
         kinds.services[0].persistence = 30
         kinds.services[0].persistenceNetmask = 24
         kinds.services[0].realServers[0].upperThreshold = 5
+        kinds.services[0].scheduler = .mh
+        kinds.services[0].schedulerFlags = [.fallback, .port]
         var single = pair
         single.standbyDirectors = []
         single.vrrp = nil

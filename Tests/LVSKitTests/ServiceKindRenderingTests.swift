@@ -55,6 +55,27 @@ struct ServiceKindRenderingTests {
         #expect(!rs1.contains("default via"))
     }
 
+    /// Flags given in any order reach ipvsadm in the order it lists them (so a second `up`
+    /// compares equal), and keepalived one keyword a line after lvs_sched.
+    @Test func maglevFlagsInIpvsadmsOrder() throws {
+        let services = """
+            - vip: 192.168.0.200
+              scheduler: mh
+              flags: [mh-port, MH-FALLBACK, mh-port]
+              real_servers: [rs1, rs2]
+              health_check: { type: tcp }
+        """
+        let scripts = try Self.scripts(mode: "dr", director: "dip: 10.0.0.1/24", services: services)
+        let text = "hosts: { client: 192.168.0.100, director: 192.168.0.10, rs1: 10.0.0.11, rs2: 10.0.0.12 }\n"
+            + "cluster:\n  mode: dr\n  director: { host: director, dip: 10.0.0.1/24 }\n  services:\n" + services
+        let inventory = try InventoryParser.parse(text, file: "inv.yml").get()
+        #expect(DesiredCluster(inventory).ipvsServices[0].schedulerFlags == "mh-fallback,mh-port")
+        #expect(IPVSAdm.create(DesiredCluster(inventory).ipvsServices[0])[0] == ["-A", "-t", "192.168.0.200:80", "-s", "mh", "-b", "mh-fallback,mh-port"])
+        let config = KeepalivedConfig.file(DesiredCluster(inventory), director: inventory.director)
+        #expect(config.contains("    lvs_sched mh\n    lvs_method DR\n    mh-fallback\n    mh-port\n    protocol TCP\n"), "\(config)")
+        #expect(scripts["director"] != nil)
+    }
+
     @Test func firewallMarkMarksOnlyItsPorts() throws {
         let scripts = try Self.scripts(mode: "dr", director: "dip: 10.0.0.1/24", services: """
             - vip: 192.168.0.200

@@ -35,7 +35,7 @@ public struct DesiredCluster: Sendable {
             netmask = service.vip.isV6 ? String(prefix) : Netmask.dotted(prefix: prefix)
         }
         return IPVSService(key: service.key, scheduler: service.scheduler.rawValue, persistence: service.persistence, netmask: netmask,
-                           destinations: service.realServers.map {
+                           schedulerFlags: service.schedulerFlagsText, destinations: service.realServers.map {
                                IPVSDestination(address: $0.rip, port: $0.port, method: mode, weight: $0.weight,
                                                upper: $0.upperThreshold, lower: $0.lowerThreshold)
                            })

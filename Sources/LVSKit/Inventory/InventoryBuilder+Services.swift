@@ -54,12 +54,28 @@ extension InventoryBuilder {
                                      persistenceNetmask: netmask, realServers: realServers, location: reader.location(node))
         service.markProtocol = proto
         service.markPorts = markPorts
+        if let n = fields["flags"] { service.schedulerFlags = schedulerFlags(n, scheduler: scheduler) }
         if let n = fields["health_check"] { service.healthCheck = readHealthCheck(n) }
         if let n = fields["sorry_server"] { service.sorryServer = readSorryServer(n, hosts: hosts, servicePort: address.isMark ? 0 : port) }
         if fields["real_servers"] == nil || (realServers.isEmpty && reader.diagnostics.isEmpty) {
             reader.report(node, .noRealServers(address.description))
         }
         return service
+    }
+
+    /// `flags: [mh-port, mh-fallback]`: ipvsadm's words, each checked against the scheduler.
+    mutating func schedulerFlags(_ node: Node, scheduler: Scheduler) -> [SchedulerFlag] {
+        guard let items = reader.list(node, "flags") else { return [] }
+        var flags = Set<SchedulerFlag>()
+        for item in items {
+            guard let word = reader.text(item, "flag")?.lowercased() else { continue }
+            if let flag = SchedulerFlag.allCases.first(where: { $0.word(for: scheduler) == word }), SchedulerFlag.schedulers.contains(scheduler) {
+                flags.insert(flag)
+            } else {
+                reader.report(item, .schedulerFlag(word, scheduler: scheduler))
+            }
+        }
+        return flags.sorted()
     }
 
     mutating func persistenceNetmask(_ node: Node, v6: Bool) -> Int? {

@@ -63,6 +63,7 @@ public enum InventoryProblem: Sendable, Equatable {
     case httpCheckOnUDP(String)
     case markTakesPort(mark: Int, port: Int, vip: IPAddress, other: String)
     case sorryServer(SorryServerProblem)
+    case schedulerFlag(String, scheduler: Scheduler)
 
     /// What usually causes a YAML error, from the parser's words (an unclosed quote is not an
     /// indentation problem, and saying so sends people to the wrong place).
@@ -190,6 +191,14 @@ public enum InventoryProblem: Sendable, Equatable {
             return "TUN with IPv6 VIP \(vip) needs IPv6-in-IPv6 tunnels (ip6tnl), which lvsctl does not set up: use mode nat or dr for IPv6 services"
         case let .markWithoutPorts(mark):
             return "firewall-mark service \(mark) does not say which traffic gets the mark: add ports: [80, 8080] (and protocol: udp for UDP), so only those ports of the VIP are marked"
+        case let .schedulerFlag(word, scheduler):
+            let words = SchedulerFlag.schedulers.flatMap { s in SchedulerFlag.allCases.map { $0.word(for: s) } }
+            if SchedulerFlag.schedulers.contains(scheduler) {
+                let own = SchedulerFlag.allCases.map { $0.word(for: scheduler) }
+                let same = SchedulerFlag.allCases.first { word.hasSuffix("-" + $0.rawValue) }.map { "write '\($0.word(for: scheduler))'; " } ?? ""
+                return "'\(word)' is not a flag of the \(scheduler.rawValue) scheduler: \(same)its flags are \(own.joined(separator: " and ")) (\(scheduler.rawValue)-port hashes the client's port too, \(scheduler.rawValue)-fallback moves a flow whose real server has weight 0 to the next one)"
+            }
+            return "scheduler \(scheduler.rawValue) takes no flags: \(words.joined(separator: ", ")) belong to the sh and mh schedulers; remove 'flags' or set scheduler: sh or mh"
         case .portsWithoutMark:
             return "'ports' lists the ports a firewall mark groups: add fwmark: N, or use 'port' for a one-port service"
         case .directorAndDirectors:

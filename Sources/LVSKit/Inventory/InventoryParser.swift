@@ -15,7 +15,7 @@ public enum InventoryParser {
                               "flush_nat", "selinux_permissive", "persist", "timeouts", "metrics"]
     static let directorKeys = ["host", "interface", "inner_interface", "dip", "dip6", "priority"]
     static let serviceKeys = ["vip", "port", "ports", "protocol", "fwmark", "scheduler", "persistence", "netmask", "real_servers",
-                              "health_check", "sorry_server"]
+                              "health_check", "sorry_server", "flags"]
     static let realServerKeys = ["host", "rip", "port", "weight", "upper", "lower", "page", "test_page"]
     static let dosKeys = ["drop_entry", "drop_packet", "secure_tcp"]
     static let timeoutKeys = ["tcp", "tcp_fin", "udp"]

@@ -77,6 +77,8 @@ public enum KeepalivedConfig {
         let check = service.healthCheck
         lines += ["    delay_loop \(check?.interval ?? 6)", "    lvs_sched \(ipvs.scheduler)",
                   "    lvs_method \(method(mode))"]
+        // One keyword a line, after lvs_sched (keepalived reads them against the scheduler).
+        lines += service.schedulerFlags.map { "    \($0.word(for: service.scheduler))" }
         // keepalived ignores (and warns about) a protocol on a firewall-mark service.
         if case let .socket(proto, _, _) = service.address { lines.append("    protocol \(proto.rawValue.uppercased())") }
         if let timeout = ipvs.persistence { lines.append("    persistence_timeout \(timeout)") }

@@ -22,6 +22,25 @@ public enum Scheduler: String, Sendable, CaseIterable {
     case rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos
 }
 
+/// The hashing schedulers' options (`ipvsadm -b sh-port,mh-fallback`; keepalived's `mh-port`
+/// lines): `port` hashes the client's port with its address (else one client address lands on
+/// one real server); `fallback` hashes a flow whose real server has weight 0 or is over its
+/// threshold onto the next one instead of dropping it (what draining under `mh` needs).
+public enum SchedulerFlag: String, Sendable, CaseIterable, Comparable {
+    // In the order ipvsadm lists them (fallback is flag-1, port flag-2).
+    case fallback, port
+
+    /// The schedulers that take flags.
+    public static let schedulers: [Scheduler] = [.sh, .mh]
+
+    /// ipvsadm's and keepalived's word for it: `mh-port`.
+    public func word(for scheduler: Scheduler) -> String { "\(scheduler.rawValue)-\(rawValue)" }
+
+    public static func < (a: SchedulerFlag, b: SchedulerFlag) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
 public enum ServiceProtocol: String, Sendable, CaseIterable {
     case tcp, udp
 }
@@ -109,6 +128,8 @@ public struct VirtualService: Sendable, Equatable {
     public var persistence: Int?
     /// Persistence granularity (`-M`) as a prefix length.
     public var persistenceNetmask: Int?
+    /// `sh`/`mh` options, each once, in ipvsadm's order.
+    public var schedulerFlags: [SchedulerFlag] = []
     public var realServers: [RealServer]
     /// A firewall-mark service: the protocol and destination ports whose packets to the VIP
     /// get the mark (only those: other traffic to the VIP is left alone).
@@ -134,6 +155,11 @@ public struct VirtualService: Sendable, Equatable {
     public var port: Int {
         if case let .socket(_, _, port) = address { return port }
         return 0
+    }
+
+    /// The flags as ipvsadm takes and lists them (`mh-fallback,mh-port`); nil for none.
+    public var schedulerFlagsText: String? {
+        schedulerFlags.isEmpty ? nil : schedulerFlags.map { $0.word(for: scheduler) }.joined(separator: ",")
     }
 }
 
