@@ -3,9 +3,14 @@ public enum ClusterSummary {
     public static func text(_ inventory: Inventory) -> String {
         let director = inventory.director
         var lines = ["\(inventory.file): OK",
-                     "mode \(inventory.mode.rawValue.uppercased()) (ipvsadm \(IPVSAdm.flag(inventory.mode))), director \(director.host) (\(inventory.host(named: director.host)?.address ?? "?")), DIP \(director.dip)\(director.dip6.map { " and \($0)" } ?? "") on \(director.innerInterface ?? director.interface), VIPs on \(director.interface)"]
+                     "mode \(inventory.mode.rawValue.uppercased()) (ipvsadm \(IPVSAdm.flag(inventory.mode))), director \(director.host) (\(inventory.host(named: director.host)?.address ?? "?")), DIP \(director.dip)\(director.dip6.map { " and \($0)" } ?? "") on \(director.innerInterface ?? director.interface), VIPs on \(inventory.isActiveActive ? "lo" : director.interface)"]
         for (index, other) in inventory.directors.enumerated() where index > 0 {
             lines.append("director \(other.host) (\(inventory.host(named: other.host)?.address ?? "?")), DIP \(other.dip)")
+        }
+        if let bgp = inventory.bgp {
+            let ids = inventory.directors.map { "\($0.host) \(inventory.routerID(of: $0))" }.joined(separator: ", ")
+            let peers = bgp.peers.map { "\($0.address) AS \($0.remoteAS)" }.joined(separator: ", ")
+            lines.append("active-active: every director announces the VIPs over BGP (bird2, AS \(bgp.localAS), hold \(bgp.holdSeconds) s\(bgp.bfd ? ", BFD" : "")) to \(peers); router ids \(ids)")
         }
         if let vrrp = inventory.vrrp {
             let priorities = inventory.directors.enumerated().map { "\($1.host) \(KeepalivedConfig.priority(of: $1, at: $0))" }.joined(separator: ", ")
@@ -15,6 +20,7 @@ public enum ClusterSummary {
         }
         for service in inventory.services {
             var head = "  \(service.address)  vip \(service.vip)  scheduler \(service.scheduler.rawValue)"
+            if let flags = service.schedulerFlagsText { head += " (\(flags))" }
             if service.address.isMark { head += "  marks \(service.markProtocol.rawValue) ports \(service.markPorts.map(String.init).joined(separator: ","))" }
             if let p = service.persistence { head += "  persistent \(p)s" }
             lines.append(head)

@@ -12,8 +12,10 @@ struct ClusterContext {
     let reporter: Reporter
     let runner: ClusterRunner
 
-    init(_ inventory: InventoryOption, _ data: DataOption, _ connection: ConnectionOptions, options: RunOptions = RunOptions()) throws {
+    init(_ inventory: InventoryOption, _ data: DataOption, _ connection: ConnectionOptions, options: RunOptions = RunOptions(),
+         verb: String) throws {
         self.inventory = try inventory.load()
+        try self.inventory.refuseActiveActive(verb: verb)
         self.cluster = try DesiredStateBuilder(library: data.library()).hosts(self.inventory)
         self.only = try connection.limitedHosts(of: self.cluster, inventory: self.inventory)
         let reporter = Reporter(json: connection.json, verbose: connection.verbose)
@@ -67,7 +69,7 @@ struct Plan: AsyncParsableCommand {
             }
             return
         }
-        try await ClusterContext(inventory, data, connection).run(.plan)
+        try await ClusterContext(inventory, data, connection, verb: "plan").run(.plan)
     }
 }
 
@@ -106,7 +108,7 @@ struct Up: AsyncParsableCommand {
     func run() async throws {
         var options = RunOptions()
         options.drainTimeout = .seconds(drainTimeout)
-        try await ClusterContext(inventory, data, connection, options: options).run(.up)
+        try await ClusterContext(inventory, data, connection, options: options, verb: "up").run(.up)
     }
 }
 
@@ -126,5 +128,5 @@ struct Down: AsyncParsableCommand {
     @OptionGroup var data: DataOption
     @OptionGroup var connection: ConnectionOptions
 
-    func run() async throws { try await ClusterContext(inventory, data, connection).run(.down) }
+    func run() async throws { try await ClusterContext(inventory, data, connection, verb: "down").run(.down) }
 }

@@ -35,7 +35,7 @@ struct Status: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let context = try ClusterContext(inventory, data, connection)
+        let context = try ClusterContext(inventory, data, connection, verb: "status")
         if watch { return await StatusWatch(context: context, interval: interval, count: count).run() }
         let report = await context.runner.status(cluster: context.cluster, inventory: context.inventory)
         if connection.json { print(report.json) } else { print(report.text) }

@@ -46,6 +46,8 @@ public enum ResourceValue: Hashable, Sendable {
     case ipvsTimeouts(IPVSTimeouts)
     /// keepalived running with this configuration file.
     case keepalived(path: String, content: String)
+    /// bird2 running with this configuration file (active-active directors' BGP speaker).
+    case bird(path: String, content: String)
     /// Prometheus' node exporter answering on this port.
     case nodeExporter(port: Int)
     case custom(template: String, identity: String, parameters: [String: String])
@@ -70,6 +72,7 @@ public enum ResourceValue: Hashable, Sendable {
         case let .ipvsService(service): return service.key.resourceID
         case .ipvsTimeouts: return ResourceID(kind: "ipvs-timeouts", key: "tcp tcpfin udp")
         case let .keepalived(path, _): return ResourceID(kind: "keepalived", key: path)
+        case let .bird(path, _): return ResourceID(kind: "bird", key: path)
         case let .nodeExporter(port): return ResourceID(kind: "node-exporter", key: "port \(port)")
         case let .custom(template, identity, _): return ResourceID(kind: template, key: identity)
         }
@@ -94,7 +97,7 @@ public enum ResourceValue: Hashable, Sendable {
         case .selinuxPermissive: return Difference("", to: "permissive")
         case let .ipvsService(service): return Difference("scheduler", to: service.scheduler)
         case let .ipvsTimeouts(timeouts): return Difference("", to: timeouts.words)
-        case let .keepalived(_, content): return Difference("running", to: Self.digest(content))
+        case let .keepalived(_, content), let .bird(_, content): return Difference("running", to: Self.digest(content))
         case .nodeExporter: return Difference("", to: "answering")
         case let .custom(_, _, parameters):
             return Difference("", to: parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
@@ -182,6 +185,7 @@ extension ResourceValue {
         case .linkUp: return .linkUp(device: try text("device"))
         case .file: return .file(path: try text("path"), content: try text("content"), mode: try text("mode"))
         case .keepalived: return .keepalived(path: try text("path"), content: try text("content"))
+        case .bird: return .bird(path: try text("path"), content: try text("content"))
         case .nodeExporter: return .nodeExporter(port: try number("port"))
         case .webServer: return .webServer(port: try number("port"), root: try text("root"))
         case .firewallRule:

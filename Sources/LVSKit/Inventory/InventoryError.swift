@@ -64,6 +64,16 @@ public enum InventoryProblem: Sendable, Equatable {
     case markTakesPort(mark: Int, port: Int, vip: IPAddress, other: String)
     case sorryServer(SorryServerProblem)
     case schedulerFlag(String, scheduler: Scheduler)
+    case noBGPPeers
+    case bgpWithVRRP
+    case activeActiveNAT
+    case activeActiveIPv6(IPAddress)
+    case activeActiveScheduler(String, Scheduler)
+    case activeActiveWithoutMHPort(String)
+    case drainWithoutFallback(host: String, service: String)
+    case peerIsDirector(IPAddress, host: String)
+    case duplicateRouterID(IPAddress, host: String, other: String)
+    case routerIDNeeded(host: String)
 
     /// What usually causes a YAML error, from the parser's words (an unclosed quote is not an
     /// indentation problem, and saying so sends people to the wrong place).
@@ -199,6 +209,26 @@ public enum InventoryProblem: Sendable, Equatable {
                 return "'\(word)' is not a flag of the \(scheduler.rawValue) scheduler: \(same)its flags are \(own.joined(separator: " and ")) (\(scheduler.rawValue)-port hashes the client's port too, \(scheduler.rawValue)-fallback moves a flow whose real server has weight 0 to the next one)"
             }
             return "scheduler \(scheduler.rawValue) takes no flags: \(words.joined(separator: ", ")) belong to the sh and mh schedulers; remove 'flags' or set scheduler: sh or mh"
+        case .noBGPPeers:
+            return "'bgp' needs the routers to announce the VIPs to: add peers: [{ address: ROUTER, as: ITS_AS }]"
+        case .bgpWithVRRP:
+            return "give either 'vrrp' (a pair: one director active, the other waiting) or 'bgp' (every director active behind the routers' ECMP), not both"
+        case .activeActiveNAT:
+            return "NAT cannot run on active-active directors: a NAT director must see the replies of the connections it forwards, and the routers' ECMP would not bring them back to it. Use mode dr or tun with bgp"
+        case let .activeActiveIPv6(vip):
+            return "VIP \(vip) is IPv6: active-active directors announce IPv4 VIPs only (lvsctl does not set up IPv6 BGP sessions yet). Use an IPv4 VIP here, or a keepalived pair"
+        case let .activeActiveScheduler(service, scheduler):
+            return "service \(service) uses scheduler \(scheduler.rawValue): active-active directors must each send a flow to the same real server, which only mh (Maglev hashing, the same table on every director) does. Set scheduler: mh and flags: [mh-port, mh-fallback]"
+        case let .activeActiveWithoutMHPort(service):
+            return "service \(service) hashes the client's address only: every connection of one client would land on one real server. Add mh-port to its flags: [mh-port, mh-fallback]"
+        case let .drainWithoutFallback(host, service):
+            return "real server '\(host)' has weight 0 in service \(service), whose mh has no mh-fallback: the flows its hash gives that server would be dropped, not moved. Add mh-fallback to the service's flags"
+        case let .peerIsDirector(address, host):
+            return "BGP peer \(address) is director '\(host)': a peer is a router the directors announce to, not one of them. Give the router's address"
+        case let .duplicateRouterID(id, host, other):
+            return "directors '\(other)' and '\(host)' would both use BGP router id \(id): give one of them its own, router_id: ADDRESS"
+        case let .routerIDNeeded(host):
+            return "director '\(host)' has an IPv6 DIP, and a BGP router id is an IPv4 address: give it one, router_id: ADDRESS"
         case .portsWithoutMark:
             return "'ports' lists the ports a firewall mark groups: add fwmark: N, or use 'port' for a one-port service"
         case .directorAndDirectors:

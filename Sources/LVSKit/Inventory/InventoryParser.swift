@@ -12,14 +12,18 @@ public enum InventoryParser {
     static let sshKeys = ["known_hosts", "config"]
     static let hostKeys = ["address", "port", "user", "identity", "jump", "become"]
     static let clusterKeys = ["mode", "director", "directors", "vrrp", "services", "client", "test_page", "masquerade", "dos",
-                              "flush_nat", "selinux_permissive", "persist", "timeouts", "metrics"]
-    static let directorKeys = ["host", "interface", "inner_interface", "dip", "dip6", "priority"]
+                              "flush_nat", "selinux_permissive", "persist", "timeouts", "metrics", "bgp"]
+    static let directorKeys = ["host", "interface", "inner_interface", "dip", "dip6", "priority", "router_id"]
     static let serviceKeys = ["vip", "port", "ports", "protocol", "fwmark", "scheduler", "persistence", "netmask", "real_servers",
                               "health_check", "sorry_server", "flags"]
     static let realServerKeys = ["host", "rip", "port", "weight", "upper", "lower", "page", "test_page"]
     static let dosKeys = ["drop_entry", "drop_packet", "secure_tcp"]
     static let timeoutKeys = ["tcp", "tcp_fin", "udp"]
     static let metricsKeys = ["port"]
+    static let bgpKeys = ["as", "peers", "hold_time", "bfd"]
+    static let peerKeys = ["address", "as"]
+    /// 4-byte AS numbers (RFC 6793); 0 is reserved.
+    static let asRange = 1...4_294_967_295
     /// The longest timeout lvsctl passes on: 31 days, in seconds.
     static let timeoutRange = 1...2_678_400
     /// ipvsadm's own words for the modes, accepted too: `-g` reads like the seed's scripts.
@@ -153,6 +157,7 @@ struct InventoryBuilder {
 
         let directors = readDirectors(cluster, clusterKey: clusterKey, hosts: hosts)
         let vrrp = cluster["vrrp"].flatMap { readVRRP($0) }
+        let bgp = cluster["bgp"].flatMap { readBGP($0) }
 
         var services: [VirtualService] = []
         if let node = cluster["services"], let items = reader.list(node, "services") {
@@ -181,6 +186,7 @@ struct InventoryBuilder {
                                   client: client, pageTemplate: page, options: options)
         inventory.standbyDirectors = Array(directors.dropFirst())
         inventory.vrrp = vrrp
+        inventory.bgp = bgp
         inventory.testPages = testPages
         if let node = top["ssh"], let ssh = reader.fields(node, "ssh", allowed: P.sshKeys) {
             let folder = (reader.file as NSString).deletingLastPathComponent
@@ -310,6 +316,9 @@ struct InventoryBuilder {
             return nil
         }
         if let n = fields["priority"] { director.priority = reader.integer(n, "priority", in: 1...254) }
+        if let n = fields["router_id"], let id = reader.address(n, "router_id") {
+            if id.isV6 { reader.report(n, .wrongFamily(field: "router_id", expected: "IPv4")) } else { director.routerID = id }
+        }
         if let n = fields["dip6"], let dip6 = addressWithPrefix(n, "dip6") {
             if dip6.address.isV6 { director.dip6 = dip6 } else { reader.report(n, .wrongFamily(field: "dip6", expected: "IPv6")) }
         }

@@ -3,7 +3,7 @@
 extension InventoryValidator {
     static func validateKeepalived(_ inventory: Inventory, _ report: (SourceLocation, InventoryProblem) -> Void) {
         let directors = inventory.directors
-        if directors.count > 1, inventory.vrrp == nil { report(directors[1].location, .directorsWithoutVRRP(count: directors.count)) }
+        if directors.count > 1, inventory.vrrp == nil, inventory.bgp == nil { report(directors[1].location, .directorsWithoutVRRP(count: directors.count)) }
         var seen: [String: SourceLocation] = [:]
         var priorities: [Int: String] = [:]
         for (index, director) in directors.enumerated() {
@@ -13,7 +13,7 @@ extension InventoryValidator {
             }
             seen[director.host] = director.location
             let priority = KeepalivedConfig.priority(of: director, at: index)
-            if let other = priorities[priority] { report(director.location, .priorityTie(host: director.host, other: other, priority: priority)) }
+            if inventory.bgp == nil, let other = priorities[priority] { report(director.location, .priorityTie(host: director.host, other: other, priority: priority)) }
             priorities[priority] = director.host
             // The VIP moves between the directors by ARP: in DR and NAT they share the real
             // servers' network, which is where their DIPs are.

@@ -10,6 +10,7 @@ enum InventoryValidator {
             report(each.location, .clientIsDirector)
         }
         validateKeepalived(inventory, report)
+        validateActiveActive(inventory, report)
         validateMistakes(inventory, report)
         /// A special-purpose address, or the DIP network's own or broadcast address.
         func checkHostAddress(_ address: IPAddress, _ field: String, _ location: SourceLocation) {

@@ -96,7 +96,7 @@ extension VirtualService {
 extension Inventory {
     /// keepalived runs on the directors: health checks, a sorry server or a director pair ask for it.
     public var usesKeepalived: Bool {
-        directors.count > 1 || vrrp != nil || services.contains { $0.healthCheck != nil || $0.sorryServer != nil }
+        (directors.count > 1 && bgp == nil) || vrrp != nil || services.contains { $0.healthCheck != nil || $0.sorryServer != nil }
     }
 
     /// keepalived's VRRP holds the VIPs (and NAT's gateway); otherwise lvsctl adds them.

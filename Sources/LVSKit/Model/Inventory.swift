@@ -85,6 +85,8 @@ public struct Director: Sendable, Equatable {
     public var dip6: AddressWithPrefix?
     /// VRRP priority (1–254) when directors are a keepalived pair: the highest is master.
     public var priority: Int?
+    /// Active-active (`bgp:`): the director's BGP router id, when its DIP is not the one to use.
+    public var routerID: IPAddress?
     public var location: SourceLocation
 }
 
@@ -223,6 +225,8 @@ public struct Inventory: Sendable, Equatable {
     /// The other directors of a keepalived pair (or group), in the inventory's order.
     public var standbyDirectors: [Director] = []
     public var vrrp: VRRP?
+    /// Active-active directors announcing the VIPs over BGP (instead of a VRRP pair).
+    public var bgp: BGP?
     public var services: [VirtualService]
     public var client: String?
     public var pageTemplate: String

@@ -4,7 +4,7 @@ import Yams
 /// address`): its identity and wanted value then come from Swift types. A template without one
 /// makes a resource of its own, named by its `identity`.
 public enum ResourceKind: String, Sendable, Equatable, CaseIterable {
-    case sysctl, address, module, package, file, keepalived
+    case sysctl, address, module, package, file, keepalived, bird
     case hostRoute = "host-route", defaultRoute = "default-route", linkUp = "link-up", webServer = "web-server"
     case firewallRule = "firewall-rule", firewallFlush = "firewall-flush", selinuxPermissive = "selinux-permissive"
     case ipvsTimeouts = "ipvs-timeouts", nodeExporter = "node-exporter"

@@ -41,7 +41,9 @@ enum TemplateContext {
             mode: inventory.mode,
             director: .init(interface: director.interface, innerInterface: director.innerInterface ?? "", dip: director.dip.address),
             redirectInterfaces: interfaces,
-            vips: inventory.vipsHeldByVRRP ? [] : desired.vips.map { VIPFacts($0, device: director.interface) },
+            // Active-active: the VIP on lo (the routers bring its traffic; no director answers ARP for it).
+            vipDevice: inventory.isActiveActive ? "lo" : director.interface,
+            vips: inventory.vipsHeldByVRRP ? [] : desired.vips.map { VIPFacts($0, device: inventory.isActiveActive ? "lo" : director.interface) },
             ipv6Forwarding: nat6,
             schedulers: schedulers,
             services: keepalived ? [] : desired.ipvsServices.map { ServiceFacts(title: $0.key.description, service: $0) },
@@ -63,6 +65,7 @@ enum TemplateContext {
             persistIPVS: inventory.options.persist && !keepalived,
             withKeepalived: keepalived,
             keepalivedConf: keepalived ? KeepalivedConfig.file(desired, director: director) : "",
+            birdConf: inventory.isActiveActive ? BirdConfig.file(desired, director: director) : nil,
             ipvsRules: desired.ipvsServices.flatMap(IPVSAdm.saveLines).joined(separator: "\n"),
             sysctlConf: (["net.ipv4.ip_forward = 1"] + (nat6 ? ["net.ipv6.conf.all.forwarding = 1"] : [])
                 + (inventory.mode == .nat ? interfaces.map { "net.ipv4.conf.\($0).send_redirects = 0" } : [])).joined(separator: "\n"),
@@ -122,6 +125,8 @@ struct DirectorFacts: TemplateFacts {
     var mode: ForwardingMode
     var director: Interfaces
     var redirectInterfaces: [String]
+    /// Where the director holds its VIPs: its outer interface, or lo when active-active.
+    var vipDevice: String
     var vips: [VIPFacts]
     var ipv6Forwarding: Bool
     var schedulers: [String]
@@ -133,6 +138,8 @@ struct DirectorFacts: TemplateFacts {
     var metrics: MetricsFacts?
     var flushNAT, selinuxPermissive, persist, persistIPVS, withKeepalived: Bool
     var keepalivedConf: String
+    /// Active-active: bird2's configuration (nil otherwise).
+    var birdConf: String?
     var ipvsRules: String
     var sysctlConf: String
     /// NAT's MASQUERADE source network, when the inventory asks for one.
@@ -144,6 +151,7 @@ struct DirectorFacts: TemplateFacts {
         case "director": return director
         case "redirect_interfaces": return redirectInterfaces
         case "vips": return vips
+        case "vip_device": return vipDevice
         case "ipv6_forwarding": return ipv6Forwarding
         case "schedulers": return schedulers
         case "services": return services
@@ -159,6 +167,11 @@ struct DirectorFacts: TemplateFacts {
         case "with_keepalived": return withKeepalived
         case "keepalived_conf": return keepalivedConf
         case "keepalived_run": return TemplateContext.keepalivedRunDirectory
+        case "bgp": return birdConf != nil
+        case "vip_host_route": return birdConf == nil
+        case "bird_conf": return birdConf
+        case "bird_path": return BirdConfig.path
+        case "bird_run": return BirdConfig.runDirectory
         case "ipvs_rules": return ipvsRules
         case "sysctl_conf": return sysctlConf
         case "masquerade": return masquerade

@@ -1,0 +1,47 @@
+/// bird2's configuration for one active-active director: each VIP a static route that only bird
+/// holds (there is no kernel protocol, so nothing reaches the director's own routing table),
+/// announced to every peer. One static protocol per VIP, so that one VIP's announcement can be
+/// withdrawn alone (`birdc disable lvsctl_vip0`) while the others stay.
+public enum BirdConfig {
+    /// Beside Debian's own bird.conf, which lvsctl leaves alone.
+    public static let path = "/etc/bird/lvsctl.conf"
+    /// The control socket, pid file and log of the bird lvsctl starts.
+    public static let runDirectory = "/var/lib/lvsctl/bird"
+    /// BFD's intervals: a lost peer is declared down after three missed packets, 0.3 s (measured
+    /// under software emulation: routes withdrawn 0.27 to 0.51 s after a director's link went down).
+    static let bfdIntervalMilliseconds = 100
+    static let bfdMultiplier = 3
+    /// How soon a session that fell is tried again (bird's default is 120 s: a director whose
+    /// link came back would stay out of the routers' ECMP for two minutes).
+    static let connectRetrySeconds = 5
+
+    /// `lvsctl_vip0`: the static protocol of the n-th IPv4 VIP.
+    public static func protocolName(_ vip: VIPAddress) -> String { "lvsctl_vip\(vip.labelNumber ?? 0)" }
+
+    public static func file(_ desired: DesiredCluster, director: Director) -> String {
+        let inventory = desired.inventory
+        guard let bgp = inventory.bgp else { return "" }
+        var lines = ["# Written by lvsctl for director \(director.host): announces the VIPs to the routers.",
+                     "router id \(inventory.routerID(of: director));", "", "protocol device {", "}"]
+        for vip in desired.vips where !vip.address.isV6 {
+            lines += ["", "protocol static \(protocolName(vip)) {", "    ipv4;", "    route \(vip.address)/32 blackhole;", "}"]
+        }
+        if bgp.bfd {
+            lines += ["", "protocol bfd lvsctl_bfd {", "    interface \"*\" {",
+                      "        min rx interval \(bfdIntervalMilliseconds) ms;", "        min tx interval \(bfdIntervalMilliseconds) ms;",
+                      "        multiplier \(bfdMultiplier);", "    };", "}"]
+        }
+        for (index, peer) in bgp.peers.enumerated() {
+            lines += ["", "protocol bgp lvsctl_peer\(index) {",
+                      "    description \"\(peer.address)\";",
+                      "    local as \(bgp.localAS);",
+                      "    neighbor \(peer.address) as \(peer.remoteAS);",
+                      "    hold time \(bgp.holdSeconds);",
+                      "    keepalive time \(bgp.keepaliveSeconds);",
+                      "    connect retry time \(connectRetrySeconds);"]
+            if bgp.bfd { lines.append("    bfd on;") }
+            lines += ["    ipv4 {", "        import none;", "        export where proto ~ \"lvsctl_vip*\";", "    };", "}"]
+        }
+        return lines.joined(separator: "\n")
+    }
+}
