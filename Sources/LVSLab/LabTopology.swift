@@ -204,6 +204,8 @@ public struct LabTopology: Sendable {
               if [ -d /etc/keepalived ]; then mount -t tmpfs -o mode=0755 tmpfs /etc/keepalived; fi
               # And its own node exporter textfiles (each director writes its VRRP state there).
               if [ -d /var/lib/prometheus/node-exporter ]; then mount -t tmpfs -o mode=0755 tmpfs /var/lib/prometheus/node-exporter; fi
+              # And its own /etc/bird (active-active directors each run bird with a file of their own).
+              if [ -d /etc/bird ]; then mount -t tmpfs -o mode=0755 tmpfs /etc/bird; fi
               : > /root/.bashrc; : > /root/.profile
               mount -t tmpfs -o mode=0755 tmpfs /home
               mkdir -p /home/lvs /home/lvspw && chown 1500:1500 /home/lvs && chown 1501:1501 /home/lvspw
