@@ -56,9 +56,9 @@ extension VMLab {
             ipvsadm -S -n 2>&1; ipvsadm -L -n --timeout 2>&1
             ss -Hltn 2>/dev/null | awk '{print "listening", $4}' | sort; ss -Hlun 2>/dev/null | awk '{print "listening udp", $4}' | sort
             ls /sys/module | tr '\\n' ' '; echo
-            for p in $(pgrep -x keepalived); do [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo "keepalived running"; done | sort -u
+            for p in $(pgrep -x keepalived; pgrep -x bird); do [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/self/ns/net)" ] && echo "$(cat /proc/$p/comm) running"; done | sort -u
             # One md5sum for every file (a process per file costs ~40 ms under emulation).
-            F="/var/lib/lvsctl /srv /etc/sysctl.d /etc/keepalived /var/lib/prometheus/node-exporter"
+            F="/var/lib/lvsctl /srv /etc/sysctl.d /etc/keepalived /etc/bird /var/lib/prometheus/node-exporter"
             { find $F -xdev ! -type f 2>/dev/null | sed 's|$|/|'
               find $F -xdev -type f -exec md5sum {} + 2>/dev/null | awk '{ print $2, $1 }'; } | sort
             """)

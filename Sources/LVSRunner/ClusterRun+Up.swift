@@ -13,19 +13,14 @@ extension ClusterRun {
     ///    that left the cluster are restored;
     /// 6. the director's record of the cluster forgets the hosts restored.
     func up() async -> [HostReport] {
-        var directorWork: HostWork?
-        if let state = director {
-            var work = await HostWork.connect(state, access: access)
-            await work.begin(UpScript.directorOpening(state, owner: runner.owner(verb), lockWait: runner.options.lockWait))
-            if !work.usable {
-                await work.close()
-                return [await done(work)] + others.map { skipped($0, because: "director \(state.host.name) could not be used") }
-            }
-            directorWork = work
+        var directorWorks: [HostWork]
+        switch await openDirectors({ UpScript.directorOpening($0, owner: runner.owner(verb), lockWait: runner.options.lockWait) }) {
+        case let .success(works): directorWorks = works
+        case let .failure(stopped): return stopped.reports
         }
-        // The director holds the cluster's lock: the real servers go on while it applies its
-        // own resources and reads its table.
-        async let directorAnswered = Self.completing(directorWork) { _ in }
+        // The directors hold their locks: the real servers go on while they apply their own
+        // resources and read their tables.
+        async let directorsAnswered = Self.completing(directorWorks) { _ in }
         let memberLines = members.map(\.line)
         let servers = await runner.forEach(others) { state in
             var work = await HostWork.open(state, access: access,
@@ -38,12 +33,14 @@ extension ClusterRun {
             }
             return work
         }
-        directorWork = await directorAnswered
-        let gone = leaving(servers + (directorWork.map { [$0] } ?? []))
-        if var work = directorWork {
-            let unready = Set(servers.filter { $0.report.failed }.map(\.state.host.name))
+        directorWorks = await directorsAnswered
+        let gone = leaving(servers + directorWorks)
+        let unready = Set(servers.filter { $0.report.failed }.map(\.state.host.name))
+        // Active-active directors each reconcile the same table at once: drains wait side by side.
+        directorWorks = await runner.forEach(directorWorks) { work in
+            var work = work
             await reconcileDirector(&work, unready: unready, leaving: gone)
-            directorWork = work
+            return work
         }
         var reports = [HostReport]()
         let released = await runner.forEach(servers) { work in
@@ -61,13 +58,14 @@ extension ClusterRun {
             return work
         }
         for work in restored { reports.append(await done(work)) }
-        if var work = directorWork {
-            let stillLeaving = restored.filter(\.report.failed).map { ClusterMember($0.state.host).line }
+        let stillLeaving = restored.filter(\.report.failed).map { ClusterMember($0.state.host).line }
+        var directorReports: [HostReport] = []
+        for var work in directorWorks {
             if !gone.isEmpty && work.usable { _ = await work.send(HostScript.writeCluster(memberLines + stillLeaving)) }
             await work.close()
-            reports.insert(await done(work), at: 0)
+            directorReports.append(await done(work))
         }
-        return reports
+        return directorReports + reports
     }
 
     /// A real server gives up what the inventory no longer asks of it (after the director stopped

@@ -17,10 +17,18 @@ struct ClusterRun: Sendable {
 
     var access: HostAccess { runner.access }
     var selected: [HostState] { cluster.filter { only?.contains($0.host.name) ?? true } }
-    var director: HostState? { selected.first { $0.roles.contains(.director) } }
-    /// Every other host: the real servers, and the directors after the first (a keepalived pair's
-    /// backups, which hold no IPVS rules of lvsctl's).
-    var others: [HostState] { selected.filter { $0.host.name != director?.host.name } }
+    /// The directors whose IPVS table lvsctl reconciles: the first one, or every one when they are
+    /// active-active (each holds the whole table). The first takes the cluster's lock.
+    var directors: [HostState] {
+        let all = selected.filter { $0.roles.contains(.director) }
+        return inventory.isActiveActive ? all : Array(all.prefix(1))
+    }
+    /// Every other host: the real servers, and the directors after the first of a keepalived
+    /// pair (its backups, which hold no IPVS rules of lvsctl's).
+    var others: [HostState] {
+        let names = Set(directors.map(\.host.name))
+        return selected.filter { !names.contains($0.host.name) }
+    }
     var members: [ClusterMember] { cluster.map { ClusterMember($0.host) } }
 
     func opening(_ access: HostScript.Access, readIPVS: Bool = false) -> String {
@@ -73,39 +81,68 @@ struct ClusterRun: Sendable {
 
     // MARK: - plan
 
-    /// plan: every host's diff; the director's live table too (for `status`).
-    func plan() async -> (reports: [HostReport], live: IPVSTable?) {
-        var directorWork: HostWork?
-        if let state = director {
-            let readIPVS = HostScript.opening(.read, owner: runner.owner(verb), lockWait: runner.options.lockWait, readIPVS: false)
-                + HostScript.readIPVSTable(stats: runner.options.readStats)
+    /// Connects to each director in order and sends it `first`: the first one's lock keeps a
+    /// second run of the cluster out. When one cannot be used, the run stops there: every
+    /// director's report and the other hosts as not contacted.
+    func openDirectors(_ first: (HostState) -> String) async -> Result<[HostWork], Stopped> {
+        var works: [HostWork] = []
+        for state in directors {
             var work = await HostWork.connect(state, access: access)
-            await work.begin(readIPVS + HostScript.check(state.resources))
+            await work.begin(first(state))
+            works.append(work)
             if !work.usable {
-                await work.close()
-                return ([await done(work)] + others.map { skipped($0, because: "director \(state.host.name) could not be read") }, nil)
+                var reports: [HostReport] = []
+                for var opened in works {
+                    await opened.close()
+                    reports.append(await done(opened))
+                }
+                let untouched = directors.dropFirst(works.count) + others
+                return .failure(Stopped(reports: reports + untouched.map { skipped($0, because: "director \(state.host.name) could not be used") }))
             }
-            directorWork = work
         }
-        // The director holds its lock: the others go on while it answers the rest.
-        async let directorAnswered = Self.completing(directorWork) { describePlan(&$0) }
+        return .success(works)
+    }
+
+    /// A run stopped before the real servers, with what each host reports.
+    struct Stopped: Error { let reports: [HostReport] }
+
+    /// Reads the rest of each director's first answer, then `then` (for `async let`: the
+    /// directors answer while the others are worked on).
+    static func completing(_ works: [HostWork], then: @Sendable (inout HostWork) -> Void) async -> [HostWork] {
+        var completed: [HostWork] = []
+        for work in works { if let work = await completing(work, then: then) { completed.append(work) } }
+        return completed
+    }
+
+    /// plan: every host's diff; the (first) director's live table too (for `status`).
+    func plan() async -> (reports: [HostReport], live: IPVSTable?) {
+        let read = HostScript.opening(.read, owner: runner.owner(verb), lockWait: runner.options.lockWait, readIPVS: false)
+            + HostScript.readIPVSTable(stats: runner.options.readStats)
+        var directorWorks: [HostWork]
+        switch await openDirectors({ read + HostScript.check($0.resources) }) {
+        case let .success(works): directorWorks = works
+        case let .failure(stopped): return (stopped.reports, nil)
+        }
+        // The directors hold their locks: the others go on while they answer the rest.
+        async let directorsAnswered = Self.completing(directorWorks) { describePlan(&$0) }
         let servers = await runner.forEach(others) { state in
             var work = await HostWork.open(state, access: access, first: opening(.read) + HostScript.check(state.resources))
             if work.usable { describePlan(&work) }
             await work.close()
             return work
         }
-        directorWork = await directorAnswered
+        directorWorks = await directorsAnswered
         var reports = [HostReport]()
         for work in servers { reports.append(await done(work)) }
-        reports += await visitLeaving(servers + (directorWork.map { [$0] } ?? []), first: opening(.read)) {
+        reports += await visitLeaving(servers + directorWorks, first: opening(.read)) {
             if $0.usable { describePlan(&$0) }
         }
-        if var work = directorWork {
+        var directorReports: [HostReport] = []
+        for var work in directorWorks {
             await work.close()
-            reports.insert(await done(work), at: 0)
+            directorReports.append(await done(work))
         }
-        return (reports, directorWork?.opening.ipvsTable)
+        return (directorReports + reports, directorWorks.first?.opening.ipvsTable)
     }
 
     /// plan's lines for a host: its template resources, its IPVS services (director), and what
@@ -152,30 +189,25 @@ struct ClusterRun: Sendable {
 
     // MARK: - down
 
-    /// The director first (its lock keeps a concurrent `up` out while the rest is undone), then
-    /// the real servers in parallel, then any host that had already left the cluster.
+    /// The directors first (the first one's lock keeps a concurrent `up` out while the rest is
+    /// undone), then the real servers in parallel, then any host that had already left the cluster.
     func down() async -> [HostReport] {
-        var directorWork: HostWork?
-        if let state = director {
-            var work = await HostWork.connect(state, access: access)
-            await work.begin(opening(.change, readIPVS: true))
-            if !work.usable {
-                await work.close()
-                return [await done(work)] + others.map { skipped($0, because: "director \(state.host.name) could not be used") }
-            }
-            directorWork = work
+        var directorWorks: [HostWork]
+        switch await openDirectors({ _ in opening(.change, readIPVS: true) }) {
+        case let .success(works): directorWorks = works
+        case let .failure(stopped): return stopped.reports
         }
-        // The director holds its lock: its IPVS services go in one batch (it needed its records
-        // and table for that), its other records after them, while the others go on.
-        async let directorAnswered: HostWork? = {
-            guard var work = directorWork else { return nil }
+        // The directors hold their locks: their IPVS services go in one batch each (they needed
+        // their records and table for that), their other records after them, while the others go on.
+        async let directorsAnswered: [HostWork] = runner.forEach(directorWorks) { work in
+            var work = work
             await work.complete()
             guard work.usable else { return work }
             let output = await work.send(HostScript.undoIPVS(records: work.opening.records, live: work.opening.ipvsTable ?? IPVSTable())
                                          + HostScript.undoAll(forgetWhenEmpty: false))
             work.report.changes = HostDiff.undone(output.undos, records: work.opening.records)
             return work
-        }()
+        }
         let undoAll = opening(.change) + HostScript.undoAll(forgetWhenEmpty: true)
         let servers = await runner.forEach(others) { state in
             var work = await HostWork.open(state, access: access, first: undoAll)
@@ -183,18 +215,19 @@ struct ClusterRun: Sendable {
             await work.close()
             return work
         }
-        directorWork = await directorAnswered
+        directorWorks = await directorsAnswered
         var reports = [HostReport]()
         for work in servers { reports.append(await done(work)) }
-        reports += await visitLeaving(servers + (directorWork.map { [$0] } ?? []), first: undoAll) {
+        reports += await visitLeaving(servers + directorWorks, first: undoAll) {
             $0.report.changes = HostDiff.undone($0.opening.undos, records: $0.opening.records)
         }
-        if var work = directorWork {
+        var directorReports: [HostReport] = []
+        for var work in directorWorks {
             if work.usable { _ = await work.send("lvsctl_forget") }
             await work.close()
-            reports.insert(await done(work), at: 0)
+            directorReports.append(await done(work))
         }
-        return reports
+        return directorReports + reports
     }
 }
 

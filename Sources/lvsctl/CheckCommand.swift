@@ -25,15 +25,15 @@ struct InventoryOption: ParsableArguments {
 }
 
 extension Inventory {
-    /// Verbs that reach hosts refuse active-active inventories for now: every director's IPVS
-    /// table must be reconciled in step with the others' (equal destination order), which the
-    /// runner does not do yet. `check` and `render` show what each director would get.
+    /// `verify` and `status` refuse active-active inventories for now: they read and judge one
+    /// director's table, and an active-active cluster is one only when every director's table is
+    /// the same (services, weights, destination order), which they do not compare yet.
     func refuseActiveActive(verb: String) throws {
         guard isActiveActive else { return }
         FileHandle.standardError.write(Data("""
-            lvsctl \(verb): \(file) asks for active-active directors (bgp): `check` and `render` show what each \
-            director would get, but plan, up, down, verify and status do not work on them yet (each director's \
-            IPVS table must be reconciled in step with the others'). No host was contacted.
+            lvsctl \(verb): \(file) asks for active-active directors (bgp): plan, up and down work on every \
+            director, but verify and status do not yet (they read one director's table, and would not \
+            compare the directors' tables). No host was contacted.
 
             """.utf8))
         throw ExitCode(69)   // EX_UNAVAILABLE

@@ -1,0 +1,106 @@
+import Foundation
+import LVSKit
+import LVSLab
+import LVSRunner
+import Testing
+
+/// Issue 19 on the lab VM: director and director2 active at once, each announcing the VIP over
+/// BGP to a router that merges the paths (the lab's client runs bird as that router, one-armed on
+/// the outer network), each computing the same Maglev table.
+extension VMLabEndToEndTests {
+    static let routerFolder = "/srv/router"
+
+    /// bird on the client: both directors as neighbours, what they announce installed as one
+    /// multipath route hashed on the 5-tuple (fib_multipath_hash_policy 1).
+    static func startRouter(_ lab: VMLab) async throws {
+        _ = try await lab.run("client", """
+            mkdir -p \(routerFolder) && cat > \(routerFolder)/bird.conf <<'EOF'
+            router id 192.168.0.100;
+            protocol device { }
+            protocol kernel { ipv4 { import none; export all; }; merge paths on; }
+            protocol bfd { interface "*" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }
+            template bgp director { local as 65000; hold time 3; keepalive time 1; connect retry time 1; bfd on; ipv4 { import all; export none; }; }
+            protocol bgp d1 from director { neighbor 192.168.0.10 as 65001; }
+            protocol bgp d2 from director { neighbor 192.168.0.11 as 65001; }
+            EOF
+            read -r policy < /proc/sys/net/ipv4/fib_multipath_hash_policy; echo "$policy" > \(routerFolder)/policy
+            echo 1 > /proc/sys/net/ipv4/fib_multipath_hash_policy
+            bird -c \(routerFolder)/bird.conf -s \(routerFolder)/bird.ctl -P \(routerFolder)/bird.pid
+            """)
+    }
+
+    static func stopRouter(_ lab: VMLab) async throws {
+        _ = try await lab.run("client", """
+            kill $(cat \(routerFolder)/bird.pid); cat \(routerFolder)/policy > /proc/sys/net/ipv4/fib_multipath_hash_policy; rm -rf \(routerFolder)
+            """)
+    }
+
+    /// The router's next hops to the VIP.
+    static func nextHops(_ lab: VMLab) async throws -> [String] {
+        let route = try await lab.run("client", "ip route show \(LabScenario.vip)/32")
+        return route.split(separator: "\n").compactMap { line in
+            let words = line.split(separator: " ")
+            return words.firstIndex(of: "via").map { String(words[$0 + 1]) }
+        }
+    }
+
+    /// `requests` answers through the VIP from given client ports (0: any), with the route forced
+    /// through `director` when given; the answering real server's name per request.
+    static func answers(_ lab: VMLab, ports: ClosedRange<Int>, via director: String? = nil) async throws -> [String] {
+        let force = director.map { "birdc -s \(routerFolder)/bird.ctl disable kernel1 >/dev/null; ip route replace \(LabScenario.vip)/32 via \($0)" } ?? ":"
+        let restore = director == nil ? ":" : "ip route del \(LabScenario.vip)/32; birdc -s \(routerFolder)/bird.ctl enable kernel1 >/dev/null"
+        let text = try await lab.run("client", """
+            \(force)
+            for p in $(seq \(ports.lowerBound) \(ports.upperBound)); do
+              a=$(curl -s --max-time 3 --local-port $p http://\(LabScenario.vip)/ | grep -o 'RealServer[0-9]*'); echo "${a:-none}"
+            done
+            \(restore)
+            """)
+        return text.split(separator: "\n").map(String.init)
+    }
+
+    @Test func activeActiveDirectorsShareTheVIP() async throws {
+        let lab = try labVM()
+        let before = try await lab.snapshots()
+        try await Self.startRouter(lab)
+        let text = lab.inventory(mode: "dr", scheduler: "mh", settings: ["flags: [mh-port, mh-fallback]"],
+                                 bgp: "{ as: 65001, peers: [{ address: 192.168.0.100, as: 65000 }], hold_time: 3, bfd: true }")
+        let cluster = try lab.cluster(text, name: "e2e-active-active", library: Self.library.get())
+        let up = await cluster.run(.up)
+        #expect(up.exitCode == 0, "up:\n\(up.text)\n\(failures(up))")
+        // One path through each director, once both sessions are up.
+        #expect(try await waitFor("a next hop per director", timeout: 20) { try await Self.nextHops(lab).sorted() == ["192.168.0.10", "192.168.0.11"] } != nil)
+        // Both directors hold the same table: services, flags, weights, destination order.
+        let tables = [try await lab.run("director", IPVSAdm.readThresholds), try await lab.run("director2", IPVSAdm.readThresholds)]
+        #expect(tables[0] == tables[1] && tables[0].contains("mh (mh-fallback,mh-port)"), "\(tables)")
+
+        // Requests from 30 client ports: every one answered, spread over both directors (ECMP)
+        // and over every real server (mh-port).
+        let spread = try await Self.answers(lab, ports: 42000...42029)
+        #expect(!spread.contains("none") && Set(spread) == ["RealServer1", "RealServer2", "RealServer3"], "\(spread)")
+        // (The kernel sums its counters about every 2 s.)
+        var counts: [Int] = []
+        _ = try await waitFor("30 connections counted", timeout: 8) {
+            counts = try await [lab.run("director", IPVSAdm.readStats), lab.run("director2", IPVSAdm.readStats)].map {
+                IPVSAdm.table(listing: $0).serviceStats.values.first?.connections ?? 0
+            }
+            return counts.reduce(0, +) == 30
+        }
+        #expect(counts.allSatisfy { $0 > 0 } && counts.reduce(0, +) == 30, "connections per director: \(counts)")
+
+        // The same client port reaches the same real server through either director: what keeps a
+        // connection the routers move from one director to the other.
+        let throughFirst = try await Self.answers(lab, ports: 42100...42115, via: "192.168.0.10")
+        let throughSecond = try await Self.answers(lab, ports: 42100...42115, via: "192.168.0.11")
+        #expect(throughFirst == throughSecond && !throughFirst.contains("none"), "\(throughFirst)\n\(throughSecond)")
+
+        let again = await cluster.run(.up)
+        #expect(again.exitCode == 0 && again.hosts.allSatisfy { $0.changes.isEmpty }, "a second up changes nothing:\n\(again.text)")
+        let down = await cluster.run(.down)
+        #expect(down.exitCode == 0, "down:\n\(down.text)\n\(failures(down))")
+        #expect(try await waitFor("the VIP withdrawn", timeout: 10) { try await Self.nextHops(lab).isEmpty } != nil)
+        try await Self.stopRouter(lab)
+        let differences = try await lab.differences(from: before)
+        #expect(differences.isEmpty, "differs after down:\n\(differences)")
+    }
+}
