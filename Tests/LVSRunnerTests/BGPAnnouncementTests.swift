@@ -10,11 +10,8 @@ import Testing
 struct BGPAnnouncementTests {
     /// host1 the router (AS 65000), host2 and host3 directors (AS 65001), host4 a real server.
     static func inventory(_ lab: Lab) -> String {
-        let hosts = lab.hosts.map { "  \($0.name): { address: \($0.address), identity: \(lab.privateKey) }" }.joined(separator: "\n")
-        return """
-        ssh: { known_hosts: \(lab.knownHostsFile) }
-        hosts:
-        \(hosts)
+        """
+        \(labHosts(lab))
         cluster:
           mode: dr
           directors:

@@ -7,14 +7,16 @@ import Testing
 
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
+/// An inventory's `ssh:` and `hosts:` for every lab host (`login`: more of each host's fields).
+func labHosts(_ lab: Lab, login: String = "") -> String {
+    let hosts = lab.hosts.map { "  \($0.name): { address: \($0.address), identity: \(lab.privateKey)\(login) }" }
+    return (["ssh: { known_hosts: \(lab.knownHostsFile) }", "hosts:"] + hosts).joined(separator: "\n")
+}
+
 /// A cluster on lab hosts: host1 director, host2 and host3 real servers, host4 client.
 func labInventory(_ lab: Lab, mode: String, extra: String = "", login: String = "", servers: String = "[host2, host3]") -> String {
-    let key = lab.privateKey
-    let hosts = lab.hosts.map { "  \($0.name): { address: \($0.address), identity: \(key)\(login) }" }.joined(separator: "\n")
-    return """
-    ssh: { known_hosts: \(lab.knownHostsFile) }
-    hosts:
-    \(hosts)
+    """
+    \(labHosts(lab, login: login))
     cluster:
       mode: \(mode)
       director: { host: host1, interface: eth0 }

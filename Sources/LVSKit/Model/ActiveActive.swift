@@ -28,12 +28,6 @@ public struct BGPPeer: Sendable, Equatable {
     /// The router's AS (`neighbor … as`): another than `localAS` is eBGP.
     public var remoteAS: Int
     public var location: SourceLocation
-
-    public init(address: IPAddress, remoteAS: Int, location: SourceLocation) {
-        self.address = address
-        self.remoteAS = remoteAS
-        self.location = location
-    }
 }
 
 extension Inventory {
