@@ -12,10 +12,11 @@ extension InventoryValidator {
             if let other = routerIDs[id] { report(director.location, .duplicateRouterID(id, host: director.host, other: other)) }
             routerIDs[id] = routerIDs[id] ?? director.host
         }
+        // Each director's host address, read once for every peer.
+        let hostAddresses = inventory.directors.compactMap { director in
+            inventory.host(named: director.host).flatMap { try? IPAddress.parse($0.address).get() }.map { (director.host, $0) }
+        }
         for peer in bgp.peers {
-            let hostAddresses = inventory.directors.compactMap { director in
-                inventory.host(named: director.host).flatMap { try? IPAddress.parse($0.address).get() }.map { (director.host, $0) }
-            }
             if let director = inventory.directors.first(where: { $0.dip.address == peer.address })?.host
                 ?? hostAddresses.first(where: { $0.1 == peer.address })?.0 {
                 report(peer.location, .peerIsDirector(peer.address, host: director))
