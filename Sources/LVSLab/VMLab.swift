@@ -269,11 +269,12 @@ public struct VMLab: Sendable {
     /// adds lines to the service (persistence…).
     /// `moreServices`: YAML list items appended to `services:`; `dip6` gives the director its
     /// lab IPv6 DIP (fd00:2::1/64); `vrrp` (a YAML mapping) makes director and director2 a
-    /// keepalived pair; `bgp` (a YAML mapping) makes them active-active directors instead;
-    /// `metrics` asks for node exporter on the director.
+    /// keepalived pair; `bgp` (a YAML mapping) makes them active-active directors instead
+    /// (`secondDirector: false`: the director alone, as before director2 joins); `metrics` asks for node exporter on the director.
     public func inventory(mode: String, scheduler: String = "rr", servers: [String]? = nil, weights: [String: Int] = [:],
                           vip: String = "192.168.0.200", settings: [String] = [], moreServices: String = "", dip6: Bool = false,
-                          serverSettings: [String: String] = [:], vrrp: String? = nil, bgp: String? = nil, metrics: Bool = false) -> String {
+                          serverSettings: [String: String] = [:], vrrp: String? = nil, bgp: String? = nil, secondDirector: Bool = true,
+                          metrics: Bool = false) -> String {
         let pair = vrrp.map { "vrrp: \($0)" } ?? bgp.map { "bgp: \($0)" }
         let hosts = topology.hosts.map { host in
             let entry = inventoryHost(host.spec.name)
@@ -297,7 +298,7 @@ public struct VMLab: Sendable {
         cluster:
           mode: \(mode)
         \(pair == nil ? "" : "  directors:\n    - ")\(pair == nil ? "  director: " : ""){ host: director, interface: eth0, inner_interface: eth1, dip: 10.0.0.1/24\(dip6 ? ", dip6: \"fd00:2::1/64\"" : "") }
-        \(pair.map { "    - { host: director2, interface: eth0, inner_interface: eth1, dip: 10.0.0.2/24 }\n  \($0)" } ?? "")
+        \(pair.map { (secondDirector ? "    - { host: director2, interface: eth0, inner_interface: eth1, dip: 10.0.0.2/24 }\n" : "") + "  \($0)" } ?? "")
           client: client
         \(metrics ? "  metrics: true          # node exporter on each director's port 9100\n" : "")  services:
             - vip: \(vip)

@@ -37,9 +37,10 @@ extension ClusterRun {
         let gone = leaving(servers + directorWorks)
         let unready = Set(servers.filter { $0.report.failed }.map(\.state.host.name))
         // Active-active directors each reconcile the same table at once: drains wait side by side.
+        let peers = directorWorks
         directorWorks = await runner.forEach(directorWorks) { work in
             var work = work
-            await reconcileDirector(&work, unready: unready, leaving: gone)
+            await reconcileDirector(&work, unready: unready, leaving: gone, peers: peers)
             return work
         }
         var reports = [HostReport]()
@@ -78,9 +79,9 @@ extension ClusterRun {
     /// The director's changes: its template resources, IPVS in place, its own removals, the
     /// cluster record; then drains; then what waited for them (keepalived, whose reload removes
     /// the real servers that left).
-    func reconcileDirector(_ work: inout HostWork, unready: Set<String>, leaving: [HostState]) async {
+    func reconcileDirector(_ work: inout HostWork, unready: Set<String>, leaving: [HostState], peers: [HostWork]) async {
         let state = work.state
-        let plan = ipvsPlan(work, unready: unready)
+        let plan = ipvsPlan(work, unready: unready, peers: peers)
         let steps = plan.steps
         defer { (work.report.unchanged, work.report.changes) = Self.withResources(work, state) }
         guard work.usable else { return }   // a resource of its own failed: no IPVS change

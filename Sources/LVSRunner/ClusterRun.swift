@@ -114,17 +114,17 @@ struct ClusterRun: Sendable {
         return completed
     }
 
-    /// plan: every host's diff; the (first) director's live table too (for `status`).
-    func plan() async -> (reports: [HostReport], live: IPVSTable?) {
+    /// plan: every host's diff; each director's live table too, in order (for `status`).
+    func plan() async -> (reports: [HostReport], live: [(director: String, table: IPVSTable)]) {
         let read = HostScript.opening(.read, owner: runner.owner(verb), lockWait: runner.options.lockWait, readIPVS: false)
             + HostScript.readIPVSTable(stats: runner.options.readStats)
         var directorWorks: [HostWork]
         switch await openDirectors({ read + HostScript.check($0.resources) }) {
         case let .success(works): directorWorks = works
-        case let .failure(stopped): return (stopped.reports, nil)
+        case let .failure(stopped): return (stopped.reports, [])
         }
         // The directors hold their locks: the others go on while they answer the rest.
-        async let directorsAnswered = Self.completing(directorWorks) { describePlan(&$0) }
+        async let directorsAnswered = Self.completing(directorWorks) { _ in }
         let servers = await runner.forEach(others) { state in
             var work = await HostWork.open(state, access: access, first: opening(.read) + HostScript.check(state.resources))
             if work.usable { describePlan(&work) }
@@ -132,6 +132,12 @@ struct ClusterRun: Sendable {
             return work
         }
         directorWorks = await directorsAnswered
+        let peers = directorWorks
+        directorWorks = directorWorks.map { work in
+            var work = work
+            if work.usable { describePlan(&work, peers: peers) }
+            return work
+        }
         var reports = [HostReport]()
         for work in servers { reports.append(await done(work)) }
         reports += await visitLeaving(servers + directorWorks, first: opening(.read)) {
@@ -142,18 +148,18 @@ struct ClusterRun: Sendable {
             await work.close()
             directorReports.append(await done(work))
         }
-        return (directorReports + reports, directorWorks.first?.opening.ipvsTable)
+        return (directorReports + reports, directorWorks.compactMap { work in work.opening.ipvsTable.map { (work.state.host.name, $0) } })
     }
 
     /// plan's lines for a host: its template resources, its IPVS services (director), and what
     /// it has recorded that is no longer wanted.
-    func describePlan(_ work: inout HostWork) {
+    func describePlan(_ work: inout HostWork, peers: [HostWork] = []) {
         let (unchanged, changes) = HostDiff.resources(work.state.resources, work.opening, planned: true)
         work.report.unchanged = unchanged
         work.report.changes = changes
         let isDirector = work.state.roles.contains(.director)
         if isDirector {
-            let ipvs = ipvsPlan(work)
+            let ipvs = ipvsPlan(work, peers: peers)
             work.report.changes += (ipvs.changes + ipvs.leftAloneChanges).map { ChangeOutcome(change: $0, status: .planned) }
             work.report.unchanged += ipvs.unchanged
         }
@@ -173,9 +179,13 @@ struct ClusterRun: Sendable {
 
     /// The director's IPVS plan from what it answered: the same for `plan` and `up`.
     /// - unready: real-server hosts whose `up` failed (their new destinations are held back).
-    func ipvsPlan(_ work: HostWork, unready: Set<String> = []) -> IPVSPlan {
-        IPVSPlan(desired: work.state.ipvsServices, live: work.opening.ipvsTable ?? IPVSTable(), records: work.opening.records,
+    /// - peers: every director's first answer (active-active: a service one of them lacks is
+    ///   made in the order another already lists it).
+    func ipvsPlan(_ work: HostWork, unready: Set<String> = [], peers: [HostWork] = []) -> IPVSPlan {
+        let tables = peers.compactMap(\.opening.ipvsTable)
+        return IPVSPlan(desired: work.state.ipvsServices, live: work.opening.ipvsTable ?? IPVSTable(), records: work.opening.records,
                  unready: { key, destination in host(of: destination, in: key).flatMap { unready.contains($0) ? $0 : nil } },
+                 peerOrder: { key in tables.lazy.compactMap { $0.kernelOrder(of: key) }.first },
                  // A service keepalived makes from this inventory: its own, neither lvsctl's nor a stranger's.
                  keepalived: { inventory.usesKeepalived && desired.service($0) != nil },
                  keepalivedServices: inventory.usesKeepalived && !work.state.afterDrains.isEmpty

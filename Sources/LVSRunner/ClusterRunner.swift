@@ -73,10 +73,18 @@ public struct ClusterRunner: Sendable {
         options.readStats = true
         let runner = ClusterRunner(access: access, forks: forks, options: options, onHostDone: onHostDone)
         let desired = DesiredCluster(inventory)
-        var (reports, live) = await ClusterRun(runner: runner, verb: .plan, cluster: cluster, only: nil, desired: desired).plan()
+        let (reports, tables) = await ClusterRun(runner: runner, verb: .plan, cluster: cluster, only: nil, desired: desired).plan()
+        var live = tables.first?.table
         var keepalived: [KeepalivedState] = []
         var tableHost = inventory.director.host
-        if inventory.usesKeepalived {
+        var bird: [BirdState] = [], sameOnEveryDirector: [Verdict] = []
+        if inventory.isActiveActive {
+            // Each director counts the connections the routers sent it.
+            live = IPVSTable.summingCounters(tables.map(\.table))
+            tableHost = tables.map(\.director).joined(separator: ", ")
+            sameOnEveryDirector = tables.count > 1 ? TableJudge.sameOnEveryDirector(tables) : []
+            bird = await access.birdStates(inventory)
+        } else if inventory.usesKeepalived {
             // keepalived's table that counts is the one on the director holding the VIP.
             let (active, states) = await access.activeDirector(inventory)
             keepalived = states.isEmpty ? await access.keepalivedStates(inventory) : states
@@ -90,6 +98,8 @@ public struct ClusterRunner: Sendable {
                                   drift: Recap(verb: "plan", inventory: inventory.file, hosts: reports, seconds: (clock.now - started).seconds))
         report.tableHost = tableHost
         report.keepalived = keepalived
+        report.activeActive = inventory.isActiveActive
+            ? ActiveActiveStatus(sameOnEveryDirector: sameOnEveryDirector, bird: bird, meanings: BirdConfig.protocolMeanings(desired)) : nil
         report.services = inventory.services
         return report
     }

@@ -6,29 +6,46 @@ extension HostAccess {
     /// stopped, with the reason as its only event).
     public func keepalivedStates(_ inventory: Inventory) async -> [KeepalivedState] {
         guard let vip = inventory.services.first?.vip else { return [] }
-        return await withTaskGroup(of: (Int, KeepalivedState).self) { group in
+        return await askEveryDirector(inventory, KeepalivedState.script(vip: vip)) { output, director in
+            var state = KeepalivedState.parse(output, host: director)
+            state.vrrp = inventory.vipsHeldByVRRP
+            return state
+        } unreachable: { director, error in
+            var state = KeepalivedState(host: director)
+            state.events = [KeepalivedState.Event(time: "", text: "unreachable: \(error)")]
+            state.vrrp = inventory.vipsHeldByVRRP
+            return state
+        }
+    }
+
+    /// Every active-active director's bird: its sessions and what it announces.
+    public func birdStates(_ inventory: Inventory) async -> [BirdState] {
+        await askEveryDirector(inventory, BirdState.script) { BirdState.parse($0, host: $1) }
+            unreachable: { BirdState(host: $0, error: "unreachable: \($1)") }
+    }
+
+    /// Runs `script` as root on every director in parallel; each one's answer, in the
+    /// inventory's order.
+    func askEveryDirector<State: Sendable>(_ inventory: Inventory, _ script: String,
+                                           parse: @escaping @Sendable (String, String) -> State,
+                                           unreachable: @escaping @Sendable (String, any Error) -> State) async -> [State] {
+        await withTaskGroup(of: (Int, State).self) { group in
             for (index, director) in inventory.directors.enumerated() {
                 guard let host = inventory.host(named: director.host) else { continue }
                 group.addTask {
                     do {
                         let output = try await withConnection(to: host) { connection, target in
-                            try await runAsRoot(KeepalivedState.script(vip: vip), on: connection, host: host, user: target.user).standardOutput
+                            try await runAsRoot(script, on: connection, host: host, user: target.user).standardOutput
                         }
-                        return (index, KeepalivedState.parse(output, host: director.host))
+                        return (index, parse(output, director.host))
                     } catch {
-                        var state = KeepalivedState(host: director.host)
-                        state.events = [KeepalivedState.Event(time: "", text: "unreachable: \(error)")]
-                        return (index, state)
+                        return (index, unreachable(director.host, error))
                     }
                 }
             }
-            var states: [(Int, KeepalivedState)] = []
+            var states: [(Int, State)] = []
             for await state in group { states.append(state) }
-            return states.sorted { $0.0 < $1.0 }.map { _, state in
-                var state = state
-                state.vrrp = inventory.vipsHeldByVRRP
-                return state
-            }
+            return states.sorted { $0.0 < $1.0 }.map(\.1)
         }
     }
 

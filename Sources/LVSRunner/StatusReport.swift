@@ -11,6 +11,8 @@ public struct StatusReport: Sendable {
     public var tableHost = ""
     /// Each director's keepalived, when keepalived runs the cluster.
     public var keepalived: [KeepalivedState] = []
+    /// Active-active directors: whether their tables agree, and each one's bird.
+    public var activeActive: ActiveActiveStatus?
     var services: [VirtualService] = []
 
     /// Any host where `up` would change something, or that could not be read.
@@ -23,7 +25,7 @@ public struct StatusReport: Sendable {
         if let live {
             if live.services.isEmpty { lines.append("    (no virtual services)") }
             for service in live.services {
-                var head = "  \(service.key.resourceID)  \(service.scheduler)"
+                var head = "  \(service.key.resourceID)  \(service.scheduler)" + (service.schedulerFlags.map { " (\($0))" } ?? "")
                 if let timeout = service.persistence { head += "  persistent \(timeout) s" }
                 if let stats = live.serviceStats[service.key] { head += "  " + Self.words(stats) }
                 lines.append(head)
@@ -38,6 +40,7 @@ public struct StatusReport: Sendable {
             lines.append("    (could not be read: IPVS not loaded, or the director unreachable)")
         }
         if !keepalived.isEmpty { lines += keepalivedLines }
+        if let activeActive { lines += activeActive.lines }
         lines.append("==> drift: what `lvsctl up` would change")
         for host in drift.hosts {
             if !host.reachable || host.error != nil || host.lockedBy != nil {
@@ -62,7 +65,8 @@ public struct StatusReport: Sendable {
             var service: String, scheduler: String, persistence: Int?, netmask: String?
             var stats: IPVSStats?, destinations: [Destination]
         }
-        struct Document: Encodable { var desired: [String]; var live: [Service]?; var drift: Recap; var keepalived: [KeepalivedState]?; var realServers: [RealServerState]? }
+        struct Document: Encodable { var desired: [String]; var live: [Service]?; var drift: Recap; var keepalived: [KeepalivedState]?; var realServers: [RealServerState]?
+            var sameOnEveryDirector: [Verdict]?; var bird: [BirdState]? }
         let live = self.live.map { table in
             table.services.map { service in
                 Service(service: service.key.description, scheduler: service.scheduler, persistence: service.persistence, netmask: service.netmask,
@@ -76,11 +80,25 @@ public struct StatusReport: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let document = Document(desired: desired.flatMap(IPVSAdm.saveLines), live: live, drift: drift,
-                                keepalived: keepalived.isEmpty ? nil : keepalived, realServers: keepalived.isEmpty ? nil : realServerStates)
+                                keepalived: keepalived.isEmpty ? nil : keepalived, realServers: keepalived.isEmpty ? nil : realServerStates,
+                                sameOnEveryDirector: activeActive?.sameOnEveryDirector, bird: activeActive?.bird)
         return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self)
     }
 
     static func words(_ stats: IPVSStats) -> String {
         "conns \(stats.connections)  in \(stats.inPackets) pkts  out \(stats.outPackets) pkts"
+    }
+}
+
+/// What `status` adds for active-active directors.
+public struct ActiveActiveStatus: Sendable {
+    /// One verdict per service: every director lists it alike (empty with a single director).
+    public var sameOnEveryDirector: [Verdict]
+    public var bird: [BirdState]
+    /// What each of lvsctl's bird protocols stands for.
+    var meanings: [(name: String, meaning: String)]
+
+    var lines: [String] {
+        ["==> active-active directors (their counters added above)"] + sameOnEveryDirector.map(\.line) + bird.flatMap { $0.lines(meanings) }
     }
 }

@@ -38,7 +38,11 @@ public struct VerifyReport: Codable, Sendable {
                          : "    sequence: " + service.sequence.joined(separator: " "))
             for verdict in service.verdicts { lines.append(verdict.line) }
         }
-        if inventory.directors.count > 1, let director { lines.append("(IPVS table read on \(director), the director holding the VIP)") }
+        if inventory.isActiveActive, let director {
+            lines.append("(IPVS tables read on \(director), active-active: their counters added)")
+        } else if inventory.directors.count > 1, let director {
+            lines.append("(IPVS table read on \(director), the director holding the VIP)")
+        }
         for verdict in table { lines.append(verdict.line) }
         for error in errors { lines.append("ERROR  \(error)") }
         lines.append(passed ? "verify: PASSED" : "verify: FAILED")
@@ -69,20 +73,23 @@ public struct Verifier: Sendable {
     public func verify(_ inventory: Inventory, requests: Int, fromLocal: Bool) async -> VerifyReport {
         var report = VerifyReport(from: fromLocal ? "local" : inventory.client ?? "local", director: nil, services: [], table: [], errors: [])
         let services = VerifyRequests.verifiable(inventory)
-        // With a keepalived pair, the director holding the VIP is the one clients reach.
-        let director = await access.activeDirector(inventory).host
-        let table = director.map { DirectorTableReader(access: access, director: $0) }
+        // With a keepalived pair, the director holding the VIP is the one clients reach; active-
+        // active directors each take a share.
+        let directors = inventory.isActiveActive ? inventory.directors.compactMap { inventory.host(named: $0.host) }
+            : [await access.activeDirector(inventory).host].compactMap { $0 }
+        let table = directors.isEmpty ? nil : DirectorTables(access: access, directors: directors)
         // The client's connection is made while the director's table is read.
         let clientHost = fromLocal ? nil : inventory.client.flatMap { inventory.host(named: $0) }
         async let clientConnection = clientHost.asyncMap { try await access.connect($0) }
         // IPVS's per-destination counters, before and after: the witness that needs no test page.
-        let before = try? await table.asyncMap { try await $0.read() }
+        let beforeEach = try? await table.asyncMap { try await $0.readEach() }
+        let before = beforeEach.flatMap(IPVSTable.summingCounters)
         // keepalived decides which real servers are in the table: judge against what it holds.
         func held(_ service: VirtualService) -> VirtualService {
             inventory.usesKeepalived ? before.map { service.heldByKeepalived($0) } ?? service : service
         }
         let judged = services.map(held)
-        report.director = director?.name
+        report.director = directors.isEmpty ? nil : directors.map(\.name).joined(separator: ", ")
         var output = ""
         if fromLocal || inventory.client == nil {
             if !fromLocal { report.errors.append("the inventory names no client host: sending requests from this machine (use --from local to say so)") }
@@ -143,11 +150,14 @@ public struct Verifier: Sendable {
                 sequence: pages ? hosts.map { $0 ?? "none" } : [], verdicts: verdicts))
         }
         await access.jumpPool.closeAll()
-        if let director {
+        if let director = report.director {
             if let after {
-                report.table = TableJudge.judge(live: after, desired: inventory.services.map { DesiredCluster.ipvsService(held($0), mode: inventory.mode) })
+                if let beforeEach, beforeEach.count > 1 {
+                    report.table = TableJudge.sameOnEveryDirector(Array(zip(directors.map(\.name), beforeEach)))
+                }
+                report.table += TableJudge.judge(live: after, desired: inventory.services.map { DesiredCluster.ipvsService(held($0), mode: inventory.mode) })
             } else {
-                report.errors.append("director \(director.name): its IPVS table could not be read")
+                report.errors.append("director \(director): its IPVS table could not be read")
             }
         }
         return report
@@ -210,7 +220,7 @@ public struct Verifier: Sendable {
 
     /// The director's table once its counters include the requests just answered: IPVS sums them
     /// about every 2 s, so read until they do (at most ~4 s).
-    func settledCounters(_ director: DirectorTableReader?, before: IPVSTable?, services: [VirtualService], answered: [Int]) async -> IPVSTable? {
+    func settledCounters(_ director: DirectorTables?, before: IPVSTable?, services: [VirtualService], answered: [Int]) async -> IPVSTable? {
         guard let director else { return nil }
         var table: IPVSTable?
         for attempt in 0..<9 {
@@ -257,6 +267,33 @@ public struct Verifier: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
+}
+
+/// Every director's table whose counters verify adds: the one holding the VIP, or each
+/// active-active director (each counts only the connections the routers sent it).
+struct DirectorTables: Sendable {
+    let readers: [DirectorTableReader]
+
+    init(access: HostAccess, directors: [InventoryHost]) {
+        readers = directors.map { DirectorTableReader(access: access, director: $0) }
+    }
+
+    /// Each director's table, in the order given, read side by side.
+    func readEach() async throws -> [IPVSTable] {
+        try await withThrowingTaskGroup(of: (Int, IPVSTable).self) { group in
+            for (index, reader) in readers.enumerated() { group.addTask { (index, try await reader.read()) } }
+            var tables = [IPVSTable?](repeating: nil, count: readers.count)
+            for try await (index, table) in group { tables[index] = table }
+            return tables.compactMap { $0 }
+        }
+    }
+
+    /// The first director's rules with every director's counters.
+    func read() async throws -> IPVSTable? { IPVSTable.summingCounters(try await readEach()) }
+
+    func close() async {
+        for reader in readers { await reader.close() }
+    }
 }
 
 /// The director's table (with counters), read as often as verify needs over one connection:

@@ -24,22 +24,6 @@ struct InventoryOption: ParsableArguments {
     }
 }
 
-extension Inventory {
-    /// `verify` and `status` refuse active-active inventories for now: they read and judge one
-    /// director's table, and an active-active cluster is one only when every director's table is
-    /// the same (services, weights, destination order), which they do not compare yet.
-    func refuseActiveActive(verb: String) throws {
-        guard isActiveActive else { return }
-        FileHandle.standardError.write(Data("""
-            lvsctl \(verb): \(file) asks for active-active directors (bgp): plan, up and down work on every \
-            director, but verify and status do not yet (they read one director's table, and would not \
-            compare the directors' tables). No host was contacted.
-
-            """.utf8))
-        throw ExitCode(69)   // EX_UNAVAILABLE
-    }
-}
-
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Validate an inventory and summarise the cluster (no SSH).",

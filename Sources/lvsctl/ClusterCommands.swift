@@ -15,7 +15,6 @@ struct ClusterContext {
     init(_ inventory: InventoryOption, _ data: DataOption, _ connection: ConnectionOptions, options: RunOptions = RunOptions(),
          verb: String) throws {
         self.inventory = try inventory.load()
-        if verb == "status" { try self.inventory.refuseActiveActive(verb: verb) }
         self.cluster = try DesiredStateBuilder(library: data.library()).hosts(self.inventory)
         self.only = try connection.limitedHosts(of: self.cluster, inventory: self.inventory)
         let reporter = Reporter(json: connection.json, verbose: connection.verbose)

@@ -30,7 +30,6 @@ struct Verify: AsyncParsableCommand {
 
     func run() async throws {
         let inventory = try inventory.load()
-        try inventory.refuseActiveActive(verb: "verify")
         let report = await Verifier(access: connection.access(for: inventory)).verify(inventory, requests: requests, fromLocal: from == .local)
         if connection.json {
             let encoder = JSONEncoder()

@@ -97,6 +97,27 @@ struct IPVSTwinTests {
         #expect(twin.table.service(Self.key)?.destination(ep("10.0.0.11:80"))?.weight == 0)
     }
 
+    /// Active-active: a director added later (or one that lost its table) makes the service in
+    /// the order its peer lists it, so both fill the same Maglev table; the peer, meanwhile, gets
+    /// the new real server at its head like the newcomer. Without the peer's order the newcomer
+    /// would list them otherwise.
+    @Test func directorAddedLaterListsTheRealServersAsItsPeer() async throws {
+        let desired = ReconcileTests.desired(servers: "[rs1, rs3, rs2]")
+        let peer = try IPVSTwin(save: ReconcileTests.rr2)
+        let newcomer = IPVSTwin(), alone = IPVSTwin()
+        let tables = [peer.table]   // as every director answered before any changed
+        let peerOrder: (IPVSServiceKey) -> [Endpoint]? = { key in tables.lazy.compactMap { $0.kernelOrder(of: key) }.first }
+        for (twin, order) in [(peer, peerOrder), (newcomer, peerOrder), (alone, { _ in nil })] {
+            let plan = IPVSPlan(desired: desired, live: twin.table, records: twin === peer ? ReconcileTests.recorded : [], peerOrder: order)
+            let applied = await twin.apply(plan.steps, endingBridges: [])
+            try #require(applied.allSatisfy { $0?.status == .done }, "\(applied)")
+        }
+        let expected = [ep("10.0.0.13:80"), ep("10.0.0.12:80"), ep("10.0.0.11:80")]
+        #expect(peer.table.kernelOrder[Self.key] == expected)
+        #expect(newcomer.table.kernelOrder[Self.key] == expected)
+        #expect(alone.table.kernelOrder[Self.key] == [ep("10.0.0.12:80"), ep("10.0.0.13:80"), ep("10.0.0.11:80")])
+    }
+
     // MARK: - Helpers
 
     /// `up`'s IPVS part on the twin: the changes, then the drain; the drain's verdicts.

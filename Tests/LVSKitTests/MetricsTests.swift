@@ -89,7 +89,7 @@ struct MetricsTests {
         let written = folder + "/lvsctl-vrrp.prom"
         #expect(try notify("INSTANCE lvsctl MASTER 150") == 0)
         #expect(!FileManager.default.fileExists(atPath: written))   // no lvsctl.prom: metrics no longer wanted
-        FileManager.default.createFile(atPath: folder + "/lvsctl.prom", contents: Data())
+        _ = FileManager.default.createFile(atPath: folder + "/lvsctl.prom", contents: Data())
         #expect(try notify("GROUP pair MASTER") == 0)
         #expect(!FileManager.default.fileExists(atPath: written))
         #expect(try notify("INSTANCE lvsctl BACKUP 100") == 0)

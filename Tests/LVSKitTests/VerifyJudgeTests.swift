@@ -239,4 +239,20 @@ struct TableJudgeTests {
             #expect(verdicts.map(\.passed) == [false])
         }
     }
+
+    /// mh with mh-port (active-active directors): one client's connections spread by port, so
+    /// neither "one source, one server" nor the address-only table applies; the spread does.
+    @Test func maglevWithPortFlagSpreadsOneClient() {
+        var service = VerifyJudgeTests.service(.mh, weights: [1, 1, 1])
+        service.schedulerFlags = [.fallback, .port]
+        let spread = DistributionJudge.perSource(service, answers: ["192.168.0.100": ["rs1", "rs3", "rs1", "rs2"]], oneNetwork: false)
+        #expect(spread.map(\.kind) == [.everyRequestAnswered, .sourcesSpread])
+        #expect(spread.allSatisfy { $0.passed })
+        let stuck = DistributionJudge.judge(service, answers: ["rs2", "rs2", "rs2", "rs2"])
+        #expect(stuck.map(\.kind) == [.everyRequestAnswered, .sourcesSpread])
+        #expect(stuck.map(\.passed) == [true, false])
+        // Without the flag, one client keeps to one server as before.
+        service.schedulerFlags = [.fallback]
+        #expect(DistributionJudge.judge(service, answers: ["rs2", "rs2", "rs2", "rs2"]).map(\.kind) == [.everyRequestAnswered, .sameServer])
+    }
 }

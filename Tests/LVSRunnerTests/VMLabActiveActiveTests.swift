@@ -63,9 +63,19 @@ extension VMLabEndToEndTests {
         let lab = try labVM()
         let before = try await lab.snapshots()
         try await Self.startRouter(lab)
-        let text = lab.inventory(mode: "dr", scheduler: "mh", settings: ["flags: [mh-port, mh-fallback]"],
-                                 bgp: "{ as: 65001, peers: [{ address: 192.168.0.100, as: 65000 }], hold_time: 3, bfd: true }")
-        let cluster = try lab.cluster(text, name: "e2e-active-active", library: Self.library.get())
+        func inventory(_ servers: [String], secondDirector: Bool = true) -> String {
+            lab.inventory(mode: "dr", scheduler: "mh", servers: servers, settings: ["flags: [mh-port, mh-fallback]"],
+                          bgp: "{ as: 65001, peers: [{ address: 192.168.0.100, as: 65000 }], hold_time: 3, bfd: true }",
+                          secondDirector: secondDirector)
+        }
+        // The director alone first, with two real servers; then director2 joins as rs3 is added
+        // between them in the inventory. The director's `-a` puts rs3 at the head of its list;
+        // director2, made from nothing, must list them the same (its peer's order, not the
+        // inventory's) or the two Maglev tables differ.
+        let alone = try lab.cluster(inventory(["rs1", "rs2"], secondDirector: false), name: "e2e-active-active", library: Self.library.get())
+        let first = await alone.run(.up)
+        #expect(first.exitCode == 0, "up with the director alone:\n\(first.text)\n\(failures(first))")
+        let cluster = try lab.cluster(inventory(["rs1", "rs3", "rs2"]), name: "e2e-active-active", library: Self.library.get())
         let up = await cluster.run(.up)
         #expect(up.exitCode == 0, "up:\n\(up.text)\n\(failures(up))")
         // One path through each director, once both sessions are up.
@@ -73,6 +83,7 @@ extension VMLabEndToEndTests {
         // Both directors hold the same table: services, flags, weights, destination order.
         let tables = [try await lab.run("director", IPVSAdm.readThresholds), try await lab.run("director2", IPVSAdm.readThresholds)]
         #expect(tables[0] == tables[1] && tables[0].contains("mh (mh-fallback,mh-port)"), "\(tables)")
+        #expect(IPVSAdm.table(listing: tables[1]).kernelOrder.values.first?.map(\.description) == ["10.0.0.13:80", "10.0.0.12:80", "10.0.0.11:80"])
 
         // Requests from 30 client ports: every one answered, spread over both directors (ECMP)
         // and over every real server (mh-port).
@@ -94,6 +105,13 @@ extension VMLabEndToEndTests {
         let throughSecond = try await Self.answers(lab, ports: 42100...42115, via: "192.168.0.11")
         #expect(throughFirst == throughSecond && !throughFirst.contains("none"), "\(throughFirst)\n\(throughSecond)")
 
+        // verify and status read every director: tables the same, counters added, bird announcing.
+        let verified = await cluster.verify()
+        #expect(verified.passed && verified.table.filter { $0.kind == .sameOnEveryDirector }.map(\.passed) == [true],
+                "\(verified.text(cluster.inventory))")
+        let status = await cluster.runner.status(cluster: cluster.cluster, inventory: cluster.inventory)
+        #expect(!status.drifted && status.activeActive?.sameOnEveryDirector.map(\.passed) == [true]
+                && status.activeActive?.bird.map(\.established) == [true, true], "\(status.text)")
         let again = await cluster.run(.up)
         #expect(again.exitCode == 0 && again.hosts.allSatisfy { $0.changes.isEmpty }, "a second up changes nothing:\n\(again.text)")
         let down = await cluster.run(.down)

@@ -17,6 +17,16 @@ public enum BirdConfig {
 
     /// `lvsctl_vip0`: the static protocol of the n-th IPv4 VIP.
     public static func protocolName(_ vip: VIPAddress) -> String { "lvsctl_vip\(vip.labelNumber ?? 0)" }
+    /// `lvsctl_peer0`: the BGP session with the n-th peer of the inventory.
+    public static func protocolName(peer index: Int) -> String { "lvsctl_peer\(index)" }
+
+    /// What each protocol lvsctl names stands for, in the file's order: `VIP 192.168.0.200`,
+    /// `peer 192.168.0.100 AS 65000`.
+    public static func protocolMeanings(_ desired: DesiredCluster) -> [(name: String, meaning: String)] {
+        let vips = desired.vips.filter { !$0.address.isV6 }.map { (protocolName($0), "VIP \($0.address)") }
+        let peers = (desired.inventory.bgp?.peers ?? []).enumerated().map { (protocolName(peer: $0), "peer \($1.address) AS \($1.remoteAS)") }
+        return vips + peers
+    }
 
     public static func file(_ desired: DesiredCluster, director: Director) -> String {
         let inventory = desired.inventory
@@ -32,7 +42,7 @@ public enum BirdConfig {
                       "        multiplier \(bfdMultiplier);", "    };", "}"]
         }
         for (index, peer) in bgp.peers.enumerated() {
-            lines += ["", "protocol bgp lvsctl_peer\(index) {",
+            lines += ["", "protocol bgp \(protocolName(peer: index)) {",
                       "    description \"\(peer.address)\";",
                       "    local as \(bgp.localAS);",
                       "    neighbor \(peer.address) as \(peer.remoteAS);",

@@ -92,6 +92,21 @@ extension IPVSService {
     }
 }
 
+extension IPVSService {
+    /// The service with its destinations in the order that makes a new director's kernel list
+    /// equal a peer's: `mh` fills its Maglev table in list order, and `-a` inserts at the head, so
+    /// the destinations the peer holds are added in its reverse order first, then the new ones in
+    /// the order every peer adds them too (each peer's `-a` puts them at its head alike).
+    /// - peerOrder: the peer's destinations in its kernel's order.
+    public func orderedForCreation(like peerOrder: [Endpoint]) -> IPVSService {
+        let rank = Dictionary(peerOrder.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        let held = destinations.filter { rank[$0.endpoint] != nil }.sorted { rank[$0.endpoint]! > rank[$1.endpoint]! }
+        var ordered = self
+        ordered.destinations = held + destinations.filter { rank[$0.endpoint] == nil }
+        return ordered
+    }
+}
+
 /// Desired against live IPVS services: the changes, in the order they are safe to make.
 public enum IPVSReconciler {
     /// From `live` (nil: the director has no such service) to `desired`. New destinations are

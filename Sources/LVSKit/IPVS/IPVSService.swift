@@ -127,6 +127,12 @@ public struct IPVSTable: Sendable, Equatable {
 
     public func index(of key: IPVSServiceKey) -> Int? { positions[key] }
 
+    /// The service's destinations in the kernel's order (the `--nosort` listing's, else the order
+    /// `-S` gave them in); nil when the table has no such service.
+    public func kernelOrder(of key: IPVSServiceKey) -> [Endpoint]? {
+        service(key).map { kernelOrder[key] ?? $0.destinations.map(\.endpoint) }
+    }
+
     private static func positions(_ services: [IPVSService]) -> [IPVSServiceKey: Int] {
         Dictionary(services.enumerated().map { ($1.key, $0) }, uniquingKeysWith: { first, _ in first })
     }

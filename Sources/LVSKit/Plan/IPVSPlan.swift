@@ -25,13 +25,18 @@ public struct IPVSPlan: Sendable, Equatable {
     ///   server: a real server the live one holds and the inventory no longer names is drained
     ///   here (weight 0 until its connections end, then deleted) before keepalived's reload,
     ///   which would remove it at once.
+    /// - peerOrder: for a service this director lacks, its destinations in the kernel's order on
+    ///   an active-active peer that holds it (nil: none does): the new one is made to list them
+    ///   alike, so both compute the same Maglev table.
     public init(desired: [IPVSService], live: IPVSTable, records: [HostOutput.Record],
                 unready: (IPVSServiceKey, IPVSDestination) -> String? = { _, _ in nil },
+                peerOrder: (IPVSServiceKey) -> [Endpoint]? = { _ in nil },
                 keepalived: (IPVSServiceKey) -> Bool = { _ in false },
                 keepalivedServices: [(service: IPVSService, sorry: Endpoint?)] = []) {
         var withheld: [Withheld] = []
         let ready = desired.map { service -> IPVSService in
-            var service = service
+            let lives = live.service(service.key) != nil
+            var service = lives ? service : peerOrder(service.key).map(service.orderedForCreation) ?? service
             let present = Set(live.service(service.key)?.destinations.map(\.endpoint) ?? [])
             service.destinations.removeAll { destination in
                 guard !present.contains(destination.endpoint), let host = unready(service.key, destination) else { return false }

@@ -8,6 +8,7 @@ public enum VerdictKind: String, Codable, Sendable {
     case sameServer = "same-server"
     case highestWeightOnly = "highest-weight-only"
     case tableMatches = "table-matches"
+    case sameOnEveryDirector = "same-on-every-director"
     case sharesFollowWeights = "shares-follow-weights"
     case countersAgree = "counters-agree"
     case followsConnections = "follows-connections"
@@ -62,6 +63,10 @@ public enum DistributionJudge {
         // `upperThresholds` instead of the scheduler's order.
         if service.realServers.contains(where: { $0.upperThreshold > 0 }) { return verdicts }
 
+        if service.persistence == nil && service.hashesPort {
+            verdicts.append(portsSpread(service, seen))
+            return verdicts
+        }
         if service.persistence != nil || [.sh, .mh].contains(service.scheduler) {
             let name = service.persistence != nil ? "persistence keeps one client on one server" : "\(service.scheduler.rawValue): one client always reaches the same server"
             verdicts.append(sameServer(name, seen))
@@ -221,6 +226,10 @@ extension DistributionJudge {
         var verdicts = [Verdict(.everyRequestAnswered, check: "every request answered", passed: unanswered == 0,
                                 detail: unanswered == 0 ? "\(all.count) of \(all.count) from \(answers.count) sources"
                                     : "\(unanswered) of \(all.count) got no answer from a known real server")]
+        if service.persistence == nil && service.hashesPort {
+            verdicts.append(portsSpread(service, all.compactMap { $0 }))
+            return verdicts
+        }
         let servers = answers.keys.sorted().map { source in (source, Set(answers[source]!.compactMap { $0 })) }
         let moved = servers.filter { $0.1.count > 1 }
         verdicts.append(Verdict(.sameServer, check: "each client source keeps to one server", passed: moved.isEmpty,
@@ -241,7 +250,27 @@ extension DistributionJudge {
     }
 }
 
+extension VirtualService {
+    /// sh or mh with the port flag: the client's port is hashed with its address, so one client's
+    /// connections spread instead of keeping to one server.
+    public var hashesPort: Bool { [.sh, .mh].contains(scheduler) && schedulerFlags.contains(.port) }
+}
+
 extension DistributionJudge {
+    /// sh, mh with the port flag: each connection comes from another client port, so they spread
+    /// over the servers (which one takes a port is the kernel's hash of address and port; verify
+    /// does not choose the ports, so it judges the spread, not the mapping). More than one
+    /// server is the test: of 12 requests over three servers, all on one has odds of 1 in 177 147.
+    static func portsSpread(_ service: VirtualService, _ seen: [String]) -> Verdict {
+        let weighted = service.realServers.filter { $0.weight > 0 }.count
+        let used = Set(seen)
+        let flag = SchedulerFlag.port.word(for: service.scheduler)
+        let expected = weighted > 1 && seen.count > 1
+        return Verdict(.sourcesSpread, check: "\(flag): one client's connections spread over the servers",
+                       passed: !expected || used.count > 1,
+                       detail: "\(seen.count) connections served by \(used.sorted().joined(separator: ", "))")
+    }
+
     /// sh, mh: each source reached the server the kernel's table gives it.
     static func followsHash(_ service: VirtualService, _ servers: [(String, Set<String>)], hashed: [String: String]) -> Verdict {
         let astray = servers.filter { source, reached in reached.contains { $0 != hashed[source] } }
