@@ -11,6 +11,8 @@ public enum ClusterSummary {
             let ids = inventory.directors.map { "\($0.host) \(inventory.routerID(of: $0))" }.joined(separator: ", ")
             let peers = bgp.peers.map { "\($0.address) AS \($0.remoteAS)" }.joined(separator: ", ")
             lines.append("active-active: every director announces the VIPs over BGP (bird2, AS \(bgp.localAS), hold \(bgp.holdSeconds) s\(bgp.bfd ? ", BFD" : "")) to \(peers); router ids \(ids)")
+            let drained = inventory.directors.filter(\.drained).map(\.host)
+            if !drained.isEmpty { lines.append("drained (announcing nothing): \(drained.joined(separator: ", "))") }
         }
         if let vrrp = inventory.vrrp {
             let priorities = inventory.directors.enumerated().map { "\($1.host) \(KeepalivedConfig.priority(of: $1, at: $0))" }.joined(separator: ", ")

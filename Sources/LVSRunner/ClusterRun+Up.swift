@@ -41,6 +41,7 @@ extension ClusterRun {
         directorWorks = await runner.forEach(directorWorks) { work in
             var work = work
             await reconcileDirector(&work, unready: unready, leaving: gone, peers: peers)
+            await awaitDrainedDirector(&work)
             return work
         }
         var reports = [HostReport]()

@@ -28,6 +28,8 @@ struct ActiveActiveTests {
          ["24:12: 'bgp' needs the routers to announce the VIPs to: add peers: [{ address: ROUTER, as: ITS_AS }]"]),
         ("an AS beyond four bytes", "as: 65001 ", "as: 4294967296 ",
          ["23:9: as 4294967296 is out of range: it must be a whole number from 1 to 4294967295"]),
+        ("every director drained", ", router_id: 192.168.0.", ", drain: true, router_id: 192.168.0.",
+         ["21:7: every director has drain: true: nothing would announce the VIPs and the routers would drop their traffic. Keep at least one director in service"]),
         ("vrrp beside bgp", "  bgp:\n", "  vrrp: { router_id: 51 }\n  bgp:\n",
          ["22:9: give either 'vrrp' (a pair: one director active, the other waiting) or 'bgp' (every director active behind the routers' ECMP), not both"]),
         ("an IPv6 VIP", "vip: 192.168.0.200", "vip: \"fd00:1::200\"",
@@ -40,6 +42,22 @@ struct ActiveActiveTests {
         let text = Self.inventory.replacingOccurrences(of: from, with: to)
         #expect(text != Self.inventory, "\(name): the case must change the inventory")
         #expect(InventoryValidationTests.problems(text) == expected, "\(name)")
+    }
+
+    /// `drain` takes an active-active director out of the routers' ECMP: on a lone director or a
+    /// keepalived pair it means nothing, and is refused rather than ignored.
+    @Test func drainNeedsBGP() {
+        let text = """
+            hosts: { lb: 10.0.0.1, rs1: 10.0.0.11 }
+            cluster:
+              mode: dr
+              director: { host: lb, dip: 10.0.0.1/24, drain: true }
+              services:
+                - { vip: 192.168.0.200, port: 80, real_servers: [rs1] }
+            """
+        #expect(InventoryValidationTests.problems(text) == [
+            "4:13: director 'lb' has drain: true, which takes an active-active director out of the routers' ECMP; without bgp there is nothing to withdraw. Remove drain, or make the directors active-active with a bgp block",
+        ])
     }
 
     /// director2's bird.conf, exactly: its own router id, the VIP a static route only bird holds,
@@ -96,6 +114,7 @@ struct ActiveActiveTests {
         var plain = inventory
         plain.bgp?.bfd = false
         plain.bgp?.holdSeconds = 90
+        plain.standbyDirectors[0].drained = true
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lvsctl-bird-\(getpid())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -107,6 +126,7 @@ struct ActiveActiveTests {
                 let parse = try runShell("/usr/sbin/bird -p -c '\(path)' 2>&1")
                 #expect(parse.status == 0, "bird -p \(path): \(parse.output)")
                 #expect(text.contains("route 192.168.0.201/32 blackhole;") && text.contains("protocol bgp lvsctl_peer1 {"))
+                #expect(text.contains("disabled;") == director.drained)
             }
         }
     }

@@ -112,6 +112,23 @@ extension VMLabEndToEndTests {
         let status = await cluster.runner.status(cluster: cluster.cluster, inventory: cluster.inventory)
         #expect(!status.drifted && status.activeActive?.sameOnEveryDirector.map(\.passed) == [true]
                 && status.activeActive?.bird.map(\.established) == [true, true], "\(status.text)")
+        // director2 drained under a client loop, then back: the router keeps the director alone,
+        // no request fails (a flow moved mid-connection reaches the same real server), director2
+        // stops receiving packets; `drain: false` again brings its next hop back.
+        let loop = try await ClientLoop.start(lab, vip: LabScenario.vip)
+        let drainedText = inventory(["rs1", "rs3", "rs2"]).replacingOccurrences(of: "dip: 10.0.0.2/24 }", with: "dip: 10.0.0.2/24, drain: true }")
+        let drained = try lab.cluster(drainedText, name: "e2e-active-active", library: Self.library.get())
+        let drain = await drained.run(.up)
+        let note = drain.hosts.first { $0.host == "director2" }?.changes.compactMap(\.change.note).first { $0.hasPrefix("drained") }
+        #expect(drain.exitCode == 0 && note?.hasPrefix("drained: no packet for 4 s") == true, "drain:\n\(drain.text)\n\(failures(drain))")
+        #expect(try await Self.nextHops(lab) == ["192.168.0.10"])
+        let back = await cluster.run(.up)
+        #expect(back.exitCode == 0, "back:\n\(back.text)\n\(failures(back))")
+        #expect(try await waitFor("director2's next hop back", timeout: 20) { try await Self.nextHops(lab).count == 2 } != nil)
+        let during = try await loop.stop()
+        #expect(during.failures.isEmpty && during.requests >= 20, "\(during.requests) requests, failed: \(during.failures)")
+        print("active-active: director2 \(note ?? "not drained"); \(during.requests) requests through drain and return, "
+              + "\(during.failures.count) failed, longest gap \(String(format: "%.2f", during.longestGap)) s")
         let again = await cluster.run(.up)
         #expect(again.exitCode == 0 && again.hosts.allSatisfy { $0.changes.isEmpty }, "a second up changes nothing:\n\(again.text)")
         let down = await cluster.run(.down)

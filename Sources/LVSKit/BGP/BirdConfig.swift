@@ -31,10 +31,13 @@ public enum BirdConfig {
     public static func file(_ desired: DesiredCluster, director: Director) -> String {
         let inventory = desired.inventory
         guard let bgp = inventory.bgp else { return "" }
-        var lines = ["# Written by lvsctl for director \(director.host): announces the VIPs to the routers.",
+        var lines = [director.drained
+                     ? "# Written by lvsctl for director \(director.host), drained: its sessions stay up, it announces no VIP."
+                     : "# Written by lvsctl for director \(director.host): announces the VIPs to the routers.",
                      "router id \(inventory.routerID(of: director));", "", "protocol device {", "}"]
         for vip in desired.vips where !vip.address.isV6 {
-            lines += ["", "protocol static \(protocolName(vip)) {", "    ipv4;", "    route \(vip.address)/32 blackhole;", "}"]
+            lines += ["", "protocol static \(protocolName(vip)) {"] + (director.drained ? ["    disabled;"] : [])
+                + ["    ipv4;", "    route \(vip.address)/32 blackhole;", "}"]
         }
         if bgp.bfd {
             lines += ["", "protocol bfd lvsctl_bfd {", "    interface \"*\" {",

@@ -71,6 +71,8 @@ public enum InventoryProblem: Sendable, Equatable {
     case activeActiveScheduler(String, Scheduler)
     case activeActiveWithoutMHPort(String)
     case drainWithoutFallback(host: String, service: String)
+    case directorDrainWithoutBGP(host: String)
+    case everyDirectorDrained
     case peerIsDirector(IPAddress, host: String)
     case duplicateRouterID(IPAddress, host: String, other: String)
     case routerIDNeeded(host: String)
@@ -223,6 +225,10 @@ public enum InventoryProblem: Sendable, Equatable {
             return "service \(service) hashes the client's address only: every connection of one client would land on one real server. Add mh-port to its flags: [mh-port, mh-fallback]"
         case let .drainWithoutFallback(host, service):
             return "real server '\(host)' has weight 0 in service \(service), whose mh has no mh-fallback: the flows its hash gives that server would be dropped, not moved. Add mh-fallback to the service's flags"
+        case let .directorDrainWithoutBGP(host):
+            return "director '\(host)' has drain: true, which takes an active-active director out of the routers' ECMP; without bgp there is nothing to withdraw. Remove drain, or make the directors active-active with a bgp block"
+        case .everyDirectorDrained:
+            return "every director has drain: true: nothing would announce the VIPs and the routers would drop their traffic. Keep at least one director in service"
         case let .peerIsDirector(address, host):
             return "BGP peer \(address) is director '\(host)': a peer is a router the directors announce to, not one of them. Give the router's address"
         case let .duplicateRouterID(id, host, other):

@@ -13,7 +13,7 @@ public enum InventoryParser {
     static let hostKeys = ["address", "port", "user", "identity", "jump", "become"]
     static let clusterKeys = ["mode", "director", "directors", "vrrp", "services", "client", "test_page", "masquerade", "dos",
                               "flush_nat", "selinux_permissive", "persist", "timeouts", "metrics", "bgp"]
-    static let directorKeys = ["host", "interface", "inner_interface", "dip", "dip6", "priority", "router_id"]
+    static let directorKeys = ["host", "interface", "inner_interface", "dip", "dip6", "priority", "router_id", "drain"]
     static let serviceKeys = ["vip", "port", "ports", "protocol", "fwmark", "scheduler", "persistence", "netmask", "real_servers",
                               "health_check", "sorry_server", "flags"]
     static let realServerKeys = ["host", "rip", "port", "weight", "upper", "lower", "page", "test_page"]
@@ -319,6 +319,7 @@ struct InventoryBuilder {
         if let n = fields["router_id"], let id = reader.address(n, "router_id") {
             if id.isV6 { reader.report(n, .wrongFamily(field: "router_id", expected: "IPv4")) } else { director.routerID = id }
         }
+        if let n = fields["drain"], let drained = reader.flag(n, "drain") { director.drained = drained }
         if let n = fields["dip6"], let dip6 = addressWithPrefix(n, "dip6") {
             if dip6.address.isV6 { director.dip6 = dip6 } else { reader.report(n, .wrongFamily(field: "dip6", expected: "IPv6")) }
         }

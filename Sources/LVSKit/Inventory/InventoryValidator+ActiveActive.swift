@@ -2,7 +2,11 @@
 /// flow the routers move from one director to another reaches the same real server.
 extension InventoryValidator {
     static func validateActiveActive(_ inventory: Inventory, _ report: (SourceLocation, InventoryProblem) -> Void) {
-        guard let bgp = inventory.bgp else { return }
+        guard let bgp = inventory.bgp else {
+            for director in inventory.directors where director.drained { report(director.location, .directorDrainWithoutBGP(host: director.host)) }
+            return
+        }
+        if inventory.directors.allSatisfy(\.drained), let last = inventory.directors.last { report(last.location, .everyDirectorDrained) }
         if let vrrp = inventory.vrrp { report(vrrp.location, .bgpWithVRRP) }
         if inventory.mode == .nat { report(bgp.location, .activeActiveNAT) }
         var routerIDs: [IPAddress: String] = [:]

@@ -87,6 +87,10 @@ public struct Director: Sendable, Equatable {
     public var priority: Int?
     /// Active-active (`bgp:`): the director's BGP router id, when its DIP is not the one to use.
     public var routerID: IPAddress?
+    /// Active-active: taken out of service (`drain: true`). It keeps its table and its sessions
+    /// but announces no VIP, so the routers send it nothing new; the flows they move to the other
+    /// directors keep their real servers (equal Maglev tables).
+    public var drained = false
     public var location: SourceLocation
 }
 
