@@ -12,6 +12,8 @@ extension VMLabEndToEndTests {
 
     /// bird on the client: both directors as neighbours, what they announce installed as one
     /// multipath route hashed on the 5-tuple (fib_multipath_hash_policy 1).
+    /// (bird's default error wait, 60 s, would keep a director whose BFD session fell out of
+    /// the route for a minute after it returned.)
     static func startRouter(_ lab: VMLab) async throws {
         _ = try await lab.run("client", """
             mkdir -p \(routerFolder) && cat > \(routerFolder)/bird.conf <<'EOF'
@@ -19,7 +21,7 @@ extension VMLabEndToEndTests {
             protocol device { }
             protocol kernel { ipv4 { import none; export all; }; merge paths on; }
             protocol bfd { interface "*" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }
-            template bgp director { local as 65000; hold time 3; keepalive time 1; connect retry time 1; bfd on; ipv4 { import all; export none; }; }
+            template bgp director { local as 65000; hold time 3; keepalive time 1; connect retry time 1; error wait time 1, 5; bfd on; ipv4 { import all; export none; }; }
             protocol bgp d1 from director { neighbor 192.168.0.10 as 65001; }
             protocol bgp d2 from director { neighbor 192.168.0.11 as 65001; }
             EOF
@@ -129,6 +131,14 @@ extension VMLabEndToEndTests {
         #expect(during.failures.isEmpty && during.requests >= 20, "\(during.requests) requests, failed: \(during.failures)")
         print("active-active: director2 \(note ?? "not drained"); \(during.requests) requests through drain and return, "
               + "\(during.failures.count) failed, longest gap \(String(format: "%.2f", during.longestGap)) s")
+        // director2 lost three ways under 100 held connections and a request loop (the drills).
+        for loss in DirectorLoss.allCases {
+            let drill = try await Self.loseDirector2(lab, cluster, loss)
+            print("active-active: \(drill)")
+            #expect(drill.held == 100 && drill.intact == drill.held && drill.throughLost > 0, "\(drill)")
+            #expect(drill.newFailed == 0, "\(drill)")
+            #expect((drill.withdrawn ?? .infinity) < 1, "with BFD the router drops a lost director within 1 s: \(drill)")
+        }
         let again = await cluster.run(.up)
         #expect(again.exitCode == 0 && again.hosts.allSatisfy { $0.changes.isEmpty }, "a second up changes nothing:\n\(again.text)")
         let down = await cluster.run(.down)
