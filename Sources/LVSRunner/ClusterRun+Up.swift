@@ -54,7 +54,7 @@ extension ClusterRun {
         for work in released { reports.append(await done(work)) }
         let restored = await runner.forEach(gone) { state in
             var work = await HostWork.open(state, access: access, leaving: true,
-                                           first: opening(.change) + HostScript.undoAll(forgetWhenEmpty: true))
+                                           first: opening(.change) + HostScript.undoAnnouncementsFirst + HostScript.undoAll(forgetWhenEmpty: true))
             work.report.changes = HostDiff.undone(work.opening.undos, records: work.opening.records)
             await work.close()
             return work

@@ -213,12 +213,13 @@ struct ClusterRun: Sendable {
             var work = work
             await work.complete()
             guard work.usable else { return work }
-            let output = await work.send(HostScript.undoIPVS(records: work.opening.records, live: work.opening.ipvsTable ?? IPVSTable())
+            let output = await work.send(HostScript.undoAnnouncementsFirst
+                                         + HostScript.undoIPVS(records: work.opening.records, live: work.opening.ipvsTable ?? IPVSTable())
                                          + HostScript.undoAll(forgetWhenEmpty: false))
             work.report.changes = HostDiff.undone(output.undos, records: work.opening.records)
             return work
         }
-        let undoAll = opening(.change) + HostScript.undoAll(forgetWhenEmpty: true)
+        let undoAll = opening(.change) + HostScript.undoAnnouncementsFirst + HostScript.undoAll(forgetWhenEmpty: true)
         let servers = await runner.forEach(others) { state in
             var work = await HostWork.open(state, access: access, first: undoAll)
             work.report.changes = HostDiff.undone(work.opening.undos, records: work.opening.records)

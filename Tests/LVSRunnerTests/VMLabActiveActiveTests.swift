@@ -139,6 +139,25 @@ extension VMLabEndToEndTests {
             #expect(drill.newFailed == 0, "\(drill)")
             #expect((drill.withdrawn ?? .infinity) < 1, "with BFD the router drops a lost director within 1 s: \(drill)")
         }
+        // director2 leaves the inventory and joins again under the loop: on leaving it stops
+        // announcing before its IPVS services go; on joining it announces once its table is made.
+        let leaveLoop = try await ClientLoop.start(lab, vip: LabScenario.vip)
+        let withoutDirector2 = try lab.cluster(inventory(["rs1", "rs3", "rs2"], secondDirector: false), name: "e2e-active-active",
+                                               library: Self.library.get())
+        let leave = await withoutDirector2.run(.up)
+        #expect(leave.exitCode == 0 && leave.hosts.contains { $0.host == "director2" && $0.leaving }, "leave:\n\(leave.text)\n\(failures(leave))")
+        #expect(try await Self.nextHops(lab) == ["192.168.0.10"])
+        let join = await cluster.run(.up)
+        #expect(join.exitCode == 0, "join:\n\(join.text)\n\(failures(join))")
+        #expect(try await waitFor("director2's next hop after joining", timeout: 20) { try await Self.nextHops(lab).count == 2 } != nil)
+        let joined = [try await lab.run("director", IPVSAdm.readThresholds), try await lab.run("director2", IPVSAdm.readThresholds)]
+        // (Their connection counts differ: the loop runs.)
+        #expect(TableJudge.sameOnEveryDirector([("director", IPVSAdm.table(listing: joined[0])), ("director2", IPVSAdm.table(listing: joined[1]))])
+                    .allSatisfy { $0.passed }, "\(joined)")
+        let leaving = try await leaveLoop.stop()
+        #expect(leaving.failures.isEmpty && leaving.requests >= 20, "\(leaving.requests) requests, failed: \(leaving.failures)")
+        print("active-active: director2 left and joined again: \(leaving.requests) requests, \(leaving.failures.count) failed, "
+              + "longest gap \(String(format: "%.2f", leaving.longestGap)) s")
         let again = await cluster.run(.up)
         #expect(again.exitCode == 0 && again.hosts.allSatisfy { $0.changes.isEmpty }, "a second up changes nothing:\n\(again.text)")
         let down = await cluster.run(.down)

@@ -84,6 +84,12 @@ public enum HostScript {
         records.isEmpty ? "" : "lvsctl_undo_keys '\(records.map(\.key).joined(separator: " "))'\n"
     }
 
+    /// An active-active director stops announcing before anything else of it is undone: its bird
+    /// record first (bird stopped, the routers drop its paths at once), so that no flow still
+    /// arrives once its IPVS services are gone (the VIP on `lo` would answer them with resets).
+    /// Nothing on other hosts.
+    public static let undoAnnouncementsFirst = "lvsctl_undo_keys '\(ResourceValue.bird(path: BirdConfig.path, content: "").id.recordKey)'\n"
+
     /// Undoes every record, newest first; with `forgetWhenEmpty`, removes lvsctl's folder once
     /// nothing is recorded (as `down` leaves it).
     public static func undoAll(forgetWhenEmpty: Bool) -> String {
