@@ -65,8 +65,8 @@ extension VMLabEndToEndTests {
         let lab = try labVM()
         let before = try await lab.snapshots()
         try await Self.startRouter(lab)
-        func inventory(_ servers: [String], secondDirector: Bool = true) -> String {
-            lab.inventory(mode: "dr", scheduler: "mh", servers: servers, settings: ["flags: [mh-port, mh-fallback]"],
+        func inventory(_ servers: [String], weights: [String: Int] = [:], secondDirector: Bool = true) -> String {
+            lab.inventory(mode: "dr", scheduler: "mh", servers: servers, weights: weights, settings: ["flags: [mh-port, mh-fallback]"],
                           bgp: "{ as: 65001, peers: [{ address: 192.168.0.100, as: 65000 }], hold_time: 3, bfd: true }",
                           secondDirector: secondDirector)
         }
@@ -158,9 +158,28 @@ extension VMLabEndToEndTests {
         #expect(leaving.failures.isEmpty && leaving.requests >= 20, "\(leaving.requests) requests, failed: \(leaving.failures)")
         print("active-active: director2 left and joined again: \(leaving.requests) requests, \(leaving.failures.count) failed, "
               + "longest gap \(String(format: "%.2f", leaving.longestGap)) s")
-        let again = await cluster.run(.up)
+        // Live edits under the loop: a weight changed, then a real server removed (drained on both
+        // directors, at most 5 s: the loop's ended connections linger as inactive); the tables stay
+        // the same on both after each.
+        let editLoop = try await ClientLoop.start(lab, vip: LabScenario.vip)
+        var quickDrain = RunOptions()
+        quickDrain.drainTimeout = .seconds(5)
+        var final = cluster
+        for (name, servers) in [("rs1 weight 2", ["rs1", "rs3", "rs2"]), ("rs3 removed", ["rs1", "rs2"])] {
+            final = try lab.cluster(inventory(servers, weights: ["rs1": 2]), name: "e2e-active-active", library: Self.library.get(), options: quickDrain)
+            let edit = await final.run(.up)
+            #expect(edit.exitCode == 0, "\(name):\n\(edit.text)\n\(failures(edit))")
+            let edited = [try await lab.run("director", IPVSAdm.readThresholds), try await lab.run("director2", IPVSAdm.readThresholds)]
+            #expect(TableJudge.sameOnEveryDirector([("director", IPVSAdm.table(listing: edited[0])), ("director2", IPVSAdm.table(listing: edited[1]))])
+                        .allSatisfy { $0.passed } && edited[0].contains("10.0.0.11:80") && edited[0].contains("10.0.0.13:80") == (name != "rs3 removed"),
+                    "\(name): \(edited)")
+        }
+        let editing = try await editLoop.stop()
+        #expect(editing.failures.isEmpty && editing.requests >= 20, "\(editing.requests) requests, failed: \(editing.failures)")
+        print("active-active: weight changed and a real server removed: \(editing.requests) requests, \(editing.failures.count) failed")
+        let again = await final.run(.up)
         #expect(again.exitCode == 0 && again.hosts.allSatisfy { $0.changes.isEmpty }, "a second up changes nothing:\n\(again.text)")
-        let down = await cluster.run(.down)
+        let down = await final.run(.down)
         #expect(down.exitCode == 0, "down:\n\(down.text)\n\(failures(down))")
         #expect(try await waitFor("the VIP withdrawn", timeout: 10) { try await Self.nextHops(lab).isEmpty } != nil)
         try await Self.stopRouter(lab)
