@@ -61,13 +61,7 @@ extension ClusterRun {
         }
         for work in restored { reports.append(await done(work)) }
         let stillLeaving = restored.filter(\.report.failed).map { ClusterMember($0.state.host).line }
-        var directorReports: [HostReport] = []
-        for var work in directorWorks {
-            if !gone.isEmpty && work.usable { _ = await work.send(HostScript.writeCluster(memberLines + stillLeaving)) }
-            await work.close()
-            directorReports.append(await done(work))
-        }
-        return directorReports + reports
+        return await finish(directorWorks, last: gone.isEmpty ? nil : HostScript.writeCluster(memberLines + stillLeaving)) + reports
     }
 
     /// A real server gives up what the inventory no longer asks of it (after the director stopped

@@ -91,11 +91,7 @@ struct ClusterRun: Sendable {
             await work.begin(first(state))
             works.append(work)
             if !work.usable {
-                var reports: [HostReport] = []
-                for var opened in works {
-                    await opened.close()
-                    reports.append(await done(opened))
-                }
+                let reports = await finish(works)
                 let untouched = directors.dropFirst(works.count) + others
                 return .failure(Stopped(reports: reports + untouched.map { skipped($0, because: "director \(state.host.name) could not be used") }))
             }
@@ -105,6 +101,18 @@ struct ClusterRun: Sendable {
 
     /// A run stopped before the real servers, with what each host reports.
     struct Stopped: Error { let reports: [HostReport] }
+
+    /// The directors' last part (`last`, to each one still usable), then their reports: the
+    /// first one's lock is released with its connection.
+    func finish(_ works: [HostWork], last: String? = nil) async -> [HostReport] {
+        var reports: [HostReport] = []
+        for var work in works {
+            if let last, work.usable { _ = await work.send(last) }
+            await work.close()
+            reports.append(await done(work))
+        }
+        return reports
+    }
 
     /// Reads the rest of each director's first answer, then `then` (for `async let`: the
     /// directors answer while the others are worked on).
@@ -143,12 +151,7 @@ struct ClusterRun: Sendable {
         reports += await visitLeaving(servers + directorWorks, first: opening(.read)) {
             if $0.usable { describePlan(&$0) }
         }
-        var directorReports: [HostReport] = []
-        for var work in directorWorks {
-            await work.close()
-            directorReports.append(await done(work))
-        }
-        return (directorReports + reports, directorWorks.compactMap { work in work.opening.ipvsTable.map { (work.state.host.name, $0) } })
+        return (await finish(directorWorks) + reports, directorWorks.compactMap { work in work.opening.ipvsTable.map { (work.state.host.name, $0) } })
     }
 
     /// plan's lines for a host: its template resources, its IPVS services (director), and what
@@ -232,13 +235,7 @@ struct ClusterRun: Sendable {
         reports += await visitLeaving(servers + directorWorks, first: undoAll) {
             $0.report.changes = HostDiff.undone($0.opening.undos, records: $0.opening.records)
         }
-        var directorReports: [HostReport] = []
-        for var work in directorWorks {
-            if work.usable { _ = await work.send("lvsctl_forget") }
-            await work.close()
-            directorReports.append(await done(work))
-        }
-        return directorReports + reports
+        return await finish(directorWorks, last: "lvsctl_forget") + reports
     }
 }
 
