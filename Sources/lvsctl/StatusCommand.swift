@@ -10,7 +10,9 @@ struct Status: AsyncParsableCommand {
         Per director, each service and real server with its weight, active and inactive \
         connections and traffic counters; with keepalived, each director's VRRP state (MASTER, \
         BACKUP, FAULT or stopped) and since when, each real server up or down by its health check, \
-        and the sorry server in use or standing by. Drift is what `lvsctl up` would change now (a \
+        and the sorry server in use or standing by; with active-active directors (bgp), the \
+        counters of all directors added, whether their tables are the same, and each one's bird: \
+        every session with a router and whether each VIP is announced. Drift is what `lvsctl up` would change now (a \
         plan): something changed a host since `up`, or the inventory changed. --json prints the \
         same as data. Exit 1 when there is drift.
 

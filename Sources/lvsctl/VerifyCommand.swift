@@ -19,7 +19,11 @@ struct Verify: AsyncParsableCommand {
         load (between tied weights, the first the kernel lists); weight 0: never answers; a server \
         at its upper threshold takes nothing new. Then compares the director's `ipvsadm -Ln` with \
         the inventory. With a keepalived pair, the director holding the VIP is read, and the \
-        servers its health checks removed are not expected to answer. Exit 1 if any check fails.
+        servers its health checks removed are not expected to answer. With active-active \
+        directors (bgp), every director's table is read and must be the same (settings, flags, \
+        weights, the kernel's order of the real servers: what makes their Maglev tables equal), \
+        their counters are added, and mh-port is judged by the spread of one client's \
+        connections. Exit 1 if any check fails.
         """)
     enum Source: String, ExpressibleByArgument { case client, local }
 

@@ -15,6 +15,9 @@ public enum HostScript {
     public static let stateDirectory = "/var/lib/lvsctl"
     /// How long a run waits for the shell of a run whose lvsctl is gone to finish its part.
     public static let orphanWait = 300
+    /// Seconds a lock holder whose session still lives is watched for becoming an orphan (a
+    /// killed run's session ends a moment after it), before the run is refused as another's.
+    public static let orphanGrace = 5
 
     /// Which lock a conversation takes: plan reads (shared), up and down change (exclusive).
     public enum Access: Sendable { case read, change }
@@ -131,6 +134,13 @@ public enum HostScript {
         exec 9>>"$S/lock" || { echo "\#(HostMarker.fatal) cannot open $S/lock"; exit 0; }
         if [ "$2" -gt 0 ]; then flock "$1" -w "$2" 9; else flock "$1" -n 9; fi || {
           owner=; holder=; { read -r owner; read -r holder; } < "$S/lock" 2>/dev/null
+          # A run just killed is not an orphan at once: its session ends only once sshd sees the
+          # connection gone, through a jump host a moment later. Give a live holder that moment
+          # (at most \#(HostScript.orphanGrace) s) before calling it another run.
+          i=0
+          while [ $i -lt \#(HostScript.orphanGrace * 5) ] && [ -n "$holder" ] && [ -r "/proc/$holder/status" ] && ! lvsctl_orphan "$holder"; do
+            sleep 0.2; i=$((i + 1))
+          done
           # A run whose lvsctl is gone (killed, its connection lost) leaves its shell finishing
           # the part it had: it keeps nobody out for long, so wait for it, bounded, and say so.
           if lvsctl_orphan "$holder"; then
