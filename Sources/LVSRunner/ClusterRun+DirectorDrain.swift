@@ -12,7 +12,7 @@ extension ClusterRun {
     /// to the other directors — at most the drain timeout, and says so on bird's change.
     func awaitDrainedDirector(_ work: inout HostWork) async {
         guard inventory.directors.first(where: { $0.host == work.state.host.name })?.drained == true, work.usable,
-              let birdChange = work.report.changes.firstIndex(where: { $0.change.resource.hasPrefix("bird ") && $0.status == .done })
+              let birdChange = work.report.changes.firstIndex(where: { $0.change.resource == BirdConfig.resourceID.description && $0.status == .done })
         else { return }
         let timeout = runner.options.drainTimeout
         runner.options.onWait("... \(work.state.host.name): drained, waiting for the routers to move its flows "

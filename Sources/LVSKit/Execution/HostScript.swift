@@ -91,7 +91,7 @@ public enum HostScript {
     /// record first (bird stopped, the routers drop its paths at once), so that no flow still
     /// arrives once its IPVS services are gone (the VIP on `lo` would answer them with resets).
     /// Nothing on other hosts.
-    public static let undoAnnouncementsFirst = "lvsctl_undo_keys '\(ResourceValue.bird(path: BirdConfig.path, content: "").id.recordKey)'\n"
+    public static let undoAnnouncementsFirst = "lvsctl_undo_keys '\(BirdConfig.resourceID.recordKey)'\n"
 
     /// Undoes every record, newest first; with `forgetWhenEmpty`, removes lvsctl's folder once
     /// nothing is recorded (as `down` leaves it).
