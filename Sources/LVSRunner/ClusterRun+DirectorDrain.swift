@@ -21,11 +21,11 @@ extension ClusterRun {
         var lastPackets: Int?, quietSince = clock.now
         var note = "drained: still receiving packets after \(timeout.components.seconds) s (the routers have not moved all its flows)"
         while clock.now - started < timeout + Self.quietSpan {
-            guard let table = await work.send(HostScript.readIPVSTable(stats: true)).ipvsTable else {
+            guard let listing = await work.send(HostScript.readTrafficCounters).ipvs["stats"] else {
                 note = "drained: its IPVS counters could not be read"
                 break
             }
-            let packets = table.serviceStats.values.reduce(0) { $0 + $1.inPackets }
+            let packets = IPVSAdm.table(listing: listing).serviceStats.values.reduce(0) { $0 + $1.inPackets }
             if packets != lastPackets { (lastPackets, quietSince) = (packets, clock.now) }
             if clock.now - quietSince >= Self.quietSpan {
                 note = String(format: "drained: no packet for %d s, %.1f s after the VIPs were withdrawn",

@@ -73,6 +73,10 @@ public enum HostScript {
         """
     }
 
+    /// The traffic counters alone (one process): what a drained director is watched by until
+    /// no packet reaches it.
+    public static let readTrafficCounters = "echo '\(HostMarker.ipvs) stats'\n\(IPVSAdm.readStats) 2>&1\necho '\(HostMarker.ipvs) end'\n"
+
     /// The connection counts of the services whose real servers are draining: with a few,
     /// their own listings; with more, the whole table's (one process, however many drain).
     public static func readConnections(_ keys: [IPVSServiceKey]) -> String {
