@@ -9,9 +9,7 @@ extension IPVSTable {
         for table in tables.dropFirst() {
             for (key, byEndpoint) in table.connections {
                 for (endpoint, counts) in byEndpoint {
-                    let held = sum.connections[key]?[endpoint] ?? IPVSConnectionCounts(active: 0, inactive: 0)
-                    sum.connections[key, default: [:]][endpoint] = IPVSConnectionCounts(active: held.active + counts.active,
-                                                                                         inactive: held.inactive + counts.inactive)
+                    sum.connections[key, default: [:]][endpoint] = sum.connections[key]?[endpoint].map { $0 + counts } ?? counts
                 }
             }
             for (key, stats) in table.serviceStats { sum.serviceStats[key] = sum.serviceStats[key].map { $0 + stats } ?? stats }
@@ -22,6 +20,12 @@ extension IPVSTable {
             }
         }
         return sum
+    }
+}
+
+extension IPVSConnectionCounts {
+    static func + (a: IPVSConnectionCounts, b: IPVSConnectionCounts) -> IPVSConnectionCounts {
+        IPVSConnectionCounts(active: a.active + b.active, inactive: a.inactive + b.inactive)
     }
 }
 
