@@ -63,7 +63,7 @@ public enum DistributionJudge {
         // `upperThresholds` instead of the scheduler's order.
         if service.realServers.contains(where: { $0.upperThreshold > 0 }) { return verdicts }
 
-        if service.persistence == nil && service.hashesPort {
+        if service.spreadsOneClient {
             verdicts.append(portsSpread(service, seen))
             return verdicts
         }
@@ -226,7 +226,7 @@ extension DistributionJudge {
         var verdicts = [Verdict(.everyRequestAnswered, check: "every request answered", passed: unanswered == 0,
                                 detail: unanswered == 0 ? "\(all.count) of \(all.count) from \(answers.count) sources"
                                     : "\(unanswered) of \(all.count) got no answer from a known real server")]
-        if service.persistence == nil && service.hashesPort {
+        if service.spreadsOneClient {
             verdicts.append(portsSpread(service, all.compactMap { $0 }))
             return verdicts
         }
@@ -251,9 +251,9 @@ extension DistributionJudge {
 }
 
 extension VirtualService {
-    /// sh or mh with the port flag: the client's port is hashed with its address, so one client's
-    /// connections spread instead of keeping to one server.
-    public var hashesPort: Bool { [.sh, .mh].contains(scheduler) && schedulerFlags.contains(.port) }
+    /// sh or mh with the port flag and no persistence (which would keep a client on one server):
+    /// the client's port is hashed with its address, so one client's connections spread.
+    public var spreadsOneClient: Bool { persistence == nil && [.sh, .mh].contains(scheduler) && schedulerFlags.contains(.port) }
 }
 
 extension DistributionJudge {
