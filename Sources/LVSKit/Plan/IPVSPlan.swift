@@ -35,9 +35,9 @@ public struct IPVSPlan: Sendable, Equatable {
                 keepalivedServices: [(service: IPVSService, sorry: Endpoint?)] = []) {
         var withheld: [Withheld] = []
         let ready = desired.map { service -> IPVSService in
-            let lives = live.service(service.key) != nil
-            var service = lives ? service : peerOrder(service.key).map(service.orderedForCreation) ?? service
-            let present = Set(live.service(service.key)?.destinations.map(\.endpoint) ?? [])
+            let current = live.service(service.key)
+            var service = current != nil ? service : peerOrder(service.key).map(service.orderedForCreation) ?? service
+            let present = Set(current?.destinations.map(\.endpoint) ?? [])
             service.destinations.removeAll { destination in
                 guard !present.contains(destination.endpoint), let host = unready(service.key, destination) else { return false }
                 withheld.append(Withheld(service: service.key, destination: destination, host: host))
