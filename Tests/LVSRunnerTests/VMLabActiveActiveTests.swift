@@ -49,8 +49,14 @@ extension VMLabEndToEndTests {
     /// `requests` answers through the VIP from given client ports (0: any), with the route forced
     /// through `director` when given; the answering real server's name per request.
     static func answers(_ lab: VMLab, ports: ClosedRange<Int>, via director: String? = nil) async throws -> [String] {
-        let force = director.map { "birdc -s \(routerFolder)/bird.ctl disable kernel1 >/dev/null; ip route replace \(LabScenario.vip)/32 via \($0)" } ?? ":"
-        let restore = director == nil ? ":" : "ip route del \(LabScenario.vip)/32; birdc -s \(routerFolder)/bird.ctl enable kernel1 >/dev/null"
+        // A rule ahead of the main table, not bird's route edited: disabling and enabling bird's
+        // kernel protocol is asynchronous, and one such toggle raced the forced route (CI: the
+        // first request through director2 found no route).
+        let force = director.map {
+            "ip route add \(LabScenario.vip)/32 via \($0) table 77 && ip rule add to \(LabScenario.vip)/32 lookup 77 pref 77"
+                + " && ip route get \(LabScenario.vip) | grep -q 'via \($0) ' || { ip rule del pref 77; ip route flush table 77; exit 1; }"
+        } ?? ":"
+        let restore = director == nil ? ":" : "ip rule del pref 77; ip route flush table 77"
         let text = try await lab.run("client", """
             \(force)
             for p in $(seq \(ports.lowerBound) \(ports.upperBound)); do
