@@ -34,13 +34,25 @@ extension VMLab {
     /// Runs a command on a lab host as root over SSH, a real server through the director, on the
     /// lab's open connection to it; after a failure the next command connects afresh.
     public func run(_ host: String, _ command: String) async throws -> String {
+        try await result(host, command).standardOutput
+    }
+
+    /// The command's whole result over the lab's open connection (reset when the connection failed).
+    func result(_ host: String, _ command: String) async throws -> CommandResult {
         let connection = try await connections.connection(to: inventoryHost(host), access: access)
         do {
-            return try await connection.run(command).standardOutput
+            return try await connection.run(command)
         } catch {
             await connections.reset()
             throw error
         }
+    }
+
+    /// `run`, refused unless the command exits 0 (`what` and its standard error in the error).
+    public func runChecked(_ host: String, _ command: String, what: String) async throws -> String {
+        let result = try await result(host, command)
+        guard result.succeeded else { throw LabError("\(what) on \(host): \(result.standardError.trimmingCharacters(in: .whitespacesAndNewlines))") }
+        return result.standardOutput
     }
 
     /// What `down` must put back on a lab host: sysctls, addresses, links, routes, the IPVS table,

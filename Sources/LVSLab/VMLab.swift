@@ -104,6 +104,7 @@ public struct VMLab: Sendable {
             try inventory(mode: mode, metrics: true).write(toFile: "\(folder)/lab-\(mode).yml", atomically: true, encoding: .utf8)
         }
         try haInventory().write(toFile: "\(folder)/lab-ha-dr.yml", atomically: true, encoding: .utf8)
+        try ecmpInventory().write(toFile: "\(folder)/lab-ecmp.yml", atomically: true, encoding: .utf8)
     }
 
     func guestInit() -> String {

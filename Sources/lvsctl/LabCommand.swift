@@ -16,11 +16,12 @@ struct LabCommand: AsyncParsableCommand {
         namespace with its own addresses, sysctls, private /root, /srv, /var/lib/lvsctl and \
         /etc/keepalived, and its own OpenSSH sshd: real SSH with host-key checking on, the \
         directors forwarded to 127.0.0.1 ports, the real servers reached through the director \
-        (ProxyJump). `lab up` writes lab-nat.yml, lab-dr.yml, lab-tun.yml and lab-ha-dr.yml (a \
-        keepalived pair) into /var/tmp/lvsctl-lab. Needs root and what scripts/bootstrap \
+        (ProxyJump). `lab up` writes lab-nat.yml, lab-dr.yml, lab-tun.yml, lab-ha-dr.yml (a \
+        keepalived pair) and lab-ecmp.yml (two active-active directors; `lab router` first) \
+        into /var/tmp/lvsctl-lab. Needs root and what scripts/bootstrap \
         installs.
         """,
-        subcommands: [Up.self, Down.self, Status.self, Demo.self, Hosts.self, SSHBench.self]
+        subcommands: [Up.self, Down.self, Status.self, Router.self, Demo.self, Hosts.self, SSHBench.self]
     )
 
     /// netns on a kernel with IPVS and ipip; a VM otherwise.
@@ -38,7 +39,8 @@ struct LabCommand: AsyncParsableCommand {
             try LabCommand.requireVM(backend)
             try await lab.up { print("==> \($0)") }
             print("lab folder \(lab.folder):")
-            for mode in ["nat", "dr", "tun"] { print("  \(lab.folder)/lab-\(mode).yml") }
+            for name in ["nat", "dr", "tun", "ha-dr", "ecmp"] { print("  \(lab.folder)/lab-\(name).yml") }
+            print("  (lab-ecmp.yml's directors announce to a router: start it with `lvsctl lab router`)")
             print("  ssh -F \(lab.folder)/ssh_config director")
         }
     }
@@ -71,6 +73,38 @@ struct LabCommand: AsyncParsableCommand {
                 }
             }
             await access.jumpPool.closeAll()
+        }
+    }
+
+    struct Router: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start (or --stop) the router in front of lab-ecmp.yml's active-active directors.",
+            discussion: """
+            bird on the lab's client with director and director2 as BGP neighbours (AS 65000 \
+            facing 65001, hold 3 s, BFD 3 × 100 ms): what they announce is installed as one \
+            multipath route hashed on the 5-tuple, so the client's connections spread over both \
+            directors. Then `lvsctl up -i /var/tmp/lvsctl-lab/lab-ecmp.yml`, and watch the route \
+            with `ssh -F /var/tmp/lvsctl-lab/ssh_config client ip route show 192.168.0.200`. \
+            --stop stops bird by its PID and puts the client's hash policy back.
+            """)
+        @Flag(help: "Stop the router instead.") var stop = false
+
+        func run() async throws {
+            let lab = VMLab()
+            guard lab.isRunning else { throw ValidationError("no lab running: start it with `lvsctl lab up`") }
+            do {
+                try await stop ? lab.stopRouter() : lab.startRouter()
+                await lab.connections.closeAll()
+            } catch {
+                await lab.connections.closeAll()
+                throw error
+            }
+            if stop {
+                print("lab router stopped")
+            } else {
+                print("lab router started on the client: bird, neighbours \(lab.router.directors.joined(separator: ", ")); control socket \(lab.router.socket)")
+                print("  lvsctl up -i \(lab.folder)/lab-ecmp.yml")
+            }
         }
     }
 

@@ -32,21 +32,8 @@ struct BGPAnnouncementTests {
     /// The router's side: bird with both directors as neighbours, installing what it learns into
     /// the kernel as one multipath route.
     static func startRouter(_ lab: Lab) async throws {
-        let config = """
-            router id \(lab["host1"].address);
-            protocol device { }
-            protocol kernel { ipv4 { import none; export all; }; merge paths on; }
-            protocol bfd { interface "*" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }
-            template bgp director { local as 65000; hold time 3; keepalive time 1; connect retry time 1; bfd on; ipv4 { import all; export none; }; }
-            protocol bgp d2 from director { neighbor \(lab["host2"].address) as 65001; }
-            protocol bgp d3 from director { neighbor \(lab["host3"].address) as 65001; }
-            """
-        let started = try await lab.shell(on: lab["host1"], """
-            mkdir -p /srv/router && cat > /srv/router/bird.conf <<'EOF'
-            \(config)
-            EOF
-            bird -c /srv/router/bird.conf -s /srv/router/bird.ctl -P /srv/router/bird.pid
-            """)
+        let router = LabRouter(routerID: lab["host1"].address, directors: [lab["host2"].address, lab["host3"].address])
+        let started = try await lab.shell(on: lab["host1"], router.startScript)
         #expect(started.succeeded, "\(started.stderr)")
     }
 

@@ -8,44 +8,6 @@ import Testing
 /// BGP to a router that merges the paths (the lab's client runs bird as that router, one-armed on
 /// the outer network), each computing the same Maglev table.
 extension VMLabEndToEndTests {
-    static let routerFolder = "/srv/router"
-
-    /// bird on the client: both directors as neighbours, what they announce installed as one
-    /// multipath route hashed on the 5-tuple (fib_multipath_hash_policy 1).
-    /// (bird's default error wait, 60 s, would keep a director whose BFD session fell out of
-    /// the route for a minute after it returned.)
-    static func startRouter(_ lab: VMLab) async throws {
-        _ = try await lab.run("client", """
-            mkdir -p \(routerFolder) && cat > \(routerFolder)/bird.conf <<'EOF'
-            router id 192.168.0.100;
-            protocol device { }
-            protocol kernel { ipv4 { import none; export all; }; merge paths on; }
-            protocol bfd { interface "*" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }
-            template bgp director { local as 65000; hold time 3; keepalive time 1; connect retry time 1; error wait time 1, 5; bfd on; ipv4 { import all; export none; }; }
-            protocol bgp d1 from director { neighbor 192.168.0.10 as 65001; }
-            protocol bgp d2 from director { neighbor 192.168.0.11 as 65001; }
-            EOF
-            read -r policy < /proc/sys/net/ipv4/fib_multipath_hash_policy; echo "$policy" > \(routerFolder)/policy
-            echo 1 > /proc/sys/net/ipv4/fib_multipath_hash_policy
-            bird -c \(routerFolder)/bird.conf -s \(routerFolder)/bird.ctl -P \(routerFolder)/bird.pid
-            """)
-    }
-
-    static func stopRouter(_ lab: VMLab) async throws {
-        _ = try await lab.run("client", """
-            kill $(cat \(routerFolder)/bird.pid); cat \(routerFolder)/policy > /proc/sys/net/ipv4/fib_multipath_hash_policy; rm -rf \(routerFolder)
-            """)
-    }
-
-    /// The router's next hops to the VIP.
-    static func nextHops(_ lab: VMLab) async throws -> [String] {
-        let route = try await lab.run("client", "ip route show \(LabScenario.vip)/32")
-        return route.split(separator: "\n").compactMap { line in
-            let words = line.split(separator: " ")
-            return words.firstIndex(of: "via").map { String(words[$0 + 1]) }
-        }
-    }
-
     /// `requests` answers through the VIP from given client ports (0: any), with the route forced
     /// through `director` when given; the answering real server's name per request.
     static func answers(_ lab: VMLab, ports: ClosedRange<Int>, via director: String? = nil) async throws -> [String] {
@@ -70,11 +32,9 @@ extension VMLabEndToEndTests {
     @Test func activeActiveDirectorsShareTheVIP() async throws {
         let lab = try labVM()
         let before = try await lab.snapshots()
-        try await Self.startRouter(lab)
+        try await lab.startRouter()
         func inventory(_ servers: [String], weights: [String: Int] = [:], secondDirector: Bool = true) -> String {
-            lab.inventory(mode: "dr", scheduler: "mh", servers: servers, weights: weights, settings: ["flags: [mh-port, mh-fallback]"],
-                          bgp: "{ as: 65001, peers: [{ address: 192.168.0.100, as: 65000 }], hold_time: 3, bfd: true }",
-                          secondDirector: secondDirector)
+            lab.ecmpInventory(servers: servers, weights: weights, secondDirector: secondDirector)
         }
         // The director alone first, with two real servers; then director2 joins as rs3 is added
         // between them in the inventory. The director's `-a` puts rs3 at the head of its list;
@@ -87,7 +47,7 @@ extension VMLabEndToEndTests {
         let up = await cluster.run(.up)
         #expect(up.exitCode == 0, "up:\n\(up.text)\n\(failures(up))")
         // One path through each director, once both sessions are up.
-        #expect(try await waitFor("a next hop per director", timeout: 20) { try await Self.nextHops(lab).sorted() == ["192.168.0.10", "192.168.0.11"] } != nil)
+        #expect(try await waitFor("a next hop per director", timeout: 20) { try await lab.nextHops().sorted() == ["192.168.0.10", "192.168.0.11"] } != nil)
         // Both directors hold the same table: services, flags, weights, destination order.
         let tables = [try await lab.run("director", IPVSAdm.readThresholds), try await lab.run("director2", IPVSAdm.readThresholds)]
         #expect(tables[0] == tables[1] && tables[0].contains("mh (mh-fallback,mh-port)"), "\(tables)")
@@ -129,10 +89,10 @@ extension VMLabEndToEndTests {
         let drain = await drained.run(.up)
         let note = drain.hosts.first { $0.host == "director2" }?.changes.compactMap(\.change.note).first { $0.hasPrefix("drained") }
         #expect(drain.exitCode == 0 && note?.hasPrefix("drained: no packet for 4 s") == true, "drain:\n\(drain.text)\n\(failures(drain))")
-        #expect(try await Self.nextHops(lab) == ["192.168.0.10"])
+        #expect(try await lab.nextHops() == ["192.168.0.10"])
         let back = await cluster.run(.up)
         #expect(back.exitCode == 0, "back:\n\(back.text)\n\(failures(back))")
-        #expect(try await waitFor("director2's next hop back", timeout: 20) { try await Self.nextHops(lab).count == 2 } != nil)
+        #expect(try await waitFor("director2's next hop back", timeout: 20) { try await lab.nextHops().count == 2 } != nil)
         let during = try await loop.stop()
         #expect(during.failures.isEmpty && during.requests >= 20, "\(during.requests) requests, failed: \(during.failures)")
         print("active-active: director2 \(note ?? "not drained"); \(during.requests) requests through drain and return, "
@@ -152,10 +112,10 @@ extension VMLabEndToEndTests {
                                                library: Self.library.get())
         let leave = await withoutDirector2.run(.up)
         #expect(leave.exitCode == 0 && leave.hosts.contains { $0.host == "director2" && $0.leaving }, "leave:\n\(leave.text)\n\(failures(leave))")
-        #expect(try await Self.nextHops(lab) == ["192.168.0.10"])
+        #expect(try await lab.nextHops() == ["192.168.0.10"])
         let join = await cluster.run(.up)
         #expect(join.exitCode == 0, "join:\n\(join.text)\n\(failures(join))")
-        #expect(try await waitFor("director2's next hop after joining", timeout: 20) { try await Self.nextHops(lab).count == 2 } != nil)
+        #expect(try await waitFor("director2's next hop after joining", timeout: 20) { try await lab.nextHops().count == 2 } != nil)
         let joined = [try await lab.run("director", IPVSAdm.readThresholds), try await lab.run("director2", IPVSAdm.readThresholds)]
         // (Their connection counts differ: the loop runs.)
         #expect(TableJudge.sameOnEveryDirector([("director", IPVSAdm.table(listing: joined[0])), ("director2", IPVSAdm.table(listing: joined[1]))])
@@ -187,8 +147,8 @@ extension VMLabEndToEndTests {
         #expect(again.exitCode == 0 && again.hosts.allSatisfy { $0.changes.isEmpty }, "a second up changes nothing:\n\(again.text)")
         let down = await final.run(.down)
         #expect(down.exitCode == 0, "down:\n\(down.text)\n\(failures(down))")
-        #expect(try await waitFor("the VIP withdrawn", timeout: 10) { try await Self.nextHops(lab).isEmpty } != nil)
-        try await Self.stopRouter(lab)
+        #expect(try await waitFor("the VIP withdrawn", timeout: 10) { try await lab.nextHops().isEmpty } != nil)
+        try await lab.stopRouter()
         let differences = try await lab.differences(from: before)
         #expect(differences.isEmpty, "differs after down:\n\(differences)")
     }

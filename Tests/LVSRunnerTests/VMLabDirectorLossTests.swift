@@ -160,7 +160,7 @@ extension VMLabEndToEndTests {
             let up = await cluster.run(.up)
             #expect(up.exitCode == 0, "up after \(loss.rawValue):\n\(up.text)\n\(failures(up))")
         }
-        #expect(try await waitFor("director2's next hop back after \(loss.rawValue)", timeout: 30) { try await Self.nextHops(lab).count == 2 } != nil)
+        #expect(try await waitFor("director2's next hop back after \(loss.rawValue)", timeout: 30) { try await lab.nextHops().count == 2 } != nil)
         let ends = try await held.results()
         let during = try await loop.stop()
         let lostAt = Double(try await lab.run("director2", "cat \(stamp); rm -f \(stamp)").trimmingCharacters(in: .whitespacesAndNewlines))
