@@ -91,7 +91,10 @@ struct KeepalivedTests {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var files: [String] = []
-        for (name, inventory) in [("pair", pair), ("kinds", kinds), ("single", single), ("nat", nat)] {
+        // Active-active with a health check: keepalived owns the table, its quorum scripts run birdc.
+        var ecmp = try loadInventory("active-active.yml")
+        ecmp.services[0].healthCheck = pair.services[0].healthCheck
+        for (name, inventory) in [("pair", pair), ("kinds", kinds), ("single", single), ("nat", nat), ("ecmp", ecmp)] {
             for director in inventory.directors {
                 let path = "\(folder)/\(name)-\(director.host).conf"
                 try (KeepalivedConfig.file(DesiredCluster(inventory), director: director) + "\n").write(toFile: path, atomically: true, encoding: .utf8)

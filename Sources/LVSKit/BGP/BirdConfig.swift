@@ -7,6 +7,8 @@ public enum BirdConfig {
     public static let path = "/etc/bird/lvsctl.conf"
     /// The control socket, pid file and log of the bird lvsctl starts.
     public static let runDirectory = "/var/lib/lvsctl/bird"
+    /// birdc on lvsctl's bird (keepalived's quorum scripts withdraw and announce a VIP with it).
+    public static let birdc = "/usr/sbin/birdc -s \(runDirectory)/bird.ctl"
     /// The identity of the resource that runs it (its record, its line in a report).
     public static let resourceID = ResourceValue.bird(path: path, content: "").id
     /// BFD's intervals: a lost peer is declared down after three missed packets, 0.3 s (measured

@@ -20,7 +20,10 @@ public enum KeepalivedConfig {
             // The master's daemon sends connection entries; the backups' receive them.
             lines.append("    lvs_sync_daemon \(director.innerInterface ?? director.interface) \(instance) id \(vrrp.routerID)")
         }
-        if inventory.notifiesVRRPState {
+        let gates = Dictionary(desired.services.compactMap { service in
+            announcementGate(service.spec, desired: desired, director: director).map { (service.key, $0) }
+        }) { first, _ in first }
+        if inventory.notifiesVRRPState || !gates.isEmpty {
             // The notify script runs as root, and keepalived checks that only root can change it.
             lines += ["    script_user root", "    enable_script_security"]
         }
@@ -30,7 +33,8 @@ public enum KeepalivedConfig {
             lines += vrrpInstance(desired, vrrp: vrrp, director: director, priority: priority(of: director, at: index))
         }
         for service in desired.services {
-            lines += virtualServer(service.spec, ipvs: service.ipvs, mode: inventory.mode)
+            lines += virtualServer(service.spec, ipvs: service.ipvs, mode: inventory.mode,
+                                   activeActive: inventory.bgp != nil, gate: gates[service.key])
         }
         return lines.joined(separator: "\n")
     }
@@ -63,12 +67,30 @@ public enum KeepalivedConfig {
         // VRRPv2 advertises IPv4 only: IPv6 VIPs move with the instance without being advertised.
         if !v6.isEmpty { lines += ["    virtual_ipaddress_excluded {"] + v6.map { "        " + $0 } + ["    }"] }
         // The director's VRRP state for Prometheus (node exporter's textfile collector).
-        if inventory.notifiesVRRPState { lines.append("    notify \(MetricsTextfile.vrrpNotifyPath)") }
+        let gates = Dictionary(desired.services.compactMap { service in
+            announcementGate(service.spec, desired: desired, director: director).map { (service.key, $0) }
+        }) { first, _ in first }
+        if inventory.notifiesVRRPState || !gates.isEmpty { lines.append("    notify \(MetricsTextfile.vrrpNotifyPath)") }
         lines.append("}")
         return lines
     }
 
-    static func virtualServer(_ service: VirtualService, ipvs: IPVSService, mode: ForwardingMode) -> [String] {
+    /// Health-gated announcement on an active-active director: the bird protocol that announces
+    /// this service's VIP, when keepalived should withdraw it as the last real server fails
+    /// (`quorum_down`) and announce it again as one returns (`quorum_up`). Not for a drained
+    /// director (its announcements stay off), a service with a sorry server (the operator chose
+    /// what answers when all are down), or a VIP with several services (one service's servers
+    /// all down must not withdraw the others).
+    static func announcementGate(_ service: VirtualService, desired: DesiredCluster, director: Director) -> String? {
+        guard desired.inventory.bgp != nil, !director.drained, let check = service.healthCheck, check.kind != .none,
+              service.sorryServer == nil, !service.vip.isV6,
+              desired.services.filter({ $0.spec.vip == service.vip }).count == 1,
+              let vip = desired.vips.first(where: { $0.address == service.vip }) else { return nil }
+        return BirdConfig.protocolName(vip)
+    }
+
+    static func virtualServer(_ service: VirtualService, ipvs: IPVSService, mode: ForwardingMode,
+                              activeActive: Bool = false, gate: String? = nil) -> [String] {
         var lines: [String]
         switch service.address {
         case let .socket(_, vip, port): lines = ["virtual_server \(vip) \(port) {"]
@@ -84,13 +106,21 @@ public enum KeepalivedConfig {
         if let timeout = ipvs.persistence { lines.append("    persistence_timeout \(timeout)") }
         if let netmask = ipvs.netmask { lines.append("    persistence_granularity \(netmask)") }
         if let sorry = service.sorryServer { lines.append("    sorry_server \(sorry.rip) \(sorry.port)") }
+        if let gate {
+            lines += ["    quorum 1",
+                      "    quorum_up \"\(BirdConfig.birdc) enable \(gate)\"",
+                      "    quorum_down \"\(BirdConfig.birdc) disable \(gate)\""]
+        }
         for destination in ipvs.destinations {
             lines.append("    real_server \(destination.address) \(destination.port) {")
             lines.append("        weight \(destination.weight)")
             if destination.upper > 0 { lines.append("        uthreshold \(destination.upper)") }
             if destination.lower > 0 { lines.append("        lthreshold \(destination.lower)") }
             if let check, check.kind != .none {
-                if check.inhibitOnFailure { lines.append("        inhibit_on_failure") }
+                // Active-active: a failed server kept at weight 0, not removed, so that its
+                // return does not put it at the head of one director's list (mh's table follows
+                // the list's order; the directors' tables would differ).
+                if check.inhibitOnFailure || activeActive { lines.append("        inhibit_on_failure") }
                 lines += checker(check, transport: service.transport).map { "        " + $0 }
             }
             lines.append("    }")
