@@ -20,8 +20,10 @@ public enum KeepalivedConfig {
             // The master's daemon sends connection entries; the backups' receive them.
             lines.append("    lvs_sync_daemon \(director.innerInterface ?? director.interface) \(instance) id \(vrrp.routerID)")
         }
+        let servicesPerVIP = Dictionary(grouping: desired.services, by: \.spec.vip).mapValues(\.count)
         let gates = Dictionary(desired.services.compactMap { service in
-            announcementGate(service.spec, desired: desired, director: director).map { (service.key, $0) }
+            announcementGate(service.spec, desired: desired, director: director, vipShared: servicesPerVIP[service.spec.vip, default: 0] > 1)
+                .map { (service.key, $0) }
         }) { first, _ in first }
         if inventory.notifiesVRRPState || !gates.isEmpty {
             // The notify script runs as root, and keepalived checks that only root can change it.
@@ -67,10 +69,7 @@ public enum KeepalivedConfig {
         // VRRPv2 advertises IPv4 only: IPv6 VIPs move with the instance without being advertised.
         if !v6.isEmpty { lines += ["    virtual_ipaddress_excluded {"] + v6.map { "        " + $0 } + ["    }"] }
         // The director's VRRP state for Prometheus (node exporter's textfile collector).
-        let gates = Dictionary(desired.services.compactMap { service in
-            announcementGate(service.spec, desired: desired, director: director).map { (service.key, $0) }
-        }) { first, _ in first }
-        if inventory.notifiesVRRPState || !gates.isEmpty { lines.append("    notify \(MetricsTextfile.vrrpNotifyPath)") }
+        if inventory.notifiesVRRPState { lines.append("    notify \(MetricsTextfile.vrrpNotifyPath)") }
         lines.append("}")
         return lines
     }
@@ -81,10 +80,9 @@ public enum KeepalivedConfig {
     /// director (its announcements stay off), a service with a sorry server (the operator chose
     /// what answers when all are down), or a VIP with several services (one service's servers
     /// all down must not withdraw the others).
-    static func announcementGate(_ service: VirtualService, desired: DesiredCluster, director: Director) -> String? {
+    static func announcementGate(_ service: VirtualService, desired: DesiredCluster, director: Director, vipShared: Bool) -> String? {
         guard desired.inventory.bgp != nil, !director.drained, let check = service.healthCheck, check.kind != .none,
-              service.sorryServer == nil, !service.vip.isV6,
-              desired.services.filter({ $0.spec.vip == service.vip }).count == 1,
+              service.sorryServer == nil, !service.vip.isV6, !vipShared,
               let vip = desired.vips.first(where: { $0.address == service.vip }) else { return nil }
         return BirdConfig.protocolName(vip)
     }
