@@ -81,10 +81,12 @@ extension VMLab {
 
     /// The active-active cluster the lab's router fronts: director and director2 announcing the
     /// VIP over BGP (BFD on, hold 3 s), the same Maglev table on each (`mh` with the port hashed,
-    /// so one client's connections spread over the real servers).
-    public func ecmpInventory(servers: [String]? = nil, weights: [String: Int] = [:], secondDirector: Bool = true) -> String {
+    /// so one client's connections spread over the real servers). `settings` adds lines to the
+    /// service (a health check…).
+    public func ecmpInventory(servers: [String]? = nil, weights: [String: Int] = [:], secondDirector: Bool = true,
+                              settings: [String] = []) -> String {
         let router = self.router
-        let text = inventory(mode: "dr", scheduler: "mh", servers: servers, weights: weights, settings: ["flags: [mh-port, mh-fallback]"],
+        let text = inventory(mode: "dr", scheduler: "mh", servers: servers, weights: weights, settings: ["flags: [mh-port, mh-fallback]"] + settings,
                          bgp: "{ as: \(router.directorAS), peers: [{ address: \(router.routerID), as: \(router.localAS) }], hold_time: 3, bfd: true }",
                          secondDirector: secondDirector)
         let header = """

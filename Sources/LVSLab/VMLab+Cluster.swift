@@ -28,7 +28,7 @@ extension VMLab {
         var access = HostAccess(knownHostsFiles: inventory.knownHostsFiles).knowing(inventory)
         access.handshakeTimeout = .seconds(30)
         return LabCluster(lab: self, inventory: inventory, cluster: try DesiredStateBuilder(library: library).hosts(inventory),
-                          runner: ClusterRunner(access: access, options: options), verifier: Verifier(access: access))
+                          runner: ClusterRunner(access: access, options: options, library: library), verifier: Verifier(access: access))
     }
 
     /// Runs a command on a lab host as root over SSH, a real server through the director, on the

@@ -33,7 +33,7 @@ extension ClusterRun {
             }
             return work
         }
-        directorWorks = await directorsAnswered
+        directorWorks = await inKernelOrder(directorsAnswered)
         let gone = leaving(servers + directorWorks)
         let unready = Set(servers.filter { $0.report.failed }.map(\.state.host.name))
         // Active-active directors each reconcile the same table at once: drains wait side by side.

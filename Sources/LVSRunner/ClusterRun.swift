@@ -139,7 +139,7 @@ struct ClusterRun: Sendable {
             await work.close()
             return work
         }
-        directorWorks = await directorsAnswered
+        directorWorks = await inKernelOrder(directorsAnswered, recheck: true)
         let peers = directorWorks
         directorWorks = directorWorks.map { work in
             var work = work
@@ -191,7 +191,7 @@ struct ClusterRun: Sendable {
                  peerOrder: { key in tables.lazy.compactMap { $0.kernelOrder(of: key) }.first },
                  // A service keepalived makes from this inventory: its own, neither lvsctl's nor a stranger's.
                  keepalived: { inventory.usesKeepalived && desired.service($0) != nil },
-                 keepalivedServices: inventory.usesKeepalived && !work.state.afterDrains.isEmpty
+                 keepalivedServices: inventory.usesKeepalived && !work.state.keepalived.isEmpty
                      ? desired.services.map { ($0.ipvs, $0.spec.sorryServer?.endpoint) } : [])
     }
 

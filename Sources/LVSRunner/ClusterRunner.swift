@@ -30,14 +30,19 @@ public struct ClusterRunner: Sendable {
     public let access: HostAccess
     public let forks: Int
     public let options: RunOptions
+    /// The playbooks the hosts' states were rendered from: active-active directors whose
+    /// keepalived makes the table get their keepalived.conf rendered again once their tables
+    /// are read (nil: they keep the inventory's order).
+    public let library: PlaybookLibrary?
     /// Called as each host finishes a phase (for progress lines).
     public let onHostDone: @Sendable (HostReport, _ done: Int, _ total: Int) -> Void
 
-    public init(access: HostAccess, forks: Int = 20, options: RunOptions = RunOptions(),
+    public init(access: HostAccess, forks: Int = 20, options: RunOptions = RunOptions(), library: PlaybookLibrary? = nil,
                 onHostDone: @escaping @Sendable (HostReport, Int, Int) -> Void = { _, _, _ in }) {
         self.access = access
         self.forks = max(1, forks)
         self.options = options
+        self.library = library
         self.onHostDone = onHostDone
     }
 
@@ -71,7 +76,7 @@ public struct ClusterRunner: Sendable {
         let started = clock.now
         var options = self.options
         options.readStats = true
-        let runner = ClusterRunner(access: access, forks: forks, options: options, onHostDone: onHostDone)
+        let runner = ClusterRunner(access: access, forks: forks, options: options, library: library, onHostDone: onHostDone)
         let desired = DesiredCluster(inventory)
         let (reports, tables) = await ClusterRun(runner: runner, verb: .plan, cluster: cluster, only: nil, desired: desired).plan()
         var live = tables.first?.table
@@ -138,7 +143,9 @@ struct HostWork: Sendable {
     var session: HostSession?
     /// What the host answered to the first part.
     var opening = HostOutput()
-    let state: HostState
+    /// What the host should have (an active-active director's is rendered again once the
+    /// directors' tables are read: `ClusterRun.inKernelOrder`).
+    var state: HostState
     let started = ContinuousClock.now
 
     /// The host can go on: connected, not locked out, its shell still running.

@@ -15,14 +15,16 @@ struct ClusterContext {
     init(_ inventory: InventoryOption, _ data: DataOption, _ connection: ConnectionOptions, options: RunOptions = RunOptions(),
          verb: String) throws {
         self.inventory = try inventory.load()
-        self.cluster = try DesiredStateBuilder(library: data.library()).hosts(self.inventory)
+        let library = try data.library()
+        self.cluster = try DesiredStateBuilder(library: library).hosts(self.inventory)
         self.only = try connection.limitedHosts(of: self.cluster, inventory: self.inventory)
         let reporter = Reporter(json: connection.json, verbose: connection.verbose)
         self.reporter = reporter
         var options = options
         options.lockWait = connection.lockWait
         options.onWait = { reporter.say($0) }
-        self.runner = ClusterRunner(access: connection.access(for: self.inventory), forks: connection.forks, options: options) { report, done, total in
+        self.runner = ClusterRunner(access: connection.access(for: self.inventory), forks: connection.forks, options: options,
+                                    library: library) { report, done, total in
             reporter.hostDone(report, done: done, total: total)
         }
     }

@@ -151,4 +151,24 @@ struct ActiveActiveTests {
             #expect(bird.contains("router id \(inventory.routerID(of: try #require(inventory.director(named: state.host.name))));"))
         }
     }
+
+    /// A director announces only what it can answer: bird starts in the part after the IPVS
+    /// changes (a joining director's first part would otherwise draw flows to an empty table,
+    /// which its own stack resets), with or without keepalived making the table; keepalived
+    /// too waits for that part, where its file can follow the peers' order.
+    @Test(arguments: [false, true]) func birdStartsOnlyOnceTheTableIsMade(healthChecked: Bool) throws {
+        var text = Self.inventory
+        if healthChecked {
+            text = text.replacingOccurrences(of: "      real_servers: [rs1", with: "      health_check: { type: tcp }\n      real_servers: [rs1")
+            #expect(text != Self.inventory)
+        }
+        let state = try #require(try render(InventoryParser.parse(text, file: "active-active.yml").get()).first)
+        let opening = UpScript.directorOpening(state, owner: "up", lockWait: 0)
+        #expect(!opening.contains("bird -c") && !opening.contains("keepalived -n"))
+        let second = UpScript.directorChanges(state, steps: HostDiff.ipvs(desired: state.ipvsServices, live: IPVSTable(), records: []).steps,
+                                              live: IPVSTable(), unwanted: [], members: []) + UpScript.directorAfterDrains(state)
+        let made = try #require(second.range(of: healthChecked ? "keepalived -t" : "ipvsadm -R"))
+        let announced = try #require(second.range(of: "bird -c"))
+        #expect(made.lowerBound < announced.lowerBound)
+    }
 }

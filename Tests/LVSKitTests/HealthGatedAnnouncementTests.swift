@@ -17,6 +17,54 @@ import Testing
         return Array(lines[start...])
     }
 
+    /// After bird reads its file again (which enables every protocol the file enables), the
+    /// director tells it keepalived's verdict again, read from the table: weights adding up to
+    /// 0 (every server failed: inhibited) withdraw, any weight announces, no service yet does
+    /// nothing. A service on another port of the VIP does not count.
+    @Test(arguments: [
+        ("-a -t 192.168.0.200:80 -r 10.0.0.11:80 -g -w 1\n-a -t 192.168.0.200:80 -r 10.0.0.12:80 -g -w 0", "enable lvsctl_vip0"),
+        ("-a -t 192.168.0.200:80 -r 10.0.0.11:80 -g -w 0\n-a -t 192.168.0.200:80 -r 10.0.0.12:80 -g -w 0\n-a -t 192.168.0.200:8080 -r 10.0.0.11:8080 -g -w 1",
+         "disable lvsctl_vip0"),
+        ("-a -t 192.168.0.200:8080 -r 10.0.0.11:8080 -g -w 1", ""),
+        ("", ""),
+    ])
+    func keepalivedsVerdictIsToldToBirdAgain(save: String, told: String) throws {
+        let inventory = try Self.inventory()
+        let script = BirdConfig.gateReassertion(DesiredCluster(inventory), director: inventory.directors[0])
+        #expect(script.contains(BirdConfig.birdc))
+        let run = try runShell("""
+            ipvsadm() { printf '%s\\n' '-A -t 192.168.0.200:80 -s mh -b mh-fallback,mh-port' \(ShellQuote.quote(save)); }
+            exec 3>&1
+            birdc() { echo "$@" >&3; }
+            \(script.replacingOccurrences(of: BirdConfig.birdc, with: "birdc"))
+            """)
+        #expect(run.status == 0 && run.output == (told.isEmpty ? "" : told + "\n"), "\(run)")
+    }
+
+    /// keepalived adds real servers in its file's order, each at the head of the kernel's list
+    /// (a reload too): the file lists them in the reverse of a holder's kernel order, new ones
+    /// after, so that a director making the service afresh lists them as its peers do.
+    @Test(arguments: [
+        (["10.0.0.13:80", "10.0.0.12:80", "10.0.0.11:80"], ["10.0.0.11", "10.0.0.12", "10.0.0.13"]),
+        (["10.0.0.12:80", "10.0.0.11:80"], ["10.0.0.11", "10.0.0.12", "10.0.0.13"]),
+        (["10.0.0.13:80", "10.0.0.11:80", "10.0.0.12:80"], ["10.0.0.12", "10.0.0.11", "10.0.0.13"]),
+        (["10.0.0.13:80", "10.0.0.99:80", "10.0.0.12:80"], ["10.0.0.12", "10.0.0.13", "10.0.0.11"]),
+    ])
+    func realServersListedInTheReverseOfTheKernelsOrder(kernel: [String], listed: [String]) throws {
+        let inventory = try Self.inventory()
+        let desired = DesiredCluster(inventory)
+        let key = desired.ipvsServices[0].key
+        let file = KeepalivedConfig.file(desired, director: inventory.directors[2]) { $0 == key ? kernel.map(ep) : nil }
+        let servers = file.split(separator: "\n").filter { $0.hasPrefix("    real_server ") }.map { String($0.split(separator: " ")[1]) }
+        #expect(servers == listed)
+        #expect(KeepalivedConfig.file(desired, director: inventory.directors[2]) { _ in nil } == KeepalivedConfig.file(desired, director: inventory.directors[2]))
+    }
+
+    @Test func nothingToTellWithoutGates() throws {
+        let inventory = try loadInventory("active-active.yml")
+        #expect(BirdConfig.gateReassertion(DesiredCluster(inventory), director: inventory.directors[0]) == "")
+    }
+
     @Test func lastServerDownWithdrawsTheVIP() throws {
         let inventory = try Self.inventory()
         let config = KeepalivedConfig.file(DesiredCluster(inventory), director: inventory.directors[1])

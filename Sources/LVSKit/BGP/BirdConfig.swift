@@ -32,6 +32,20 @@ public enum BirdConfig {
         return vips + peers
     }
 
+    /// After bird (re)reads its file, keepalived's verdict on each health-gated VIP again, as its
+    /// table shows it: `birdc configure` enables every protocol the file enables (one keepalived
+    /// disabled as its last real server failed would be announced again), and a bird started
+    /// after keepalived missed the quorum_down it ran. With `quorum 1` and every real server
+    /// `inhibit_on_failure`, keepalived's quorum is down exactly when the service's weights in
+    /// the kernel add up to 0. Empty when nothing is gated; nothing is done for a service the
+    /// table lacks (keepalived has not made it yet).
+    public static func gateReassertion(_ desired: DesiredCluster, director: Director) -> String {
+        KeepalivedConfig.announcementGates(desired, director: director).map { gate in
+            "w=$(\(IPVSAdm.destinationWeightSum(gate.service)))\n"
+                + "if [ \"$w\" = 0 ]; then \(birdc) disable \(gate.protocol) >/dev/null; elif [ -n \"$w\" ]; then \(birdc) enable \(gate.protocol) >/dev/null; fi"
+        }.joined(separator: "\n")
+    }
+
     public static func file(_ desired: DesiredCluster, director: Director) -> String {
         let inventory = desired.inventory
         guard let bgp = inventory.bgp else { return "" }

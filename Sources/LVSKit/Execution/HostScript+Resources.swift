@@ -1,9 +1,9 @@
 extension HostScript {
     /// plan: each template resource's check; for those that fail, what the host has now and
     /// what lvsctl last applied (the `~ old → new` of the plan). Changes nothing.
-    public static func check(_ resources: [Resource]) -> String {
+    public static func check(_ resources: [Resource], including: (Int) -> Bool = { _ in true }) -> String {
         var script = ""
-        for (index, resource) in resources.enumerated() {
+        for (index, resource) in resources.enumerated() where including(index) {
             guard let shell = resource.shell else { continue }
             let key = resource.id.recordKey
             if shell.requirement {

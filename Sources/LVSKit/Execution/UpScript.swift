@@ -9,20 +9,25 @@ public enum UpScript {
 
     /// The director's first part: lock, record, its resources (IPVS loaded, the VIP…), then the
     /// live table (read after the module is loaded: lvsctl records loading it itself). Those that
-    /// wait for the drains (keepalived) come here only while the table is empty (nothing can
-    /// drain): a pair's first `up` starts every director's keepalived at once, as before, and
-    /// the priorities decide the election.
+    /// wait for the drains come later, but keepalived comes here while the table is empty
+    /// (nothing can drain): a pair's first `up` starts every director's keepalived at once, and
+    /// the priorities decide the election. An active-active director's keepalived and bird wait
+    /// for the next part (bird announces once keepalived has made the table).
     public static func directorOpening(_ state: HostState, owner: String, lockWait: Int) -> String {
-        let later = state.afterDrains
+        // An active-active director's keepalived waits too: its file lists the real servers in
+        // its peers' kernel order, known once every director's table is read.
+        let activeActive = state.resources.contains { if case .bird = $0.value { return true }; return false }
+        let later = state.afterDrains, keepalived = activeActive ? [] : state.keepalived
         return HostScript.opening(.change, owner: owner, lockWait: lockWait, readIPVS: false)
             + HostScript.apply(state.resources, including: { !later.contains($0) })
-            + (later.isEmpty ? "" : "if [ -z \"$(\(IPVSAdm.readSave) 2>/dev/null)\" ]; then\n" + directorAfterDrains(state) + "fi\n")
+            + (keepalived.isEmpty ? "" : "if [ -z \"$(\(IPVSAdm.readSave) 2>/dev/null)\" ]; then\n"
+               + HostScript.apply(state.resources, including: keepalived.contains) + "fi\n")
             + HostScript.readIPVSTable(stats: false)
     }
 
-    /// The director's resources that wait until the real servers leaving have drained
-    /// (keepalived's configuration, whose reload removes them); already made by the opening
-    /// when the table was empty, they only pass their check again.
+    /// The director's resources that wait until its IPVS changes are made and the real servers
+    /// leaving have drained: keepalived's configuration (whose reload removes them; already
+    /// made by the opening when the table was empty, it only passes its check again) and bird.
     public static func directorAfterDrains(_ state: HostState) -> String {
         let later = state.afterDrains
         return later.isEmpty ? "" : HostScript.apply(state.resources, including: later.contains)

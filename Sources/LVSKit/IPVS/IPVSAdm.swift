@@ -68,6 +68,15 @@ public enum IPVSAdm {
     /// The connection counts of one service (`ipvsadm -L -n --thresholds -t …`).
     public static func readThresholds(of key: IPVSServiceKey) -> [String] { ["-L", "-n", "--thresholds"] + arguments(key) }
 
+    /// A shell pipeline printing the sum of the weights of `key`'s destinations in the live
+    /// table (`-S -n` lines `-a <service> -r <destination> … -w <weight>`), or nothing when the
+    /// director has no such service or it has no destination.
+    public static func destinationWeightSum(_ key: IPVSServiceKey) -> String {
+        let prefix = (["-a"] + arguments(key) + ["-r"]).joined(separator: " ") + " "
+        return "\(readSave) 2>/dev/null | awk -v p=\(ShellQuote.quote(prefix)) "
+            + "'index($0, p) == 1 { n++; for (i = 1; i < NF; i++) if ($i == \"-w\") w += $(i + 1) } END { if (n) print w + 0 }'"
+    }
+
     /// A command line for a shell, every word quoted where it needs to be.
     public static func shell(_ arguments: [String]) -> String {
         (["ipvsadm"] + arguments.map(ShellQuote.quote)).joined(separator: " ")

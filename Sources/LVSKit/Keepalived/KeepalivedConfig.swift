@@ -12,7 +12,14 @@ public enum KeepalivedConfig {
     }
 
     /// The whole file for `director` (one of the inventory's directors).
-    public static func file(_ desired: DesiredCluster, director: Director) -> String {
+    /// - destinationOrder: for a service, the destinations in the kernel's order on a director
+    ///   that holds it (active-active: this one, else a peer). keepalived adds real servers in
+    ///   the file's order, each at the head of the kernel's list, and a reload adds new ones at
+    ///   the head too: listed in the reverse of that order (new ones after), a director making
+    ///   the service afresh gets its peers' list, so the same Maglev table, whatever history
+    ///   gave them theirs — and a director that holds it finds its file unchanged.
+    public static func file(_ desired: DesiredCluster, director: Director,
+                            destinationOrder: (IPVSServiceKey) -> [Endpoint]? = { _ in nil }) -> String {
         let inventory = desired.inventory
         var lines = ["# Written by lvsctl from \(inventory.file): `lvsctl up` rewrites it, `lvsctl down` restores what was here.",
                      "global_defs {", "    router_id \(director.host)"]
@@ -20,11 +27,7 @@ public enum KeepalivedConfig {
             // The master's daemon sends connection entries; the backups' receive them.
             lines.append("    lvs_sync_daemon \(director.innerInterface ?? director.interface) \(instance) id \(vrrp.routerID)")
         }
-        let servicesPerVIP = Dictionary(grouping: desired.services, by: \.spec.vip).mapValues(\.count)
-        let gates = Dictionary(desired.services.compactMap { service in
-            announcementGate(service.spec, desired: desired, director: director, vipShared: servicesPerVIP[service.spec.vip, default: 0] > 1)
-                .map { (service.key, $0) }
-        }) { first, _ in first }
+        let gates = Dictionary(announcementGates(desired, director: director)) { first, _ in first }
         if inventory.notifiesVRRPState || !gates.isEmpty {
             // The notify script runs as root, and keepalived checks that only root can change it.
             lines += ["    script_user root", "    enable_script_security"]
@@ -35,7 +38,8 @@ public enum KeepalivedConfig {
             lines += vrrpInstance(desired, vrrp: vrrp, director: director, priority: priority(of: director, at: index))
         }
         for service in desired.services {
-            lines += virtualServer(service.spec, ipvs: service.ipvs, mode: inventory.mode,
+            let ipvs = destinationOrder(service.key).map(service.ipvs.orderedForCreation) ?? service.ipvs
+            lines += virtualServer(service.spec, ipvs: ipvs, mode: inventory.mode,
                                    activeActive: inventory.bgp != nil, gate: gates[service.key])
         }
         return lines.joined(separator: "\n")
@@ -80,6 +84,15 @@ public enum KeepalivedConfig {
     /// director (its announcements stay off), a service with a sorry server (the operator chose
     /// what answers when all are down), or a VIP with several services (one service's servers
     /// all down must not withdraw the others).
+    /// Each health-gated service of `director` with its bird protocol, in the inventory's order.
+    public static func announcementGates(_ desired: DesiredCluster, director: Director) -> [(service: IPVSServiceKey, protocol: String)] {
+        let servicesPerVIP = Dictionary(grouping: desired.services, by: \.spec.vip).mapValues(\.count)
+        return desired.services.compactMap { service in
+            announcementGate(service.spec, desired: desired, director: director, vipShared: servicesPerVIP[service.spec.vip, default: 0] > 1)
+                .map { (service.key, $0) }
+        }
+    }
+
     static func announcementGate(_ service: VirtualService, desired: DesiredCluster, director: Director, vipShared: Bool) -> String? {
         guard desired.inventory.bgp != nil, !director.drained, let check = service.healthCheck, check.kind != .none,
               service.sorryServer == nil, !service.vip.isV6, !vipShared,

@@ -37,6 +37,18 @@ public struct DesiredStateBuilder: Sendable {
         return states
     }
 
+    /// One director's desired state again, its keepalived.conf listing each service's real
+    /// servers after `destinationOrder` (see `KeepalivedConfig.file`): what the run renders
+    /// once it has read the active-active directors' tables.
+    public func director(_ desired: DesiredCluster, _ director: Director,
+                         destinationOrder: (IPVSServiceKey) -> [Endpoint]?) throws -> HostState? {
+        guard let host = desired.inventory.host(named: director.host) else { return nil }
+        var templates = CompiledTemplates()
+        return HostState(host: host, roles: [.director],
+                         resources: try resources(for: .director, facts: TemplateContext.director(desired, director: director, destinationOrder: destinationOrder),
+                                                  mode: desired.inventory.mode, &templates))
+    }
+
     func resources(for role: Role, facts: any TemplateFacts, mode: ForwardingMode,
                    _ templates: inout CompiledTemplates) throws -> [Resource] {
         guard let playbook = library.playbooks[role] else { return [] }

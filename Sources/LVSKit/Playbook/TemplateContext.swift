@@ -26,8 +26,10 @@ enum TemplateContext {
     /// Where a node exporter lvsctl starts itself (no systemd) keeps its pid file and log.
     static let nodeExporterRunDirectory = "/var/lib/lvsctl/node-exporter"
 
-    /// `director`: one of the inventory's directors (the first when nil).
-    static func director(_ desired: DesiredCluster, director: Director? = nil) -> DirectorFacts {
+    /// `director`: one of the inventory's directors (the first when nil); `destinationOrder`:
+    /// see `KeepalivedConfig.file`.
+    static func director(_ desired: DesiredCluster, director: Director? = nil,
+                         destinationOrder: (IPVSServiceKey) -> [Endpoint]? = { _ in nil }) -> DirectorFacts {
         let inventory = desired.inventory
         let director = director ?? inventory.director
         let nat6 = inventory.mode == .nat && desired.vips.contains { $0.address.isV6 }
@@ -64,8 +66,9 @@ enum TemplateContext {
             persist: inventory.options.persist,
             persistIPVS: inventory.options.persist && !keepalived,
             withKeepalived: keepalived,
-            keepalivedConf: keepalived ? KeepalivedConfig.file(desired, director: director) : "",
+            keepalivedConf: keepalived ? KeepalivedConfig.file(desired, director: director, destinationOrder: destinationOrder) : "",
             birdConf: inventory.isActiveActive ? BirdConfig.file(desired, director: director) : nil,
+            birdGates: inventory.isActiveActive ? BirdConfig.gateReassertion(desired, director: director) : "",
             ipvsRules: desired.ipvsServices.flatMap(IPVSAdm.saveLines).joined(separator: "\n"),
             sysctlConf: (["net.ipv4.ip_forward = 1"] + (nat6 ? ["net.ipv6.conf.all.forwarding = 1"] : [])
                 + (inventory.mode == .nat ? interfaces.map { "net.ipv4.conf.\($0).send_redirects = 0" } : [])).joined(separator: "\n"),
@@ -140,6 +143,8 @@ struct DirectorFacts: TemplateFacts {
     var keepalivedConf: String
     /// Active-active: bird2's configuration (nil otherwise).
     var birdConf: String?
+    /// Active-active with health checks: keepalived's verdict on each gated VIP, told to bird again.
+    var birdGates: String
     var ipvsRules: String
     var sysctlConf: String
     /// NAT's MASQUERADE source network, when the inventory asks for one.
@@ -170,6 +175,7 @@ struct DirectorFacts: TemplateFacts {
         case "bgp": return birdConf != nil
         case "vip_host_route": return birdConf == nil
         case "bird_conf": return birdConf
+        case "bird_gates": return birdGates
         case "bird_path": return BirdConfig.path
         case "bird_run": return BirdConfig.runDirectory
         case "ipvs_rules": return ipvsRules
