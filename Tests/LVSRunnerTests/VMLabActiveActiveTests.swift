@@ -29,6 +29,14 @@ extension VMLabEndToEndTests {
         return text.split(separator: "\n").map(String.init)
     }
 
+    /// Both directors' listings (`-L -n --thresholds --nosort`), and whether they hold one table
+    /// (services, flags, weights, destination order; their connection counts may differ).
+    static func directorTables(_ lab: VMLab) async throws -> (listings: [String], same: Bool) {
+        let listings = [try await lab.run("director", IPVSAdm.readThresholds), try await lab.run("director2", IPVSAdm.readThresholds)]
+        let tables = zip(["director", "director2"], listings).map { ($0, IPVSAdm.table(listing: $1)) }
+        return (listings, TableJudge.sameOnEveryDirector(tables).allSatisfy(\.passed))
+    }
+
     @Test func activeActiveDirectorsShareTheVIP() async throws {
         let lab = try labVM()
         let before = try await lab.snapshots()
@@ -116,10 +124,8 @@ extension VMLabEndToEndTests {
         let join = await cluster.run(.up)
         #expect(join.exitCode == 0, "join:\n\(join.text)\n\(failures(join))")
         #expect(try await waitFor("director2's next hop after joining", timeout: 20) { try await lab.nextHops().count == 2 } != nil)
-        let joined = [try await lab.run("director", IPVSAdm.readThresholds), try await lab.run("director2", IPVSAdm.readThresholds)]
-        // (Their connection counts differ: the loop runs.)
-        #expect(TableJudge.sameOnEveryDirector([("director", IPVSAdm.table(listing: joined[0])), ("director2", IPVSAdm.table(listing: joined[1]))])
-                    .allSatisfy { $0.passed }, "\(joined)")
+        let joined = try await Self.directorTables(lab)
+        #expect(joined.same, "\(joined.listings)")
         let leaving = try await leaveLoop.stop()
         #expect(leaving.failures.isEmpty && leaving.requests >= 20, "\(leaving.requests) requests, failed: \(leaving.failures)")
         print("active-active: director2 left and joined again: \(leaving.requests) requests, \(leaving.failures.count) failed, "
@@ -135,10 +141,9 @@ extension VMLabEndToEndTests {
             final = try lab.cluster(inventory(servers, weights: ["rs1": 2]), name: "e2e-active-active", library: Self.library.get(), options: quickDrain)
             let edit = await final.run(.up)
             #expect(edit.exitCode == 0, "\(name):\n\(edit.text)\n\(failures(edit))")
-            let edited = [try await lab.run("director", IPVSAdm.readThresholds), try await lab.run("director2", IPVSAdm.readThresholds)]
-            #expect(TableJudge.sameOnEveryDirector([("director", IPVSAdm.table(listing: edited[0])), ("director2", IPVSAdm.table(listing: edited[1]))])
-                        .allSatisfy { $0.passed } && edited[0].contains("10.0.0.11:80") && edited[0].contains("10.0.0.13:80") == (name != "rs3 removed"),
-                    "\(name): \(edited)")
+            let edited = try await Self.directorTables(lab)
+            #expect(edited.same && edited.listings[0].contains("10.0.0.11:80") && edited.listings[0].contains("10.0.0.13:80") == (name != "rs3 removed"),
+                    "\(name): \(edited.listings)")
         }
         let editing = try await editLoop.stop()
         #expect(editing.failures.isEmpty && editing.requests >= 20, "\(editing.requests) requests, failed: \(editing.failures)")

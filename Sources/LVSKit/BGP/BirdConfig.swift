@@ -32,18 +32,30 @@ public enum BirdConfig {
         return vips + peers
     }
 
-    /// After bird (re)reads its file, keepalived's verdict on each health-gated VIP again, as its
-    /// table shows it: `birdc configure` enables every protocol the file enables (one keepalived
-    /// disabled as its last real server failed would be announced again), and a bird started
-    /// after keepalived missed the quorum_down it ran. With `quorum 1` and every real server
-    /// `inhibit_on_failure`, keepalived's quorum is down exactly when the service's weights in
-    /// the kernel add up to 0. Empty when nothing is gated; nothing is done for a service the
-    /// table lacks (keepalived has not made it yet).
+    /// keepalived's verdict on each health-gated VIP, as its table shows it, against bird's
+    /// announcement: a script run with `check` (exit 1 when they differ) or `tell` (bird told
+    /// the verdict). They can differ: `birdc configure` (bird's file changed, or someone ran it)
+    /// enables every protocol the file enables, a VIP keepalived withdrew included, and a bird
+    /// started after keepalived missed the quorum_down it ran. With `quorum 1` and every real
+    /// server `inhibit_on_failure`, keepalived's quorum is down exactly when the service's
+    /// weights in the kernel add up to 0. Empty when nothing is gated; a service the table
+    /// lacks (keepalived has not made it yet) is left as it is.
     public static func gateReassertion(_ desired: DesiredCluster, director: Director) -> String {
         KeepalivedConfig.announcementGates(desired, director: director).map { gate in
-            "w=$(\(IPVSAdm.destinationWeightSum(gate.service)))\n"
-                + "if [ \"$w\" = 0 ]; then \(birdc) disable \(gate.protocol) >/dev/null; elif [ -n \"$w\" ]; then \(birdc) enable \(gate.protocol) >/dev/null; fi"
+            """
+            w=$(\(IPVSAdm.destinationWeightSum(gate.service)))
+            if [ -n "$w" ]; then
+              if [ "$w" = 0 ]; then want=down; else want=up; fi
+              if [ "$1" = check ]; then [ "$(\(protocolState(gate.protocol)))" = "$want" ] || exit 1
+              elif [ $want = down ]; then \(birdc) disable \(gate.protocol) >/dev/null; else \(birdc) enable \(gate.protocol) >/dev/null; fi
+            fi
+            """
         }.joined(separator: "\n")
+    }
+
+    /// `up` or `down` (disabled): one protocol's state, from `birdc show protocols NAME`.
+    static func protocolState(_ name: String) -> String {
+        "\(birdc) show protocols \(name) 2>/dev/null | awk '$1 == \"\(name)\" { print $4 }'"
     }
 
     public static func file(_ desired: DesiredCluster, director: Director) -> String {

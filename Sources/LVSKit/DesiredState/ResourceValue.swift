@@ -97,7 +97,8 @@ public enum ResourceValue: Hashable, Sendable {
         case .selinuxPermissive: return Difference("", to: "permissive")
         case let .ipvsService(service): return Difference("scheduler", to: service.scheduler)
         case let .ipvsTimeouts(timeouts): return Difference("", to: timeouts.words)
-        case let .keepalived(_, content), let .bird(_, content): return Difference("running", to: Self.digest(content))
+        case let .keepalived(_, content): return Difference("running", to: Self.digest(content, counting: "virtual_server ", noun: "virtual server"))
+        case let .bird(_, content): return Difference("running", to: Self.digest(content, counting: "protocol static ", noun: "VIP"))
         case .nodeExporter: return Difference("", to: "answering")
         case let .custom(_, _, parameters):
             return Difference("", to: parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
@@ -121,15 +122,16 @@ public enum ResourceValue: Hashable, Sendable {
         }
     }
 
-    /// A configuration in a few words: how many virtual servers, its VRRP priority, and a
-    /// fingerprint (so any edit reads as a change, not as drift).
-    static func digest(_ config: String) -> String {
+    /// A configuration in a few words: how many virtual servers (keepalived) or VIPs (bird, a
+    /// static protocol each), its VRRP priority, and a fingerprint (so any edit reads as a
+    /// change, not as drift).
+    static func digest(_ config: String, counting prefix: String, noun: String) -> String {
         let lines = config.split(separator: "\n")
-        let servers = lines.filter { $0.hasPrefix("virtual_server ") }.count
+        let servers = lines.filter { $0.hasPrefix(prefix) }.count
         let priority = lines.first { $0.hasPrefix("    priority ") }.map { ", VRRP priority " + $0.split(separator: " ").last! } ?? ""
         var hash: UInt32 = 2_166_136_261   // FNV-1a: a fingerprint, not a security measure
         for byte in config.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
-        return "config \(String(hash, radix: 16)): \(servers) virtual server\(servers == 1 ? "" : "s")\(priority)"
+        return "config \(String(hash, radix: 16)): \(servers) \(noun)\(servers == 1 ? "" : "s")\(priority)"
     }
 
     static func excerpt(_ text: String) -> String {
