@@ -104,7 +104,7 @@ public struct VMLab: Sendable {
             try inventory(mode: mode, metrics: true).write(toFile: "\(folder)/lab-\(mode).yml", atomically: true, encoding: .utf8)
         }
         try haInventory().write(toFile: "\(folder)/lab-ha-dr.yml", atomically: true, encoding: .utf8)
-        try ecmpInventory().write(toFile: "\(folder)/lab-ecmp.yml", atomically: true, encoding: .utf8)
+        try ecmpInventory(thirdDirector: true).write(toFile: "\(folder)/lab-ecmp.yml", atomically: true, encoding: .utf8)
     }
 
     func guestInit() -> String {
@@ -271,11 +271,12 @@ public struct VMLab: Sendable {
     /// `moreServices`: YAML list items appended to `services:`; `dip6` gives the director its
     /// lab IPv6 DIP (fd00:2::1/64); `vrrp` (a YAML mapping) makes director and director2 a
     /// keepalived pair; `bgp` (a YAML mapping) makes them active-active directors instead
-    /// (`secondDirector: false`: the director alone, as before director2 joins); `metrics` asks for node exporter on the director.
+    /// (`secondDirector: false`: the director alone, as before director2 joins; `thirdDirector`:
+    /// director3 too); `metrics` asks for node exporter on the director.
     public func inventory(mode: String, scheduler: String = "rr", servers: [String]? = nil, weights: [String: Int] = [:],
                           vip: String = "192.168.0.200", settings: [String] = [], moreServices: String = "", dip6: Bool = false,
                           serverSettings: [String: String] = [:], vrrp: String? = nil, bgp: String? = nil, secondDirector: Bool = true,
-                          metrics: Bool = false) -> String {
+                          thirdDirector: Bool = false, metrics: Bool = false) -> String {
         let pair = vrrp.map { "vrrp: \($0)" } ?? bgp.map { "bgp: \($0)" }
         let hosts = topology.hosts.map { host in
             let entry = inventoryHost(host.spec.name)
@@ -299,7 +300,8 @@ public struct VMLab: Sendable {
         cluster:
           mode: \(mode)
         \(pair == nil ? "" : "  directors:\n    - ")\(pair == nil ? "  director: " : ""){ host: director, interface: eth0, inner_interface: eth1, dip: 10.0.0.1/24\(dip6 ? ", dip6: \"fd00:2::1/64\"" : "") }
-        \(pair.map { (secondDirector ? "    - { host: director2, interface: eth0, inner_interface: eth1, dip: 10.0.0.2/24 }\n" : "") + "  \($0)" } ?? "")
+        \(pair.map { (secondDirector ? "    - { host: director2, interface: eth0, inner_interface: eth1, dip: 10.0.0.2/24 }\n" : "")
+            + (thirdDirector ? "    - { host: director3, interface: eth0, inner_interface: eth1, dip: 10.0.0.4/24 }\n" : "") + "  \($0)" } ?? "")
           client: client
         \(metrics ? "  metrics: true          # node exporter on each director's port 9100\n" : "")  services:
             - vip: \(vip)

@@ -29,11 +29,12 @@ extension VMLabEndToEndTests {
         return text.split(separator: "\n").map(String.init)
     }
 
-    /// Both directors' listings (`-L -n --thresholds --nosort`), and whether they hold one table
+    /// The directors' listings (`-L -n --thresholds --nosort`), and whether they hold one table
     /// (services, flags, weights, destination order; their connection counts may differ).
-    static func directorTables(_ lab: VMLab) async throws -> (listings: [String], same: Bool) {
-        let listings = [try await lab.run("director", IPVSAdm.readThresholds), try await lab.run("director2", IPVSAdm.readThresholds)]
-        let tables = zip(["director", "director2"], listings).map { ($0, IPVSAdm.table(listing: $1)) }
+    static func directorTables(_ lab: VMLab, _ directors: [String] = ["director", "director2"]) async throws -> (listings: [String], same: Bool) {
+        var listings: [String] = []
+        for director in directors { listings.append(try await lab.run(director, IPVSAdm.readThresholds)) }
+        let tables = zip(directors, listings).map { ($0, IPVSAdm.table(listing: $1)) }
         return (listings, TableJudge.sameOnEveryDirector(tables).allSatisfy(\.passed))
     }
 
