@@ -78,12 +78,6 @@ public enum KeepalivedConfig {
         return lines
     }
 
-    /// Health-gated announcement on an active-active director: the bird protocol that announces
-    /// this service's VIP, when keepalived should withdraw it as the last real server fails
-    /// (`quorum_down`) and announce it again as one returns (`quorum_up`). Not for a drained
-    /// director (its announcements stay off), a service with a sorry server (the operator chose
-    /// what answers when all are down), or a VIP with several services (one service's servers
-    /// all down must not withdraw the others).
     /// Each health-gated service of `director` with its bird protocol, in the inventory's order.
     public static func announcementGates(_ desired: DesiredCluster, director: Director) -> [(service: IPVSServiceKey, protocol: String)] {
         let servicesPerVIP = Dictionary(grouping: desired.services, by: \.spec.vip).mapValues(\.count)
@@ -93,6 +87,12 @@ public enum KeepalivedConfig {
         }
     }
 
+    /// Health-gated announcement on an active-active director: the bird protocol that announces
+    /// this service's VIP, when keepalived should withdraw it as the last real server fails
+    /// (`quorum_down`) and announce it again as one returns (`quorum_up`). Not for a drained
+    /// director (its announcements stay off), a service with a sorry server (the operator chose
+    /// what answers when all are down), or a VIP with several services (one service's servers
+    /// all down must not withdraw the others).
     static func announcementGate(_ service: VirtualService, desired: DesiredCluster, director: Director, vipShared: Bool) -> String? {
         guard desired.inventory.bgp != nil, !director.drained, let check = service.healthCheck, check.kind != .none,
               service.sorryServer == nil, !service.vip.isV6, !vipShared,
