@@ -278,6 +278,11 @@ public struct VMLab: Sendable {
                           serverSettings: [String: String] = [:], vrrp: String? = nil, bgp: String? = nil, secondDirector: Bool = true,
                           thirdDirector: Bool = false, metrics: Bool = false) -> String {
         let pair = vrrp.map { "vrrp: \($0)" } ?? bgp.map { "bgp: \($0)" }
+        // director2 and director3 as the topology has them (eth1's address their DIP).
+        let further = [("director2", secondDirector), ("director3", thirdDirector)].compactMap { name, wanted -> String? in
+            guard wanted, let dip = topology.hosts.first(where: { $0.spec.name == name })?.interfaces.last?.address else { return nil }
+            return "    - { host: \(name), interface: eth0, inner_interface: eth1, dip: \(dip) }\n"
+        }
         let hosts = topology.hosts.map { host in
             let entry = inventoryHost(host.spec.name)
             return "  \(entry.name): { address: \(entry.address)" + (entry.port.map { ", port: \($0)" } ?? "")
@@ -300,8 +305,7 @@ public struct VMLab: Sendable {
         cluster:
           mode: \(mode)
         \(pair == nil ? "" : "  directors:\n    - ")\(pair == nil ? "  director: " : ""){ host: director, interface: eth0, inner_interface: eth1, dip: 10.0.0.1/24\(dip6 ? ", dip6: \"fd00:2::1/64\"" : "") }
-        \(pair.map { (secondDirector ? "    - { host: director2, interface: eth0, inner_interface: eth1, dip: 10.0.0.2/24 }\n" : "")
-            + (thirdDirector ? "    - { host: director3, interface: eth0, inner_interface: eth1, dip: 10.0.0.4/24 }\n" : "") + "  \($0)" } ?? "")
+        \(pair.map { further.joined() + "  \($0)" } ?? "")
           client: client
         \(metrics ? "  metrics: true          # node exporter on each director's port 9100\n" : "")  services:
             - vip: \(vip)

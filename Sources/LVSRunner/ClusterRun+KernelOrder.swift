@@ -20,7 +20,7 @@ extension ClusterRun {
             // leave the director as the inventory alone renders it).
             if work.usable, let director = inventory.director(named: work.state.host.name),
                let state = try? builder.director(desired, director, destinationOrder: { key in
-                   own?.kernelOrder(of: key) ?? tables.lazy.compactMap { $0.kernelOrder(of: key) }.first
+                   own?.kernelOrder(of: key) ?? tables.kernelOrder(of: key)
                }) {
                 let changed = state.keepalived.filter { state.resources[$0] != work.state.resources[$0] }
                 work.state = state

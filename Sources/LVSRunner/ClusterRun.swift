@@ -188,7 +188,7 @@ struct ClusterRun: Sendable {
         let tables = peers.compactMap(\.opening.ipvsTable)
         return IPVSPlan(desired: work.state.ipvsServices, live: work.opening.ipvsTable ?? IPVSTable(), records: work.opening.records,
                  unready: { key, destination in host(of: destination, in: key).flatMap { unready.contains($0) ? $0 : nil } },
-                 peerOrder: { key in tables.lazy.compactMap { $0.kernelOrder(of: key) }.first },
+                 peerOrder: tables.kernelOrder,
                  // A service keepalived makes from this inventory: its own, neither lvsctl's nor a stranger's.
                  keepalived: { inventory.usesKeepalived && desired.service($0) != nil },
                  keepalivedServices: inventory.usesKeepalived && !work.state.keepalived.isEmpty

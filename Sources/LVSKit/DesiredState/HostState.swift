@@ -45,19 +45,17 @@ public struct HostState: Sendable, Equatable {
     /// keepalived, whose reload removes a real server that left the inventory at once, so it
     /// must have drained first; and bird, which must announce the VIPs only once the table that
     /// answers them is made (a director joining would otherwise draw flows it refuses).
-    public var afterDrains: Set<Int> {
-        Set(resources.indices.filter {
-            switch resources[$0].value {
-            case .keepalived, .bird: return true
-            default: return false
-            }
-        })
-    }
+    public var afterDrains: Set<Int> { keepalived.union(bird) }
 
     /// The keepalived it runs (by index): on an empty table it starts in the director's first
     /// part, since it makes the table itself (and a pair's directors then start at once).
     public var keepalived: Set<Int> {
         Set(resources.indices.filter { if case .keepalived = resources[$0].value { return true }; return false })
+    }
+
+    /// The bird it runs (by index): an active-active director's.
+    public var bird: Set<Int> {
+        Set(resources.indices.filter { if case .bird = resources[$0].value { return true }; return false })
     }
 
     /// The IPVS services it should hold.

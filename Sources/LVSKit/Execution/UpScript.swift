@@ -16,8 +16,7 @@ public enum UpScript {
     public static func directorOpening(_ state: HostState, owner: String, lockWait: Int) -> String {
         // An active-active director's keepalived waits too: its file lists the real servers in
         // its peers' kernel order, known once every director's table is read.
-        let activeActive = state.resources.contains { if case .bird = $0.value { return true }; return false }
-        let later = state.afterDrains, keepalived = activeActive ? [] : state.keepalived
+        let later = state.afterDrains, keepalived = state.bird.isEmpty ? state.keepalived : []
         return HostScript.opening(.change, owner: owner, lockWait: lockWait, readIPVS: false)
             + HostScript.apply(state.resources, including: { !later.contains($0) })
             + (keepalived.isEmpty ? "" : "if [ -z \"$(\(IPVSAdm.readSave) 2>/dev/null)\" ]; then\n"

@@ -168,3 +168,11 @@ extension IPVSServiceKey {
         }
     }
 }
+
+extension Sequence where Element == IPVSTable {
+    /// The service's destinations in the kernel's order on the first of these tables that holds
+    /// it (active-active: what a director making it afresh must list alike); nil when none does.
+    public func kernelOrder(of key: IPVSServiceKey) -> [Endpoint]? {
+        lazy.compactMap { $0.kernelOrder(of: key) }.first
+    }
+}
