@@ -63,7 +63,8 @@ struct StatusWatch {
         while count.map({ refreshes < $0 }) ?? true {
             let began = period.now
             let samples = await watcher.sample()
-            // Rates against a reading about 2 s older: IPVS sums its counters about every 2 s.
+            // Rates against a reading at least WatchFrame.shortestRatePeriod older (IPVS sums its
+            // counters about every 2 s).
             var earlier: [String: WatchSample] = [:]
             for sample in samples {
                 let older = history[sample.director] ?? []   // every one read before this sample

@@ -61,12 +61,14 @@ struct WatchFrameTests {
         ])
     }
 
-    /// No rate over less than IPVS's 2 s sums: the newest reading old enough, else none yet.
+    /// No rate over less than IPVS's 2 s sums and a late timer: the newest reading old enough,
+    /// else none yet.
     @Test func ratesOnlyOverTwoSeconds() {
         let older = [0.0, 1.0, 2.2].map { WatchSample(director: "director", time: $0, table: IPVSTable()) }
-        #expect(WatchFrame.baseline(for: WatchSample(director: "director", time: 1.4), among: older) == nil)
-        #expect(WatchFrame.baseline(for: WatchSample(director: "director", time: 3.0), among: older)?.time == 1.0)
-        #expect(WatchFrame.baseline(for: WatchSample(director: "director", time: 4.5), among: older)?.time == 2.2)
+        #expect(WatchFrame.baseline(for: WatchSample(director: "director", time: 2.0), among: older) == nil)
+        #expect(WatchFrame.baseline(for: WatchSample(director: "director", time: 3.0), among: older)?.time == 0.0)
+        #expect(WatchFrame.baseline(for: WatchSample(director: "director", time: 3.6), among: older)?.time == 1.0)
+        #expect(WatchFrame.baseline(for: WatchSample(director: "director", time: 4.7), among: older)?.time == 2.2)
     }
 
     @Test func firstReadingAndADirectorGone() {

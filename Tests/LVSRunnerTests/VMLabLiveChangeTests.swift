@@ -70,12 +70,12 @@ extension VMLabEndToEndTests {
             counter = now
         }
         // The live view under the loop's traffic: new connections per second on the service, the
-        // last of four refreshes a second apart (rates need a reading 2 s older; the first
+        // last of five refreshes a second apart (rates need a reading 2.5 s older; the first
         // reading, which connects too, ends late).
-        let watch = try await Shell.bash("\(try lvsctlBinary()) status -i \(stages[stages.count - 1].1.inventory.file) --watch --count 4 --interval 1")
+        let watch = try await Shell.bash("\(try lvsctlBinary()) status -i \(stages[stages.count - 1].1.inventory.file) --watch --count 5 --interval 1")
         let serviceLines = watch.stdout.split(separator: "\n").filter { $0.hasPrefix("  ipvs tcp 192.168.0.200:80 ") }
         let rate = serviceLines.last.flatMap { line in line.firstMatch(of: /([0-9]+\.[0-9]) conn\/s/).flatMap { Double($0.1) } } ?? 0
-        #expect(watch.status == 0 && serviceLines.count == 4 && rate > 1, "status --watch under the client loop:\n\(watch.stdout)\(watch.stderr)")
+        #expect(watch.status == 0 && serviceLines.count == 5 && rate > 1, "status --watch under the client loop:\n\(watch.stdout)\(watch.stderr)")
         print("status --watch under the client loop: \(serviceLines.last ?? "")")
         let traffic = try await loop.stop()
         print("client loop: \(traffic.requests) requests in \(String(format: "%.1f", traffic.seconds)) s (\(String(format: "%.1f", traffic.perSecond))/s), \(traffic.failures.count) failed")

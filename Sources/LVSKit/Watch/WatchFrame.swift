@@ -27,8 +27,10 @@ public struct WatchSample: Sendable {
 /// inventory wants that the table lacks (with keepalived: down by their health check).
 public enum WatchFrame {
     /// IPVS sums its counters about every 2 s: a rate over less shows the last sum's traffic, or
-    /// none (0.0 conn/s under load was seen over 0.5 and 1.4 s).
-    public static let shortestRatePeriod = 1.9
+    /// none (0.0 conn/s under load was seen over 0.5 and 1.4 s, and once over 2.0 s in CI, two
+    /// readings between the same two sums). Longer than a period with room for a late timer,
+    /// so that every rate spans at least one sum.
+    public static let shortestRatePeriod = 2.5
 
     /// What `sample`'s rates are taken against: the newest of the director's earlier readings at
     /// least `shortestRatePeriod` older; nil (rates from a later refresh) while none is.
