@@ -76,19 +76,23 @@ public struct LabRouter: Sendable, Equatable {
 extension VMLab {
     /// bird on the client, the directors as its neighbours.
     public var router: LabRouter {
-        LabRouter(routerID: address(of: "client"), directors: ["director", "director2", "director3"].map { address(of: $0) })
+        LabRouter(routerID: address(of: "client"), directors: Self.activeActiveDirectors.map { address(of: $0) })
     }
 
-    /// The active-active cluster the lab's router fronts: director and director2 (and with
-    /// `thirdDirector` director3) announcing the VIP over BGP (BFD on, hold 3 s), the same Maglev
-    /// table on each (`mh` with the port hashed, so one client's connections spread over the real
-    /// servers). `settings` adds lines to the service (a health check…).
-    public func ecmpInventory(servers: [String]? = nil, weights: [String: Int] = [:], secondDirector: Bool = true,
-                              thirdDirector: Bool = false, settings: [String] = []) -> String {
+    /// The lab hosts that can be active-active directors; the router peers with all of them (an
+    /// absent one's session just waits).
+    public static let activeActiveDirectors = ["director", "director2", "director3", "director4"]
+
+    /// The active-active cluster the lab's router fronts: director and `moreDirectors`
+    /// announcing the VIP over BGP (BFD on, hold 3 s), the same Maglev table on each (`mh` with
+    /// the port hashed, so one client's connections spread over the real servers). `settings`
+    /// adds lines to the service (a health check…).
+    public func ecmpInventory(servers: [String]? = nil, weights: [String: Int] = [:], moreDirectors: [String] = ["director2"],
+                              settings: [String] = []) -> String {
         let router = self.router
         let text = inventory(mode: "dr", scheduler: "mh", servers: servers, weights: weights, settings: ["flags: [mh-port, mh-fallback]"] + settings,
                          bgp: "{ as: \(router.directorAS), peers: [{ address: \(router.routerID), as: \(router.localAS) }], hold_time: 3, bfd: true }",
-                         secondDirector: secondDirector, thirdDirector: thirdDirector)
+                         moreDirectors: moreDirectors)
         let header = """
             # Written by `lvsctl lab up`: active-active DR directors behind the client's router.
             #   lvsctl lab router && lvsctl up -i \(folder)/lab-ecmp.yml && lvsctl verify -i \(folder)/lab-ecmp.yml

@@ -81,9 +81,13 @@ public struct LabTopology: Sendable {
             Host(spec: LabHostSpec("director2"), interfaces: [Interface("eth0", segment: 0, address: "192.168.0.11/24", extra: ["fd00:1::11/64"]),
                                                               Interface("eth1", segment: 1, address: "10.0.0.2/24", extra: ["fd00:2::2/64"])],
                  gateway: "192.168.0.1", gateway6: "fd00:1::1"),
-            // A third active-active director (10.0.0.3 is a NAT pair's VRRP gateway).
+            // Active-active directors three and four (10.0.0.3 is a NAT pair's VRRP gateway); the
+            // fourth is the one a running cluster adds and removes.
             Host(spec: LabHostSpec("director3"), interfaces: [Interface("eth0", segment: 0, address: "192.168.0.12/24", extra: ["fd00:1::12/64"]),
                                                               Interface("eth1", segment: 1, address: "10.0.0.4/24", extra: ["fd00:2::4/64"])],
+                 gateway: "192.168.0.1", gateway6: "fd00:1::1"),
+            Host(spec: LabHostSpec("director4"), interfaces: [Interface("eth0", segment: 0, address: "192.168.0.13/24", extra: ["fd00:1::13/64"]),
+                                                              Interface("eth1", segment: 1, address: "10.0.0.5/24", extra: ["fd00:2::5/64"])],
                  gateway: "192.168.0.1", gateway6: "fd00:1::1"),
         ]
         for n in 1...realServers {

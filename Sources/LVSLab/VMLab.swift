@@ -104,7 +104,7 @@ public struct VMLab: Sendable {
             try inventory(mode: mode, metrics: true).write(toFile: "\(folder)/lab-\(mode).yml", atomically: true, encoding: .utf8)
         }
         try haInventory().write(toFile: "\(folder)/lab-ha-dr.yml", atomically: true, encoding: .utf8)
-        try ecmpInventory(thirdDirector: true).write(toFile: "\(folder)/lab-ecmp.yml", atomically: true, encoding: .utf8)
+        try ecmpInventory(moreDirectors: ["director2", "director3"]).write(toFile: "\(folder)/lab-ecmp.yml", atomically: true, encoding: .utf8)
     }
 
     func guestInit() -> String {
@@ -270,17 +270,17 @@ public struct VMLab: Sendable {
     /// adds lines to the service (persistence…).
     /// `moreServices`: YAML list items appended to `services:`; `dip6` gives the director its
     /// lab IPv6 DIP (fd00:2::1/64); `vrrp` (a YAML mapping) makes director and director2 a
-    /// keepalived pair; `bgp` (a YAML mapping) makes them active-active directors instead
-    /// (`secondDirector: false`: the director alone, as before director2 joins; `thirdDirector`:
-    /// director3 too); `metrics` asks for node exporter on the director.
+    /// keepalived pair; `bgp` (a YAML mapping) makes the director and `moreDirectors`
+    /// active-active directors instead (none: the director alone, as before others join);
+    /// `metrics` asks for node exporter on the director.
     public func inventory(mode: String, scheduler: String = "rr", servers: [String]? = nil, weights: [String: Int] = [:],
                           vip: String = "192.168.0.200", settings: [String] = [], moreServices: String = "", dip6: Bool = false,
-                          serverSettings: [String: String] = [:], vrrp: String? = nil, bgp: String? = nil, secondDirector: Bool = true,
-                          thirdDirector: Bool = false, metrics: Bool = false) -> String {
+                          serverSettings: [String: String] = [:], vrrp: String? = nil, bgp: String? = nil,
+                          moreDirectors: [String] = ["director2"], metrics: Bool = false) -> String {
         let pair = vrrp.map { "vrrp: \($0)" } ?? bgp.map { "bgp: \($0)" }
-        // director2 and director3 as the topology has them (eth1's address their DIP).
-        let further = [("director2", secondDirector), ("director3", thirdDirector)].compactMap { name, wanted -> String? in
-            guard wanted, let dip = topology.hosts.first(where: { $0.spec.name == name })?.interfaces.last?.address else { return nil }
+        // The further directors as the topology has them (eth1's address their DIP).
+        let further = moreDirectors.compactMap { name -> String? in
+            guard let dip = topology.hosts.first(where: { $0.spec.name == name })?.interfaces.last?.address else { return nil }
             return "    - { host: \(name), interface: eth0, inner_interface: eth1, dip: \(dip) }\n"
         }
         let hosts = topology.hosts.map { host in

@@ -12,10 +12,10 @@ struct LabCommand: AsyncParsableCommand {
         discussion: """
         This machine's kernel has no IPVS, so the lab is a qemu VM (Debian 12's kernel, fetched \
         once and cached in /var/cache/lvsctl/kernel) running this machine's programs read-only. \
-        Inside it each lab host (client, director, director2, director3, rs1, rs2, …) is a network \
+        Inside it each lab host (client, director, director2 … director4, rs1, rs2, …) is a network \
         namespace with its own addresses, sysctls, private /root, /srv, /var/lib/lvsctl and \
         /etc/keepalived, and its own OpenSSH sshd: real SSH with host-key checking on, the \
-        first two directors forwarded to 127.0.0.1 ports, director3 and the real servers reached \
+        first two directors forwarded to 127.0.0.1 ports, director3, director4 and the real servers reached \
         through the director \
         (ProxyJump). `lab up` writes lab-nat.yml, lab-dr.yml, lab-tun.yml, lab-ha-dr.yml (a \
         keepalived pair) and lab-ecmp.yml (three active-active directors; `lab router` first) \

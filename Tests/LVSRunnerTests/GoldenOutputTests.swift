@@ -26,7 +26,7 @@ struct GoldenOutputTests {
             ("lab-tun.yml", lab.inventory(mode: "tun", metrics: true)),
             ("lab-ha-dr.yml", lab.haInventory(interval: 1)),
             ("lab-ha-nat.yml", lab.haInventory(mode: "nat", sorry: false)),
-            ("lab-ecmp.yml", lab.ecmpInventory(thirdDirector: true)),
+            ("lab-ecmp.yml", lab.ecmpInventory(moreDirectors: ["director2", "director3"])),
             ("lab-kinds-dr.yml", lab.inventory(mode: "dr", moreServices: kinds)),
             ("lab-kinds-nat.yml", lab.inventory(mode: "nat", moreServices: kinds, dip6: true)),
             ("lab-wlc-thresholds.yml", lab.inventory(mode: "tun", scheduler: "wlc", weights: ["rs1": 1, "rs2": 5, "rs3": 2],

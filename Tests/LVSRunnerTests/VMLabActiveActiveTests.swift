@@ -4,9 +4,10 @@ import LVSLab
 import LVSRunner
 import Testing
 
-/// Issue 19 on the lab VM: director and director2 active at once, each announcing the VIP over
-/// BGP to a router that merges the paths (the lab's client runs bird as that router, one-armed on
-/// the outer network), each computing the same Maglev table.
+/// Issue 19 on the lab VM: director, director2 and director3 active at once, each announcing the
+/// VIP over BGP to a router that merges the paths (the lab's client runs bird as that router,
+/// one-armed on the outer network), each computing the same Maglev table; director4 joins the
+/// running cluster and leaves it again.
 extension VMLabEndToEndTests {
     /// `requests` answers through the VIP from given client ports (0: any), with the route forced
     /// through `director` when given; the answering real server's name per request.
@@ -31,7 +32,7 @@ extension VMLabEndToEndTests {
 
     /// The directors' listings (`-L -n --thresholds --nosort`), and whether they hold one table
     /// (services, flags, weights, destination order; their connection counts may differ).
-    static func directorTables(_ lab: VMLab, _ directors: [String] = ["director", "director2"]) async throws -> (listings: [String], same: Bool) {
+    static func directorTables(_ lab: VMLab, _ directors: [String]) async throws -> (listings: [String], same: Bool) {
         var listings: [String] = []
         for director in directors { listings.append(try await lab.run(director, IPVSAdm.readThresholds)) }
         let tables = zip(directors, listings).map { ($0, IPVSAdm.table(listing: $1)) }
@@ -42,45 +43,49 @@ extension VMLabEndToEndTests {
         let lab = try labVM()
         let before = try await lab.snapshots()
         try await lab.startRouter()
-        func inventory(_ servers: [String], weights: [String: Int] = [:], secondDirector: Bool = true) -> String {
-            lab.ecmpInventory(servers: servers, weights: weights, secondDirector: secondDirector)
+        let three = ["director", "director2", "director3"]
+        func inventory(_ servers: [String], weights: [String: Int] = [:], directors: [String] = three) -> String {
+            lab.ecmpInventory(servers: servers, weights: weights, moreDirectors: Array(directors.dropFirst()))
         }
-        // The director alone first, with two real servers; then director2 joins as rs3 is added
-        // between them in the inventory. The director's `-a` puts rs3 at the head of its list;
-        // director2, made from nothing, must list them the same (its peer's order, not the
-        // inventory's) or the two Maglev tables differ.
-        let alone = try lab.cluster(inventory(["rs1", "rs2"], secondDirector: false), name: "e2e-active-active", library: Self.library.get())
+        // The director alone first, with two real servers; then director2 and director3 join as
+        // rs3 is added between them in the inventory. The director's `-a` puts rs3 at the head of
+        // its list; the others, made from nothing, must list them the same (their peer's order,
+        // not the inventory's) or the Maglev tables differ.
+        let alone = try lab.cluster(inventory(["rs1", "rs2"], directors: ["director"]), name: "e2e-active-active", library: Self.library.get())
         let first = await alone.run(.up)
         #expect(first.exitCode == 0, "up with the director alone:\n\(first.text)\n\(failures(first))")
         let cluster = try lab.cluster(inventory(["rs1", "rs3", "rs2"]), name: "e2e-active-active", library: Self.library.get())
         let up = await cluster.run(.up)
         #expect(up.exitCode == 0, "up:\n\(up.text)\n\(failures(up))")
-        // One path through each director, once both sessions are up.
-        #expect(try await waitFor("a next hop per director", timeout: 20) { try await lab.nextHops().sorted() == ["192.168.0.10", "192.168.0.11"] } != nil)
-        // Both directors hold the same table: services, flags, weights, destination order.
-        let tables = [try await lab.run("director", IPVSAdm.readThresholds), try await lab.run("director2", IPVSAdm.readThresholds)]
-        #expect(tables[0] == tables[1] && tables[0].contains("mh (mh-fallback,mh-port)"), "\(tables)")
-        #expect(IPVSAdm.table(listing: tables[1]).kernelOrder.values.first?.map(\.description) == ["10.0.0.13:80", "10.0.0.12:80", "10.0.0.11:80"])
+        // One path through each director, once all sessions are up.
+        let addresses = three.map { lab.address(of: $0) }
+        #expect(try await waitFor("a next hop per director", timeout: 20) { try await lab.nextHops().sorted() == addresses } != nil)
+        // The directors hold the same table: services, flags, weights, destination order.
+        let tables = try await Self.directorTables(lab, three)
+        #expect(tables.same && tables.listings.allSatisfy { $0 == tables.listings[0] } && tables.listings[0].contains("mh (mh-fallback,mh-port)"),
+                "\(tables.listings)")
+        #expect(IPVSAdm.table(listing: tables.listings[1]).kernelOrder.values.first?.map(\.description) == ["10.0.0.13:80", "10.0.0.12:80", "10.0.0.11:80"])
 
-        // Requests from 30 client ports: every one answered, spread over both directors (ECMP)
+        // Requests from 30 client ports: every one answered, spread over every director (ECMP)
         // and over every real server (mh-port).
         let spread = try await Self.answers(lab, ports: 42000...42029)
         #expect(!spread.contains("none") && Set(spread) == ["RealServer1", "RealServer2", "RealServer3"], "\(spread)")
         // (The kernel sums its counters about every 2 s.)
         var counts: [Int] = []
         _ = try await waitFor("30 connections counted", timeout: 8) {
-            counts = try await [lab.run("director", IPVSAdm.readStats), lab.run("director2", IPVSAdm.readStats)].map {
-                IPVSAdm.table(listing: $0).serviceStats.values.first?.connections ?? 0
+            counts = []
+            for director in three {
+                counts.append(IPVSAdm.table(listing: try await lab.run(director, IPVSAdm.readStats)).serviceStats.values.first?.connections ?? 0)
             }
             return counts.reduce(0, +) == 30
         }
         #expect(counts.allSatisfy { $0 > 0 } && counts.reduce(0, +) == 30, "connections per director: \(counts)")
 
-        // The same client port reaches the same real server through either director: what keeps a
-        // connection the routers move from one director to the other.
-        let throughFirst = try await Self.answers(lab, ports: 42100...42115, via: "192.168.0.10")
-        let throughSecond = try await Self.answers(lab, ports: 42100...42115, via: "192.168.0.11")
-        #expect(throughFirst == throughSecond && !throughFirst.contains("none"), "\(throughFirst)\n\(throughSecond)")
+        // The same client port reaches the same real server through any director: what keeps a
+        // connection the routers move from one director to another.
+        var through: [[String]] = []
+        for address in addresses { through.append(try await Self.answers(lab, ports: 42100...42115, via: address)) }
+        #expect(through.allSatisfy { $0 == through[0] } && !through[0].contains("none"), "\(through)")
 
         // verify and status read every director: tables the same, counters added, bird announcing.
         let verified = await cluster.verify()
@@ -88,9 +93,9 @@ extension VMLabEndToEndTests {
                 "\(verified.text(cluster.inventory))")
         let status = await cluster.runner.status(cluster: cluster.cluster, inventory: cluster.inventory)
         #expect(!status.drifted && status.activeActive?.sameOnEveryDirector.map(\.passed) == [true]
-                && status.activeActive?.bird.map(\.established) == [true, true], "\(status.text)")
-        // director2 drained under a client loop, then back: the router keeps the director alone,
-        // no request fails (a flow moved mid-connection reaches the same real server), director2
+                && status.activeActive?.bird.map(\.established) == [true, true, true], "\(status.text)")
+        // director2 drained under a client loop, then back: the router keeps the other two, no
+        // request fails (a flow moved mid-connection reaches the same real server), director2
         // stops receiving packets; `drain: false` again brings its next hop back.
         let loop = try await ClientLoop.start(lab, vip: LabScenario.vip)
         let drainedText = inventory(["rs1", "rs3", "rs2"]).replacingOccurrences(of: "dip: 10.0.0.2/24 }", with: "dip: 10.0.0.2/24, drain: true }")
@@ -98,42 +103,43 @@ extension VMLabEndToEndTests {
         let drain = await drained.run(.up)
         let note = drain.hosts.first { $0.host == "director2" }?.changes.compactMap(\.change.note).first { $0.hasPrefix("drained") }
         #expect(drain.exitCode == 0 && note?.hasPrefix("drained: no packet for 4 s") == true, "drain:\n\(drain.text)\n\(failures(drain))")
-        #expect(try await lab.nextHops() == ["192.168.0.10"])
+        #expect(try await lab.nextHops().sorted() == [addresses[0], addresses[2]])
         let back = await cluster.run(.up)
         #expect(back.exitCode == 0, "back:\n\(back.text)\n\(failures(back))")
-        #expect(try await waitFor("director2's next hop back", timeout: 20) { try await lab.nextHops().count == 2 } != nil)
+        #expect(try await waitFor("director2's next hop back", timeout: 20) { try await lab.nextHops().count == 3 } != nil)
         let during = try await loop.stop()
         #expect(during.failures.isEmpty && during.requests >= 20, "\(during.requests) requests, failed: \(during.failures)")
         print("active-active: director2 \(note ?? "not drained"); \(during.requests) requests through drain and return, "
               + "\(during.failures.count) failed, longest gap \(String(format: "%.2f", during.longestGap)) s")
         // director2 lost three ways under 100 held connections and a request loop (the drills).
         for loss in DirectorLoss.allCases {
-            let drill = try await Self.loseDirector2(lab, cluster, loss)
+            let drill = try await Self.loseDirector2(lab, cluster, loss, directors: 3)
             print("active-active: \(drill)")
             #expect(drill.held == 100 && drill.intact == drill.held && drill.throughLost > 0, "\(drill)")
             #expect(drill.newFailed == 0, "\(drill)")
             #expect((drill.withdrawn ?? .infinity) < 1, "with BFD the router drops a lost director within 1 s: \(drill)")
         }
-        // director2 leaves the inventory and joins again under the loop: on leaving it stops
-        // announcing before its IPVS services go; on joining it announces once its table is made.
-        let leaveLoop = try await ClientLoop.start(lab, vip: LabScenario.vip)
-        let withoutDirector2 = try lab.cluster(inventory(["rs1", "rs3", "rs2"], secondDirector: false), name: "e2e-active-active",
-                                               library: Self.library.get())
-        let leave = await withoutDirector2.run(.up)
-        #expect(leave.exitCode == 0 && leave.hosts.contains { $0.host == "director2" && $0.leaving }, "leave:\n\(leave.text)\n\(failures(leave))")
-        #expect(try await lab.nextHops() == ["192.168.0.10"])
-        let join = await cluster.run(.up)
+        // A fourth director joins under the loop and leaves again: on joining it announces once
+        // its table (its peers' order) is made; on leaving it stops announcing before its IPVS
+        // services go.
+        let joinLoop = try await ClientLoop.start(lab, vip: LabScenario.vip)
+        let four = three + ["director4"]
+        let withDirector4 = try lab.cluster(inventory(["rs1", "rs3", "rs2"], directors: four), name: "e2e-active-active", library: Self.library.get())
+        let join = await withDirector4.run(.up)
         #expect(join.exitCode == 0, "join:\n\(join.text)\n\(failures(join))")
-        #expect(try await waitFor("director2's next hop after joining", timeout: 20) { try await lab.nextHops().count == 2 } != nil)
-        let joined = try await Self.directorTables(lab)
+        #expect(try await waitFor("director4's next hop after joining", timeout: 20) { try await lab.nextHops().count == 4 } != nil)
+        let joined = try await Self.directorTables(lab, four)
         #expect(joined.same, "\(joined.listings)")
-        let leaving = try await leaveLoop.stop()
-        #expect(leaving.failures.isEmpty && leaving.requests >= 20, "\(leaving.requests) requests, failed: \(leaving.failures)")
-        print("active-active: director2 left and joined again: \(leaving.requests) requests, \(leaving.failures.count) failed, "
-              + "longest gap \(String(format: "%.2f", leaving.longestGap)) s")
-        // Live edits under the loop: a weight changed, then a real server removed (drained on both
-        // directors, at most 5 s: the loop's ended connections linger as inactive); the tables stay
-        // the same on both after each.
+        let leave = await cluster.run(.up)
+        #expect(leave.exitCode == 0 && leave.hosts.contains { $0.host == "director4" && $0.leaving }, "leave:\n\(leave.text)\n\(failures(leave))")
+        #expect(try await lab.nextHops().sorted() == addresses)
+        let joining = try await joinLoop.stop()
+        #expect(joining.failures.isEmpty && joining.requests >= 20, "\(joining.requests) requests, failed: \(joining.failures)")
+        print("active-active: director4 joined and left: \(joining.requests) requests, \(joining.failures.count) failed, "
+              + "longest gap \(String(format: "%.2f", joining.longestGap)) s")
+        // Live edits under the loop: a weight changed, then a real server removed (drained on every
+        // director, at most 5 s: the loop's ended connections linger as inactive); the tables stay
+        // the same on all after each.
         let editLoop = try await ClientLoop.start(lab, vip: LabScenario.vip)
         var quickDrain = RunOptions()
         quickDrain.drainTimeout = .seconds(5)
@@ -142,7 +148,7 @@ extension VMLabEndToEndTests {
             final = try lab.cluster(inventory(servers, weights: ["rs1": 2]), name: "e2e-active-active", library: Self.library.get(), options: quickDrain)
             let edit = await final.run(.up)
             #expect(edit.exitCode == 0, "\(name):\n\(edit.text)\n\(failures(edit))")
-            let edited = try await Self.directorTables(lab)
+            let edited = try await Self.directorTables(lab, three)
             #expect(edited.same && edited.listings[0].contains("10.0.0.11:80") && edited.listings[0].contains("10.0.0.13:80") == (name != "rs3 removed"),
                     "\(name): \(edited.listings)")
         }

@@ -17,11 +17,11 @@ extension VMLabEndToEndTests {
         // The director alone with rs1 and rs2; then director2 and director3 join as rs3 is added
         // between them in the inventory: the director's keepalived reload puts rs3 at the head of
         // its list, and the others' keepalived, made from nothing, must list them the same.
-        let alone = try lab.cluster(lab.ecmpInventory(servers: ["rs1", "rs2"], secondDirector: false, settings: [check]), name: "e2e-health-gate",
+        let alone = try lab.cluster(lab.ecmpInventory(servers: ["rs1", "rs2"], moreDirectors: [], settings: [check]), name: "e2e-health-gate",
                                     library: Self.library.get())
         let first = await alone.run(.up)
         #expect(first.exitCode == 0, "up with the director alone:\n\(first.text)\n\(failures(first))")
-        let text = lab.ecmpInventory(servers: ["rs1", "rs3", "rs2"], thirdDirector: true, settings: [check])
+        let text = lab.ecmpInventory(servers: ["rs1", "rs3", "rs2"], moreDirectors: ["director2", "director3"], settings: [check])
         let directors = ["director", "director2", "director3"]
         let cluster = try lab.cluster(text, name: "e2e-health-gate", library: Self.library.get())
         let up = await cluster.run(.up)
