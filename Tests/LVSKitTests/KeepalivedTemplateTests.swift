@@ -13,16 +13,7 @@ struct KeepalivedTemplateTests {
         var compiled = CompiledTemplates()
         let body = try compiled.shell(try #require(part(template)), ["path": "\(folder)/keepalived.conf", "content": "global_defs {\n}",
                                                                              "rundir": "\(folder)/run"], step: "keepalived")
-        let fakes = """
-            ACTIVE=\(active ? "yes" : "no"); ENABLED=\(enabled ? "yes" : "no"); prior='\(prior)'
-            mkdir -p \(folder)/systemd
-            systemctl() {
-              case "$1" in is-active) test "$ACTIVE" = yes ;; is-enabled) test "$ENABLED" = yes ;; *) echo "systemctl $*" ;; esac
-            }
-            keepalived() { return 0; }
-
-            """
-        return try runShell(fakes + body.replacingOccurrences(of: "/run/systemd/system", with: "\(folder)/systemd"))
+        return try FakeSystemdHost(folder: folder).run(body, active: active, enabled: enabled, prior: prior, more: "keepalived() { return 0; }")
     }
 
     @Test func captureSaysWhetherTheUnitRunsAndIsEnabled() throws {

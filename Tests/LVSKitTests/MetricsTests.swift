@@ -119,18 +119,11 @@ struct NodeExporterTemplateTests {
         var compiled = CompiledTemplates()
         let body = try compiled.shell(try #require(part(template)), ["port": 9110, "textfiles": "\(folder)/textfiles", "rundir": "\(folder)/run"],
                                       step: "node-exporter")
-        let fakes = """
-            ACTIVE=\(active ? "yes" : "no"); ENABLED=\(enabled ? "yes" : "no"); prior='\(prior)'
-            \(systemd ? "mkdir -p \(folder)/systemd" : "")
-            systemctl() {
-              case "$1" in is-active) test "$ACTIVE" = yes ;; is-enabled) test "$ENABLED" = yes ;; *) echo "systemctl $*" ;; esac
-            }
+        let exporterProgram = """
             mkdir -p \(folder)/bin && printf '#!/bin/sh\\n%s\\n' '\(exporter)' > \(folder)/bin/prometheus-node-exporter
             chmod +x \(folder)/bin/prometheus-node-exporter && PATH=\(folder)/bin:$PATH
-
             """
-        return try runShell(fakes + body.replacingOccurrences(of: "/run/systemd/system", with: "\(folder)/systemd")
-            .replacingOccurrences(of: "/etc/systemd/system", with: "\(folder)/etc"))
+        return try FakeSystemdHost(folder: folder).run(body, systemd: systemd, active: active, enabled: enabled, prior: prior, more: exporterProgram)
     }
 
     @Test func systemdRunsThePackagesUnitWithADropIn() throws {
