@@ -1,7 +1,7 @@
 import Foundation
 
 /// The routers' side of active-active directors, in a lab: bird on one lab host with every
-/// director as a BGP neighbour (BFD on), installing what they announce as one multipath route
+/// director as a BGP neighbour (BFD on unless asked), installing what they announce as one multipath route
 /// hashed on the 5-tuple (`fib_multipath_hash_policy` 1, put back on stop). What an operator's
 /// routers do in front of a real cluster; lvsctl never provisions it.
 public struct LabRouter: Sendable, Equatable {
@@ -11,10 +11,13 @@ public struct LabRouter: Sendable, Equatable {
     public var directors: [String]
     public var localAS = 65000
     public var directorAS = 65001
+    /// BFD with every director (off: only BGP's hold time tells a lost director).
+    public var bfd: Bool
 
-    public init(routerID: String, directors: [String]) {
+    public init(routerID: String, directors: [String], bfd: Bool = true) {
         self.routerID = routerID
         self.directors = directors
+        self.bfd = bfd
     }
 
     /// bird's control socket, for `birdc -s`.
@@ -31,8 +34,8 @@ public struct LabRouter: Sendable, Equatable {
         router id \(routerID);
         protocol device { }
         protocol kernel { ipv4 { import none; export all; }; merge paths on; }
-        protocol bfd { interface "*" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }
-        template bgp director { local as \(localAS); hold time 3; keepalive time 1; connect retry time 1; error wait time 1, 5; bfd on; ipv4 { import all; export none; }; }
+        \(bfd ? "protocol bfd { interface \"*\" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }\n" : "")\
+        template bgp director { local as \(localAS); hold time 3; keepalive time 1; connect retry time 1; error wait time 1, 5; bfd \(bfd ? "on" : "off"); ipv4 { import all; export none; }; }
         \(neighbours.joined(separator: "\n"))
 
         """
@@ -75,8 +78,8 @@ public struct LabRouter: Sendable, Equatable {
 
 extension VMLab {
     /// bird on the client, the directors as its neighbours.
-    public var router: LabRouter {
-        LabRouter(routerID: address(of: "client"), directors: Self.activeActiveDirectors.map { address(of: $0) })
+    public func router(bfd: Bool = true) -> LabRouter {
+        LabRouter(routerID: address(of: "client"), directors: Self.activeActiveDirectors.map { address(of: $0) }, bfd: bfd)
     }
 
     /// The lab hosts that can be active-active directors; the router peers with all of them (an
@@ -84,14 +87,14 @@ extension VMLab {
     public static let activeActiveDirectors = ["director", "director2", "director3", "director4"]
 
     /// The active-active cluster the lab's router fronts: director and `moreDirectors`
-    /// announcing the VIP over BGP (BFD on, hold 3 s), the same Maglev table on each (`mh` with
-    /// the port hashed, so one client's connections spread over the real servers). `settings`
-    /// adds lines to the service (a health check…).
+    /// announcing the VIP over BGP (hold 3 s, BFD unless `bfd` is false), the same Maglev table
+    /// on each (`mh` with the port hashed, so one client's connections spread over the real
+    /// servers). `settings` adds lines to the service (a health check…).
     public func ecmpInventory(servers: [String]? = nil, weights: [String: Int] = [:], moreDirectors: [String] = ["director2"],
-                              settings: [String] = []) -> String {
-        let router = self.router
+                              settings: [String] = [], bfd: Bool = true) -> String {
+        let router = self.router()
         let text = inventory(mode: "dr", scheduler: "mh", servers: servers, weights: weights, settings: ["flags: [mh-port, mh-fallback]"] + settings,
-                         bgp: "{ as: \(router.directorAS), peers: [{ address: \(router.routerID), as: \(router.localAS) }], hold_time: 3, bfd: true }",
+                         bgp: "{ as: \(router.directorAS), peers: [{ address: \(router.routerID), as: \(router.localAS) }], hold_time: 3, bfd: \(bfd) }",
                          moreDirectors: moreDirectors)
         let header = """
             # Written by `lvsctl lab up`: active-active DR directors behind the client's router.
@@ -102,8 +105,10 @@ extension VMLab {
 }
 
 extension VMLab {
-    public func startRouter() async throws { _ = try await runChecked("client", router.startScript, what: "starting the lab router") }
-    public func stopRouter() async throws { _ = try await runChecked("client", router.stopScript, what: "stopping the lab router") }
+    public func startRouter(bfd: Bool = true) async throws {
+        _ = try await runChecked("client", router(bfd: bfd).startScript, what: "starting the lab router")
+    }
+    public func stopRouter() async throws { _ = try await runChecked("client", router().stopScript, what: "stopping the lab router") }
 
     /// The router's next hops to the VIP now.
     public func nextHops(vip: String = LabScenario.vip) async throws -> [String] {

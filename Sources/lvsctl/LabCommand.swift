@@ -103,7 +103,7 @@ struct LabCommand: AsyncParsableCommand {
             if stop {
                 print("lab router stopped")
             } else {
-                print("lab router started on the client: bird, neighbours \(lab.router.directors.joined(separator: ", ")); control socket \(lab.router.socket)")
+                print("lab router started on the client: bird, neighbours \(lab.router().directors.joined(separator: ", ")); control socket \(lab.router().socket)")
                 print("  lvsctl up -i \(lab.folder)/lab-ecmp.yml")
             }
         }

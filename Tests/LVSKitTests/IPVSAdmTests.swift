@@ -105,4 +105,22 @@ struct IPVSAdmTests {
     func commandsOfEachChange(change: IPVSService.Change, commands: [String]) {
         #expect(change.commands.map(IPVSAdm.shell) == commands)
     }
+
+    /// `-L -n -c` as the lab's director printed it (an IPv6 entry and a firewall-mark one added).
+    @Test func connectionEntriesRead() {
+        let listing = """
+            IPVS connection entries
+            pro expire state       source             virtual            destination
+            TCP 14:58  ESTABLISHED 192.168.0.100:20001 192.168.0.200:80   10.0.0.11:80
+            TCP 01:55  TIME_WAIT   192.168.0.101:41234 192.168.0.200:80   10.0.0.12:80
+            TCP 00:59  SYN_RECV    [fd00:1::100]:50000 [fd00:1::200]:80   [fd00:2::13]:80
+            TCP 14:59  ESTABLISHED 192.168.0.100:20002 FWM 5              10.0.0.13:80
+            """
+        let entries = IPVSAdm.connectionEntries(listing: listing)
+        #expect(entries.map { "\($0.protocolName) \($0.state) \($0.client) \($0.virtual) \($0.destination)" } == [
+            "TCP ESTABLISHED 192.168.0.100:20001 192.168.0.200:80 10.0.0.11:80",
+            "TCP TIME_WAIT 192.168.0.101:41234 192.168.0.200:80 10.0.0.12:80",
+            "TCP SYN_RECV [fd00:1::100]:50000 [fd00:1::200]:80 [fd00:2::13]:80",
+        ])
+    }
 }

@@ -14,7 +14,20 @@ import Testing
             "protocol bgp d3 from director { neighbor 192.168.0.12 as 65001; }",
         ])
         #expect(lines.contains { $0.hasPrefix("template bgp director { local as 65000;") && $0.contains("error wait time 1, 5;") && $0.contains("bfd on;") })
+        #expect(lines.contains { $0.hasPrefix("protocol bfd { interface \"*\" { min rx interval 100 ms;") })
         #expect(router.startScript.contains("bird -c /srv/router/bird.conf -s /srv/router/bird.ctl -P /srv/router/bird.pid"))
+    }
+
+    /// Without BFD (the loss bench's other half): no bfd protocol, the sessions say `bfd off`.
+    @Test func withoutBFDOnlyTheHoldTimeTells() {
+        let lines = LabRouter(routerID: "192.168.0.100", directors: ["192.168.0.10"], bfd: false).config.split(separator: "\n")
+        #expect(lines == [
+            "router id 192.168.0.100;",
+            "protocol device { }",
+            "protocol kernel { ipv4 { import none; export all; }; merge paths on; }",
+            "template bgp director { local as 65000; hold time 3; keepalive time 1; connect retry time 1; error wait time 1, 5; bfd off; ipv4 { import all; export none; }; }",
+            "protocol bgp d1 from director { neighbor 192.168.0.10 as 65001; }",
+        ])
     }
 
     @Test(arguments: [

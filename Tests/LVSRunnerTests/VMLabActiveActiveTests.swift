@@ -112,8 +112,8 @@ extension VMLabEndToEndTests {
         print("active-active: director2 \(note ?? "not drained"); \(during.requests) requests through drain and return, "
               + "\(during.failures.count) failed, longest gap \(String(format: "%.2f", during.longestGap)) s")
         // director2 lost three ways under 100 held connections and a request loop (the drills).
-        for loss in DirectorLoss.allCases {
-            let drill = try await Self.loseDirector2(lab, cluster, loss, directors: 3)
+        for (index, loss) in DirectorLoss.allCases.enumerated() {
+            let drill = try await Self.loseDirector2(lab, cluster, loss, directors: three, firstPort: 20_000 + 100 * index)
             print("active-active: \(drill)")
             #expect(drill.held == 100 && drill.intact == drill.held && drill.throughLost > 0, "\(drill)")
             #expect(drill.newFailed == 0, "\(drill)")

@@ -13,8 +13,10 @@ enum DirectorLoss: String, CaseIterable, Sendable {
     case birdStopped = "bird stopped"
     /// Both links down for 6 s (then up again, its routes put back): only BFD can tell.
     case linksDown = "links down"
-    /// bird killed (SIGKILL) and the links down at the same moment: the director as a machine
-    /// that lost its power (IPVS, in the kernel, cannot be killed apart from the links).
+    /// The links down, then bird killed (SIGKILL): the director as a machine that lost its
+    /// power (IPVS, in the kernel, cannot be killed apart from the links). In that order: bird
+    /// killed first, its kernel closes the BGP session (a FIN the router gets at once), which a
+    /// machine without power never sends.
     case poweredOff = "powered off"
 
     /// Run on director2, detached (its links may go): writes the moment of the loss to `stamp`.
@@ -41,7 +43,7 @@ enum DirectorLoss: String, CaseIterable, Sendable {
         switch self {
         case .birdStopped: loss = "\(pid); date +%s.%N > \(stamp); kill $pid"
         case .linksDown: loss = "\(prepare); date +%s.%N > \(stamp); \(down); \(restore)"
-        case .poweredOff: loss = "\(pid); \(prepare); date +%s.%N > \(stamp); kill -9 $pid; \(down); \(restore)"
+        case .poweredOff: loss = "\(pid); \(prepare); date +%s.%N > \(stamp); \(down); kill -9 $pid; \(restore)"
         }
         return "rm -f \(stamp); setsid sh -c '\(loss.replacingOccurrences(of: "'", with: "'\\''"))' </dev/null >/dev/null 2>&1 &"
     }
@@ -53,18 +55,20 @@ enum DirectorLoss: String, CaseIterable, Sendable {
 /// `count` connections through the VIP held open for `hold` seconds, each sending one header
 /// line every half second (so packets keep crossing whichever director the router picks), then
 /// the request's end; each must be answered 200 by a real server: a connection moved to a
-/// director whose table sent it elsewhere would meet a reset there.
+/// director whose table sent it elsewhere would meet a reset there. Connection `i` comes from
+/// the client's port `firstPort + i`, so that the directors' entries name it.
 struct HeldConnections {
     let lab: VMLab
     let base: String
+    let ports: Range<Int>
 
     static let program = #"""
     import socket, sys, time
-    base, host, n, hold = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    base, host, n, hold, first = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
     results, held = {}, {}
     for i in range(n):
         try:
-            s = socket.create_connection((host, 80), timeout=3)
+            s = socket.create_connection((host, 80), timeout=3, source_address=("", first + i))
             s.sendall(b"GET / HTTP/1.0\r\nHost: lab\r\n")
             held[i] = s
         except Exception as error:
@@ -100,12 +104,12 @@ struct HeldConnections {
     """#
 
     /// Opens the connections; answers once all are open.
-    static func start(_ lab: VMLab, count: Int, hold: Double) async throws -> HeldConnections {
+    static func start(_ lab: VMLab, count: Int, hold: Double, firstPort: Int) async throws -> HeldConnections {
         let script = "\(lab.folder)/held-connections.py"
         try program.write(toFile: script, atomically: true, encoding: .utf8)
-        let held = HeldConnections(lab: lab, base: "/tmp/lvsctl-held-\(getpid())-\(UUID().uuidString.prefix(6))")
+        let held = HeldConnections(lab: lab, base: "/tmp/lvsctl-held-\(getpid())-\(UUID().uuidString.prefix(6))", ports: firstPort..<(firstPort + count))
         _ = try await lab.run("client", """
-            setsid python3 \(script) \(held.base) \(LabScenario.vip) \(count) \(hold) </dev/null > \(held.base).err 2>&1 &
+            setsid python3 \(script) \(held.base) \(LabScenario.vip) \(count) \(hold) \(firstPort) </dev/null > \(held.base).err 2>&1 &
             for i in $(seq 300); do [ -e \(held.base).ready ] && break; sleep 0.1; done
             """)
         return held
@@ -119,6 +123,18 @@ struct HeldConnections {
             """)
         return text.split(separator: "\n").compactMap { line in line.split(separator: " ").dropFirst().first.map(String.init) }
     }
+
+    /// The directors whose IPVS tables hold an entry of each held connection (by its port).
+    func directorsCarrying(_ directors: [String]) async throws -> [Int: Set<String>] {
+        var carrying: [Int: Set<String>] = [:]
+        for director in directors {
+            for entry in IPVSAdm.connectionEntries(listing: try await lab.run(director, IPVSAdm.readConnectionEntries))
+            where entry.virtual.port == 80 && ports.contains(entry.client.port) {
+                carrying[entry.client.port, default: []].insert(director)
+            }
+        }
+        return carrying
+    }
 }
 
 /// What one drill measured.
@@ -127,45 +143,53 @@ struct DirectorLossResult: CustomStringConvertible {
     var intact: Int, held: Int
     /// The held connections director2 was carrying when it was lost.
     var throughLost: Int
+    /// The other held connections that met another director than their own, on the loss or
+    /// on director2's return (the router's ECMP moved them).
+    var othersMoved: Int
     var newRequests: Int, newFailed: Int
     var longestGap: Double
     /// From the loss to the router's route without director2.
     var withdrawn: Double?
 
     var description: String {
-        "\(loss.rawValue): \(intact) of \(held) long-lived connections intact (\(throughLost) were on director2); "
+        "\(loss.rawValue): \(intact) of \(held) long-lived connections intact (\(throughLost) were on director2, "
+            + "\(othersMoved) of the others changed director); "
             + "\(newFailed) of \(newRequests) new requests failed (longest gap \(String(format: "%.2f", longestGap)) s); "
             + "director2's next hop gone after \(withdrawn.map { String(format: "%.2f", $0) } ?? "never") s"
     }
 }
 
 extension VMLabEndToEndTests {
-    /// Loses director2 (of `directors` announcing) one way under 100 held connections and a
-    /// request loop, brings it back (`up` where bird must be restarted), and counts what survived.
-    static func loseDirector2(_ lab: VMLab, _ cluster: LabCluster, _ loss: DirectorLoss, directors: Int) async throws -> DirectorLossResult {
-        let held = try await HeldConnections.start(lab, count: 100, hold: 12)
+    /// Loses director2 (one of `directors`, all announcing) one way under 100 held connections
+    /// (from client ports `firstPort`…, unused by earlier drills) and a request loop, brings it
+    /// back (`up` where bird must be restarted), and counts what survived and what moved.
+    static func loseDirector2(_ lab: VMLab, _ cluster: LabCluster, _ loss: DirectorLoss, directors: [String], firstPort: Int) async throws -> DirectorLossResult {
+        let held = try await HeldConnections.start(lab, count: 100, hold: 12, firstPort: firstPort)
         let loop = try await ClientLoop.start(lab, vip: LabScenario.vip)
         try await Task.sleep(for: .seconds(1))
-        let carried = IPVSAdm.table(listing: try await lab.run("director2", "ipvsadm -L -n")).connections.values
-            .flatMap(\.values).reduce(0) { $0 + $1.active }
+        let before = try await held.directorsCarrying(directors)
         let stamp = "/root/lvsctl-loss-stamp"
         _ = try await lab.run("director2", loss.command(stamp: stamp))
         // The router's next hops, read on the client every 20 ms until director2's is gone.
         let withdrawnAt = try await lab.run("client", """
             for i in $(seq 500); do
-              [ "$(ip route show \(LabScenario.vip)/32 | grep -c via)" = \(directors - 1) ] && { date +%s.%N; break; }; sleep 0.02
+              [ "$(ip route show \(LabScenario.vip)/32 | grep -c via)" = \(directors.count - 1) ] && { date +%s.%N; break; }; sleep 0.02
             done
             """)
         if loss.needsUp {
             let up = await cluster.run(.up)
             #expect(up.exitCode == 0, "up after \(loss.rawValue):\n\(up.text)\n\(failures(up))")
         }
-        #expect(try await waitFor("director2's next hop back after \(loss.rawValue)", timeout: 30) { try await lab.nextHops().count == directors } != nil)
+        #expect(try await waitFor("director2's next hop back after \(loss.rawValue)", timeout: 30) { try await lab.nextHops().count == directors.count } != nil)
         let ends = try await held.results()
         let during = try await loop.stop()
+        let after = try await held.directorsCarrying(directors)
+        let others = before.filter { !$0.value.contains("director2") }
+        let othersMoved = others.filter { port, first in !(after[port] ?? []).subtracting(first).isEmpty }.count
         let lostAt = Double(try await lab.run("director2", "cat \(stamp); rm -f \(stamp)").trimmingCharacters(in: .whitespacesAndNewlines))
         let withdrawn = Double(withdrawnAt.trimmingCharacters(in: .whitespacesAndNewlines)).flatMap { at in lostAt.map { at - $0 } }
-        return DirectorLossResult(loss: loss, intact: ends.filter { $0 == "ok" }.count, held: ends.count, throughLost: carried,
+        return DirectorLossResult(loss: loss, intact: ends.filter { $0 == "ok" }.count, held: ends.count,
+                                  throughLost: before.values.filter { $0.contains("director2") }.count, othersMoved: othersMoved,
                                   newRequests: during.requests, newFailed: during.failures.count, longestGap: during.longestGap,
                                   withdrawn: withdrawn)
     }
