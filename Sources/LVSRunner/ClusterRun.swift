@@ -122,14 +122,16 @@ struct ClusterRun: Sendable {
         return completed
     }
 
-    /// plan: every host's diff; each director's live table too, in order (for `status`).
-    func plan() async -> (reports: [HostReport], live: [(director: String, table: IPVSTable)]) {
+    /// plan: every host's diff; each director's live table too, in order, and (for `status` of
+    /// active-active directors) what each one's bird says.
+    func plan() async -> (reports: [HostReport], live: [(director: String, table: IPVSTable)], bird: [String: String]) {
+        let readBird = runner.options.readStats && desired.inventory.isActiveActive
         let read = HostScript.opening(.read, owner: runner.owner(verb), lockWait: runner.options.lockWait, readIPVS: false)
-            + HostScript.readIPVSTable(stats: runner.options.readStats)
+            + HostScript.readIPVSTable(stats: runner.options.readStats) + (readBird ? HostScript.readBird : "")
         var directorWorks: [HostWork]
         switch await openDirectors({ read + HostScript.check($0.resources) }) {
         case let .success(works): directorWorks = works
-        case let .failure(stopped): return (stopped.reports, [])
+        case let .failure(stopped): return (stopped.reports, [], [:])
         }
         // The directors hold their locks: the others go on while they answer the rest.
         async let directorsAnswered = Self.completing(directorWorks) { _ in }
@@ -151,7 +153,8 @@ struct ClusterRun: Sendable {
         reports += await visitLeaving(servers + directorWorks, first: opening(.read)) {
             if $0.usable { describePlan(&$0) }
         }
-        return (await finish(directorWorks) + reports, directorWorks.compactMap { work in work.opening.ipvsTable.map { (work.state.host.name, $0) } })
+        let birds = directorWorks.reduce(into: [String: String]()) { birds, work in birds[work.state.host.name] = work.opening.ipvs["bird"] }
+        return (await finish(directorWorks) + reports, directorWorks.compactMap { work in work.opening.ipvsTable.map { (work.state.host.name, $0) } }, birds)
     }
 
     /// plan's lines for a host: its template resources, its IPVS services (director), and what

@@ -15,7 +15,8 @@ public struct RunOptions: Sendable {
     public var drainPoll: Duration = .seconds(1)
     /// Seconds to wait for a host another lvsctl run holds (0: refuse at once).
     public var lockWait = 0
-    /// plan: read the director's traffic counters too (for `status`).
+    /// plan: read the director's traffic counters too, and each active-active director's bird
+    /// (for `status`: in the same conversation, no second connection).
     public var readStats = false
     /// Told when the run waits for something other than a host's script (a progress line).
     public var onWait: @Sendable (String) -> Void = { _ in }
@@ -78,7 +79,7 @@ public struct ClusterRunner: Sendable {
         options.readStats = true
         let runner = ClusterRunner(access: access, forks: forks, options: options, library: library, onHostDone: onHostDone)
         let desired = DesiredCluster(inventory)
-        let (reports, tables) = await ClusterRun(runner: runner, verb: .plan, cluster: cluster, only: nil, desired: desired).plan()
+        let (reports, tables, birds) = await ClusterRun(runner: runner, verb: .plan, cluster: cluster, only: nil, desired: desired).plan()
         var live = tables.first?.table
         var keepalived: [KeepalivedState] = []
         var tableHost = inventory.director.host
@@ -88,7 +89,12 @@ public struct ClusterRunner: Sendable {
             live = IPVSTable.summingCounters(tables.map(\.table))
             tableHost = tables.map(\.director).joined(separator: ", ")
             sameOnEveryDirector = tables.count > 1 ? TableJudge.sameOnEveryDirector(tables) : []
-            bird = await access.birdStates(inventory)
+            // What each director's bird said in its plan conversation; one that never answered
+            // (unreachable, locked) says so.
+            bird = inventory.directors.map { director in
+                birds[director.host].map { BirdState.parse($0, host: director.host) }
+                    ?? BirdState(host: director.host, error: "not read: \(reports.first { $0.host == director.host }?.error ?? "no answer")")
+            }
         } else if inventory.usesKeepalived {
             // keepalived's table that counts is the one on the director holding the VIP.
             let (active, states) = await access.activeDirector(inventory)

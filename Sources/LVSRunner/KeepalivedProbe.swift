@@ -18,12 +18,6 @@ extension HostAccess {
         }
     }
 
-    /// Every active-active director's bird: its sessions and what it announces.
-    public func birdStates(_ inventory: Inventory) async -> [BirdState] {
-        await askEveryDirector(inventory, BirdState.script) { BirdState.parse($0, host: $1) }
-            unreachable: { BirdState(host: $0, error: "unreachable: \($1)") }
-    }
-
     /// Runs `script` as root on every director in parallel; each one's answer, in the
     /// inventory's order.
     func askEveryDirector<State: Sendable>(_ inventory: Inventory, _ script: String,

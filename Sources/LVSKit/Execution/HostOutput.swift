@@ -53,7 +53,8 @@ public struct HostOutput: Sendable, Equatable {
     public var records: [Record] = []
     /// The cluster's hosts as the host last recorded them (JSON lines).
     public var cluster: [String] = []
-    /// ipvsadm's output by section: `save`, `thresholds`, `stats`.
+    /// ipvsadm's output by section: `save`, `thresholds`, `stats`; and `bird`, what lvsctl's
+    /// bird said (status).
     public var ipvs: [String: String] = [:]
     public var steps: [Int: Step] = [:]
     public var ipvsSteps: [Int: Step] = [:]

@@ -20,8 +20,8 @@ public enum HostMarker: String, CaseIterable, Sendable, CustomStringConvertible 
     case records
     /// `step N STATUS MS`, with `was N VALUE`, `now N VALUE` and `err N LINE` before it.
     case step, was, now, err
-    /// `ipvs SECTION` … `ipvs end`: ipvsadm's output; `ipvs N STATUS MS` and `ipvs-err N LINE`:
-    /// an IPVS change.
+    /// `ipvs SECTION` … `ipvs end`: ipvsadm's output (or bird's, for status); `ipvs N STATUS MS`
+    /// and `ipvs-err N LINE`: an IPVS change.
     case ipvs, ipvsError = "ipvs-err"
     /// `batch STATUS MS` and `batch-err LINE`: the IPVS changes made together (one `ipvsadm -R`).
     case batch, batchError = "batch-err"

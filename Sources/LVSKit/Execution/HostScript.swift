@@ -73,6 +73,9 @@ public enum HostScript {
         """
     }
 
+    /// What lvsctl's bird says of its sessions and VIPs (`status` of active-active directors).
+    public static let readBird = "echo '\(HostMarker.ipvs) bird'\n\(BirdState.script)\necho '\(HostMarker.ipvs) end'\n"
+
     /// The traffic counters alone (one process): what a drained director is watched by until
     /// no packet reaches it.
     public static let readTrafficCounters = "echo '\(HostMarker.ipvs) stats'\n\(IPVSAdm.readStats) 2>&1\necho '\(HostMarker.ipvs) end'\n"
