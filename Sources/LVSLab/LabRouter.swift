@@ -1,9 +1,9 @@
 import Foundation
 
 /// The routers' side of active-active directors, in a lab: bird on one lab host with every
-/// director as a BGP neighbour (BFD on unless asked), installing what they announce as one multipath route
-/// hashed on the 5-tuple (`fib_multipath_hash_policy` 1, put back on stop). What an operator's
-/// routers do in front of a real cluster; lvsctl never provisions it.
+/// director as a BGP neighbour (BFD on unless asked), installing what they announce as one
+/// multipath route hashed on the 5-tuple (`fib_multipath_hash_policy` 1, put back on stop). What
+/// an operator's routers do in front of a real cluster; lvsctl never provisions it.
 public struct LabRouter: Sendable, Equatable {
     public var folder = "/srv/router"
     public var routerID: String
