@@ -66,6 +66,26 @@ import Testing
         }
     }
 
+    /// The script `render` writes runs by hand: its checks call lvsctl's look-ups (addresses,
+    /// routes), which it carries; run again, it applies nothing.
+    @Test func renderedScriptRunsByHand() async throws {
+        try await Lab.with(hosts: 4) { lab in
+            let cluster = try LocalCluster(lab, mode: "dr")
+            let state = try #require(cluster.cluster.first { $0.host.name == "host2" })
+            let script = ScriptRenderer.script(state, inventory: cluster.inventory)
+            let vip = "10.200.\(lab.index).100"
+            // bash -x shows each command run: the applies are the `ip` changes.
+            func changes(_ run: ShellResult) -> [String] {
+                run.stderr.split(separator: "\n").filter { $0.hasPrefix("+ ip ") && !$0.contains(" show") }.map(String.init)
+            }
+            let first = try await lab.shell(on: lab["host2"], "bash -x -s <<'LVSCTL_SCRIPT'\n\(script)LVSCTL_SCRIPT")
+            #expect(first.succeeded, "\(first.stderr)")
+            #expect(changes(first) == ["+ ip addr add \(vip)/32 brd \(vip) dev lo label lo:0", "+ ip -4 route replace \(vip) dev lo"], "\(first.stderr)")
+            let again = try await lab.shell(on: lab["host2"], "bash -x -s <<'LVSCTL_SCRIPT'\n\(script)LVSCTL_SCRIPT")
+            #expect(again.succeeded && changes(again) == [], "\(again.stderr)")
+        }
+    }
+
     /// plan lists every change and makes none; after up it lists nothing; a value changed behind
     /// lvsctl's back is drift, shown as such.
     @Test func planIsADiffAndChangesNothing() async throws {

@@ -122,7 +122,9 @@ public enum HostScript {
     /// Helpers every conversation starts with. Times come from /proc/uptime in hundredths of a
     /// second, reported in milliseconds; the bookkeeping around a step starts no process
     /// (`clock` sets `ticks`; `report` prints a marker line ending in the milliseconds since `t0`).
-    static let prologue = #"""
+    static let prologue = prologueOwn + lookups
+
+    static let prologueOwn = #"""
     set -u
     umask 022
     trap '' PIPE
@@ -209,6 +211,7 @@ public enum HostScript {
     "; done < "$d/prior"; prior=${prior%
     }
       if ( . "$d/undo" ) 9>&- > "$T/e" 2>&1; then
+        net_gen=$((net_gen + 1))
         { [ -d "$S/tmp" ] || mkdir "$S/tmp"; } && mv "$d" "$S/tmp/gone-$1"
         report "\#(HostMarker.undo) $1 \#(StepStatus.restored)"
       else
@@ -250,14 +253,6 @@ public enum HostScript {
         for k in $keys; do [ ! -d "$S/r/$k" ] || record_undo "$k"; done
       fi
     }
-    # Whether something listens on $1 (tcp or udp) port $2 (the listening template's check): ss
-    # runs once per protocol for the whole conversation and leaves a file per listening port,
-    # so each check is one look-up (a real server checks every port of every service).
-    lvsctl_listening() {
-      [ -d "$T/listening-$1" ] || { mkdir "$T/listening-$1" &&
-        ss -Hln -A "$1" 2>/dev/null | awk -v d="$T/listening-$1" '{ n = split($4, a, ":"); f = d "/" a[n]; printf "" > f; close(f) }'; }
-      [ -e "$T/listening-$1/$2" ]
-    }
     # Nothing recorded any more: lvsctl's folder goes back to how lvsctl found it.
     lvsctl_forget() {
       for d in "$S"/r/*/; do [ -f "${d}undo" ] && return 0; done
@@ -268,6 +263,42 @@ public enum HostScript {
     step_failed() {
       report "\#(HostMarker.step) $1 \#(StepStatus.failed)"; echo "($2)" >> "$T/e"; sed "s/^/\#(HostMarker.err) $1 /" "$T/e"
       exit 0
+    }
+
+    """#
+
+    /// Look-ups a template's check may call (`lvsctl_listening`, `lvsctl_has_address`,
+    /// `lvsctl_has_route`): each reads the host's state once and answers from files in $T.
+    /// Part of every conversation, and of a script `render` writes whose checks call them.
+    /// Expects $T (a private temporary folder); whatever changes the host bumps `net_gen`.
+    public static let lookups = #"""
+    # Whether something listens on $1 (tcp or udp) port $2 (the listening template's check): ss
+    # runs once per protocol for the whole conversation and leaves a file per listening port,
+    # so each check is one look-up (a real server checks every port of every service).
+    lvsctl_listening() {
+      [ -d "$T/listening-$1" ] || { mkdir "$T/listening-$1" &&
+        ss -Hln -A "$1" 2>/dev/null | awk -v d="$T/listening-$1" '{ n = split($4, a, ":"); f = d "/" a[n]; printf "" > f; close(f) }'; }
+      [ -e "$T/listening-$1/$2" ]
+    }
+    # Whether device $1 has address $2 (the address template's check), and whether family $1
+    # (-4 or -6) routes host $2 through device $3, or through any with $3 empty (the host-route
+    # template's): ip lists them once per generation, and each check is a look-up of a file
+    # (a network's / becomes _ in its name).
+    # A generation lasts until a step changes something (every apply and undo starts the next).
+    # A real server checks an address and a route for every VIP, and `ip … | grep` cost two
+    # processes a check (~70 ms under emulation).
+    net_gen=0
+    lvsctl_has_address() {
+      [ -e "$T/addresses-$net_gen" ] || { : > "$T/addresses-$net_gen"
+        ip -o addr show 2>/dev/null | awk -v p="$T/addresses-$net_gen@" '{ split($4, a, "/"); f = p $2 "@" a[1]; printf "" > f; close(f) }'; }
+      [ -e "$T/addresses-$net_gen@$1@$2" ]
+    }
+    lvsctl_has_route() {
+      [ -e "$T/routes$1-$net_gen" ] || { : > "$T/routes$1-$net_gen"
+        ip "$1" route show 2>/dev/null | awk -v p="$T/routes$1-$net_gen@" '{
+          to = $1; gsub("/", "_", to)
+          for (i = 2; i < NF; i++) if ($i == "dev") { f = p to "@" $(i + 1); printf "" > f; close(f); f = p to "@"; printf "" > f; close(f) } }'; }
+      [ -e "$T/routes$1-$net_gen@$2@$3" ]
     }
 
     """#

@@ -11,6 +11,15 @@ public enum ScriptRenderer {
             "# Each step runs its check and applies only when the check fails. Run as root.",
             "set -u",
         ]
+        // Checks may call lvsctl's look-ups (a real server's addresses, routes and ports): the
+        // script carries them, with the private folder they answer from.
+        let checks = state.resources.compactMap(\.shell).map(\.check)
+        let usesLookups = checks.contains { $0.contains("lvsctl_") }
+        if usesLookups {
+            lines.append("T=$(mktemp -d) || exit 1")
+            lines.append("trap 'rm -rf \"$T\"' EXIT")
+            lines.append(HostScript.lookups.trimmingCharacters(in: .newlines))
+        }
         for (index, resource) in state.resources.enumerated() {
             lines.append("")
             lines.append("# --- \(index + 1). \(resource.name)   [\(resource.id)]")
@@ -20,6 +29,7 @@ public enum ScriptRenderer {
                 lines.append(shell.check)
                 lines.append("} >/dev/null 2>&1; then")
                 lines.append(shell.apply)
+                if usesLookups { lines.append("net_gen=$((net_gen + 1))") }
                 lines.append("fi")
             } else if case let .ipvsService(service) = resource.value {
                 lines.append("# (up edits an existing service in place instead: see `lvsctl plan`)")
