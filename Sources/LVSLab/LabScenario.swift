@@ -57,7 +57,7 @@ public enum LabScenario {
     public static func mode(_ cluster: LabCluster, timings: PhaseTimings = PhaseTimings(), log: (String) -> Void = { _ in }) async throws -> ModeResult {
         let lab = cluster.lab
         let name = cluster.inventory.mode.rawValue.uppercased()
-        let before = try await lab.snapshots()
+        let before = try await lab.snapshots(of: cluster.hostNames)
         log("==> \(name): lvsctl up -i \(cluster.inventory.file)")
         let up = await timings.time("\(name) up") { await cluster.run(.up) }
         log(summary(up))

@@ -11,7 +11,7 @@ import Testing
 extension VMLabEndToEndTests {
     @Test func healthGatedAnnouncement() async throws {
         let lab = try labVM()
-        let before = try await lab.snapshots()
+        let before = try await lab.snapshots(of: ["director", "director2", "director3"] + lab.realServerNames)
         try await lab.startRouter()
         let check = "health_check: { type: http, path: /, status: [200], text: I am, interval: 1, timeout: 1, retries: 1, retry_delay: 1 }"
         // The director alone with rs1 and rs2; then director2 and director3 join as rs3 is added

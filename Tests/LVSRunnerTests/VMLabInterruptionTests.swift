@@ -10,7 +10,7 @@ extension VMLabEndToEndTests {
     /// is refused (exit 75) and changes nothing; `down` restores.
     @Test func twoRunsAtOnceOneIsRefused() async throws {
         let lab = try labVM()
-        let before = try await lab.snapshots()
+        let before = try await lab.snapshots(of: lab.directorAndRealServers)
         let cluster = try lab.cluster(lab.inventory(mode: "dr"), name: "e2e-twice", library: Self.library.get())
         let program = try lvsctlBinary()
         let arguments = ["up", "-i", cluster.inventory.file, "--data", repositoryRoot]
@@ -32,7 +32,7 @@ extension VMLabEndToEndTests {
     @Test(arguments: [Verb.up, .down])
     func killedAtRandomThenDownRestores(_ killed: Verb) async throws {
         let lab = try labVM()
-        let before = try await lab.snapshots()
+        let before = try await lab.snapshots(of: lab.directorAndRealServers)
         let cluster = try lab.cluster(lab.inventory(mode: "dr"), name: "e2e-kill-\(killed.rawValue)", library: Self.library.get())
         let program = try lvsctlBinary()
         let data = ["--data", repositoryRoot]

@@ -11,7 +11,7 @@ import Testing
 extension VMLabEndToEndTests {
     @Test func keepalivedPairSurvivesFailures() async throws {
         let lab = try labVM()
-        let before = try await lab.snapshots()
+        let before = try await lab.snapshots(of: lab.pairAndRealServers)
         let cluster = try lab.cluster(lab.haInventory(interval: 1), name: "e2e-ha", library: Self.library.get())
         let check = try #require(cluster.inventory.services.first?.healthCheck)
 
@@ -274,7 +274,7 @@ extension VMLabEndToEndTests {
     /// restores every host.
     @Test func keepalivedNATPairFailsOver() async throws {
         let lab = try labVM()
-        let before = try await lab.snapshots()
+        let before = try await lab.snapshots(of: lab.pairAndRealServers)
         let cluster = try lab.cluster(lab.haInventory(mode: "nat", preempt: false, sorry: false), name: "e2e-ha-nat", library: Self.library.get())
         let up = await cluster.run(.up)
         #expect(up.exitCode == 0, "up:\n\(up.text)\n\(failures(up))")

@@ -14,7 +14,7 @@ extension VMLabEndToEndTests {
         let library = try Self.library.get()
         var options = RunOptions()
         options.drainTimeout = .seconds(5)
-        let before = try await lab.snapshots()
+        let before = try await lab.snapshots(of: lab.directorAndRealServers)
         func cluster(_ stage: String, scheduler: String = "rr", servers: [String], weights: [String: Int] = [:],
                      vip: String = LabScenario.vip, settings: [String] = []) throws -> LabCluster {
             try lab.cluster(lab.inventory(mode: "dr", scheduler: scheduler, servers: servers, weights: weights, vip: vip, settings: settings),

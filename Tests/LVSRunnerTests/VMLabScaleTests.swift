@@ -34,7 +34,7 @@ extension VMLabEndToEndTests {
                 for i in $(seq 300); do [ -s /srv/app.pid ] && break; sleep 0.1; done
                 """)
         }
-        let before = try await lab.snapshots()
+        let before = try await lab.snapshots(of: ["director", "rs1", "rs2"])
         let first = try lab.cluster(Self.scaleInventory(lab, weight: 1), name: "e2e-scale-1", library: library)
         let up = await first.run(.up)
         #expect(up.exitCode == 0, "\(up.text)\n\(failures(up))")

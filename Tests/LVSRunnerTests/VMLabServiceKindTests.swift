@@ -76,7 +76,7 @@ extension VMLabEndToEndTests {
     @Test(arguments: matrixModes)
     func everySchedulerInPlace(mode: String) async throws {
         let lab = try labVM()
-        let before = try await lab.snapshots()
+        let before = try await lab.snapshots(of: lab.directorAndRealServers)
         var answered: [String: Int] = [:]
         var last: LabCluster?
         for shift in 0...1 {
@@ -141,7 +141,7 @@ extension VMLabEndToEndTests {
 
     @Test func ipv6UDPAndFirewallMarkServices() async throws {
         let lab = try labVM()
-        let before = try await lab.snapshots()
+        let before = try await lab.snapshots(of: lab.directorAndRealServers)
         let more = Self.serviceKinds
         for mode in ["dr", "nat"] {
             let cluster = try lab.cluster(lab.inventory(mode: mode, moreServices: more, dip6: mode == "nat"), name: "kinds-\(mode)", library: Self.library.get())

@@ -86,7 +86,7 @@ extension VMLabEndToEndTests {
                 setsid busybox httpd -f -p 80 -h /srv/app </dev/null >/dev/null 2>&1 & echo $! > /srv/app.pid
                 """)
         }
-        let before = try await lab.snapshots()
+        let before = try await lab.snapshots(of: lab.directorAndRealServers)
         let cluster = try lab.cluster(lab.inventory(mode: "dr", settings: []).replacingOccurrences(of: "  client: client", with: "  client: client\n  test_page: false"),
                                       name: "e2e-app", library: Self.library.get())
         let up = await cluster.run(.up)
