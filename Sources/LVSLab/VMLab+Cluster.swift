@@ -19,9 +19,10 @@ public struct LabCluster: Sendable {
 }
 
 extension VMLab {
-    /// The lab hosts every cluster uses (the snapshot set).
+    /// Every lab host (what `snapshots()` reads when not told which).
     public var hostNames: [String] { topology.hosts.map(\.spec.name) }
 
+    /// The lab's real servers, rs1 … in order.
     public var realServerNames: [String] { hostNames.filter { $0.hasPrefix("rs") } }
     /// The hosts `inventory(mode:)` clusters name: the director and the real servers.
     public var directorAndRealServers: [String] { ["director"] + realServerNames }

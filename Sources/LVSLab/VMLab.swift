@@ -256,7 +256,7 @@ public struct VMLab: Sendable {
     /// In NAT the real servers' gateway is 10.0.0.3, which VRRP moves with the VIP.
     public func haInventory(mode: String = "dr", interval: Int = 1, advert: String = "1", preempt: Bool = true, sorry: Bool = true,
                             scheduler: String = "rr", metrics: Bool = true) -> String {
-        let names = topology.hosts.map(\.spec.name).filter { $0.hasPrefix("rs") }
+        let names = realServerNames
         let sorryHost = sorry && names.count >= 3 ? names.last : nil
         let servers = sorryHost.map { last in names.filter { $0 != last } } ?? names
         var settings = ["health_check: { type: http, path: /, status: [200], text: I am, interval: \(interval), timeout: 1, retries: 1, retry_delay: 1 }"]
