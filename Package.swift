@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
@@ -29,15 +30,19 @@ let package = Package(
             dependencies: ["Yams", .product(name: "Mustache", package: "swift-mustache")]
         ),
         // Runs rendered steps on hosts over SSH: plan, up, down, verify, status.
-        .target(name: "LVSRunner", dependencies: ["LVSKit", "SSHTransport"]),
+        .target(
+            name: "LVSRunner",
+            dependencies: [
+                "LVSKit", "SSHTransport",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         // Lab hosts: network namespaces with their own sshd, and the lab's scenarios (the demo
         // and the end-to-end tests run the same ones).
         .target(
             name: "LVSLab",
-            dependencies: [
-                "SSHTransport", "LVSKit", "LVSRunner",
-                .product(name: "Subprocess", package: "swift-subprocess"),
-            ]
+            dependencies: ["SSHTransport", "LVSKit", "LVSRunner"]
         ),
         .executableTarget(
             name: "lvsctl",
@@ -49,7 +54,8 @@ let package = Package(
         // What tests need beside the product, kept out of the shipped binary: the in-memory IPVS
         // twin.
         .target(name: "LVSTestSupport", dependencies: ["LVSKit"]),
-        .testTarget(name: "LVSKitTests", dependencies: ["LVSKit", "LVSTestSupport"]),
+        // LVSRunner for LocalProgram: the scripts these tests run must not hold a pool thread.
+        .testTarget(name: "LVSKitTests", dependencies: ["LVSKit", "LVSTestSupport", "LVSRunner"]),
         .testTarget(name: "SSHTransportTests", dependencies: ["SSHTransport", "LVSLab"]),
         .testTarget(name: "LVSRunnerTests", dependencies: ["LVSRunner", "LVSKit", "LVSLab", "SSHTransport"],
                     exclude: ["Golden"]),

@@ -1,5 +1,5 @@
 import Foundation
-import Subprocess
+import LVSRunner
 
 /// The result of a local command.
 public struct ShellResult: Sendable {
@@ -28,15 +28,8 @@ public enum Shell {
             file = path
         }
         defer { if let file { try? FileManager.default.removeItem(atPath: file) } }
-        let result = try await Subprocess.run(
-            .path("/bin/bash"), arguments: Arguments(arguments),
-            output: .string(limit: 4 << 20), error: .string(limit: 4 << 20))
-        let status: Int32
-        switch result.terminationStatus {
-        case let .exited(code): status = code
-        case let .signaled(signal): status = 128 + signal
-        }
-        return ShellResult(status: status, stdout: result.standardOutput, stderr: result.standardError)
+        let result = try await LocalProgram.run("/bin/bash", arguments)
+        return ShellResult(status: result.status, stdout: result.output, stderr: result.errors)
     }
 
     /// Runs `script` and fails with its stderr when it does.

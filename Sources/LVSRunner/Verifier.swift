@@ -93,7 +93,7 @@ public struct Verifier: Sendable {
         var output = ""
         if fromLocal || inventory.client == nil {
             if !fromLocal { report.errors.append("the inventory names no client host: sending requests from this machine (use --from local to say so)") }
-            output = Self.runLocally(VerifyRequests.script(services, requests: requests, severalSources: false))
+            output = await Self.runLocally(VerifyRequests.script(services, requests: requests, severalSources: false))
         } else if let client = clientHost {
             let script = VerifyRequests.script(services, requests: requests, severalSources: true)
             do {
@@ -255,16 +255,9 @@ public struct Verifier: Sendable {
         }
     }
 
-    static func runLocally(_ script: String) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        guard (try? process.run()) != nil else { return "" }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    /// Runs the requests' script in this machine's /bin/sh; an empty answer when it cannot start.
+    static func runLocally(_ script: String) async -> String {
+        (try? await LocalProgram.run("/bin/sh", ["-c", script]).output) ?? ""
     }
 
 }

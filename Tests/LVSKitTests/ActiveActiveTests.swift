@@ -103,7 +103,7 @@ struct ActiveActiveTests {
 
     /// bird's own parser (`bird -p`, what the template runs before replacing the file) accepts
     /// every configuration lvsctl renders: with and without BFD, two peers, two VIPs.
-    @Test func birdAcceptsEveryRenderedFile() throws {
+    @Test func birdAcceptsEveryRenderedFile() async throws {
         #expect(FileManager.default.isExecutableFile(atPath: "/usr/sbin/bird"), "bird2 is installed by scripts/bootstrap")
         var inventory = try loadInventory("active-active.yml")
         var second = inventory.services[0]
@@ -123,7 +123,7 @@ struct ActiveActiveTests {
                 let path = "\(folder)/\(name)-\(director.host).conf"
                 let text = BirdConfig.file(DesiredCluster(each), director: director)
                 try (text + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-                let parse = try runShell("/usr/sbin/bird -p -c '\(path)' 2>&1")
+                let parse = try await runShell("/usr/sbin/bird -p -c '\(path)' 2>&1")
                 #expect(parse.status == 0, "bird -p \(path): \(parse.output)")
                 #expect(text.contains("route 192.168.0.201/32 blackhole;") && text.contains("protocol bgp lvsctl_peer1 {"))
                 #expect(text.contains("disabled;") == director.drained)

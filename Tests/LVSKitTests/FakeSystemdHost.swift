@@ -8,7 +8,7 @@ struct FakeSystemdHost {
     let folder: String
 
     func run(_ body: String, systemd: Bool = true, active: Bool, enabled: Bool, prior: String = "", more: String = "",
-             onStart: String = ":") throws -> (status: Int32, output: String) {
+             onStart: String = ":") async throws -> (status: Int32, output: String) {
         let fakes = """
             ACTIVE=\(active ? "yes" : "no"); ENABLED=\(enabled ? "yes" : "no"); prior='\(prior)'
             \(systemd ? "mkdir -p \(folder)/systemd \(folder)/etc" : "")
@@ -18,7 +18,7 @@ struct FakeSystemdHost {
             \(more)
 
             """
-        return try runShell(fakes + body.replacingOccurrences(of: "/run/systemd/system", with: "\(folder)/systemd")
+        return try await runShell(fakes + body.replacingOccurrences(of: "/run/systemd/system", with: "\(folder)/systemd")
             .replacingOccurrences(of: "/etc/systemd/system", with: "\(folder)/etc"))
     }
 }

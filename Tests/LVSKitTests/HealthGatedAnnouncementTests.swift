@@ -31,12 +31,12 @@ import Testing
         ("-a -t 192.168.0.200:8080 -r 10.0.0.11:8080 -g -w 1", "up", true, ""),
         ("", "down", true, ""),
     ])
-    func keepalivedsVerdictAgainstBirds(save: String, bird: String, agrees: Bool, told: String) throws {
+    func keepalivedsVerdictAgainstBirds(save: String, bird: String, agrees: Bool, told: String) async throws {
         let inventory = try Self.inventory()
         let script = BirdConfig.gateReassertion(DesiredCluster(inventory), director: inventory.directors[0])
         #expect(script.contains(BirdConfig.birdc))
-        func run(_ mode: String) throws -> (status: Int32, output: String) {
-            try runShell("""
+        func run(_ mode: String) async throws -> (status: Int32, output: String) {
+            try await runShell("""
                 ipvsadm() { printf '%s\\n' '-A -t 192.168.0.200:80 -s mh -b mh-fallback,mh-port' \(ShellQuote.quote(save)); }
                 exec 3>&1
                 birdc() {
@@ -47,8 +47,8 @@ import Testing
                 \(script.replacingOccurrences(of: BirdConfig.birdc, with: "birdc"))
                 """)
         }
-        #expect(try run("check") == (agrees ? 0 : 1, ""))
-        #expect(try run("tell") == (0, told.isEmpty ? "" : told + "\n"))
+        #expect(try await run("check") == (agrees ? 0 : 1, ""))
+        #expect(try await run("tell") == (0, told.isEmpty ? "" : told + "\n"))
     }
 
     /// keepalived adds real servers in its file's order, each at the head of the kernel's list

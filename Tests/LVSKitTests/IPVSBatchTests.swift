@@ -1,4 +1,5 @@
 import Foundation
+import LVSRunner
 import Testing
 @testable import LVSKit
 import LVSTestSupport
@@ -51,22 +52,14 @@ struct IPVSBatchTests {
         }
 
         /// Runs a conversation's body after the prologue, with the state folder here.
-        func run(_ body: String) throws -> (output: HostOutput, processes: [String]) {
+        func run(_ body: String) async throws -> (output: HostOutput, processes: [String]) {
             try? FileManager.default.removeItem(atPath: folder + "/processes")
             let script = HostScript.prologue.replacingOccurrences(of: "S=\(HostScript.stateDirectory)", with: "S=\(folder)/state") + body
             let file = folder + "/script.sh"
             try script.write(toFile: file, atomically: true, encoding: .utf8)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = [file]
-            process.environment = ["PATH": "\(folder)/bin:/usr/bin:/bin"]
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            let result = try await LocalProgram.run("/bin/sh", [file], environment: ["PATH": "\(folder)/bin:/usr/bin:/bin"])
             let processes = (try? String(contentsOfFile: folder + "/processes", encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
-            return (HostOutput(String(decoding: data, as: UTF8.self)), processes)
+            return (HostOutput(result.output), processes)
         }
 
         func text(_ name: String) -> String { (try? String(contentsOfFile: folder + "/" + name, encoding: .utf8)) ?? "" }
@@ -77,29 +70,29 @@ struct IPVSBatchTests {
     /// A first `up` and the `down` after it, for 10 and for 1 000 services: the same processes
     /// (one `mkdir`, one `mv`, one `ipvsadm -R` to make them; a `cat` of the deletions, a `cat`
     /// of the records' prior lines, one `ipvsadm -R`, a `mkdir` and a `mv` to remove them).
-    @Test func processesDoNotGrowWithServices() throws {
+    @Test func processesDoNotGrowWithServices() async throws {
         var counts: [Int: [String]] = [:]
         for count in [10, 1000] {
             let host = try Host()
             let desired = Self.services(count)
             let (steps, _) = HostDiff.ipvs(desired: desired, live: IPVSTable(), records: [])
-            let (up, made) = try host.run(HostScript.ipvs(steps, live: IPVSTable()))
+            let (up, made) = try await host.run(HostScript.ipvs(steps, live: IPVSTable()))
             #expect(up.ipvsBatch?.status == .done, "\(up)")
             #expect(HostScript.ipvsResults(steps, up).allSatisfy { $0?.status == .done })
             #expect(host.text("restored") == IPVSBatch(steps).lines.joined(separator: "\n") + "\n")
             // Each service's record, as the opening lists them.
-            let (listed, _) = try host.run("lvsctl_records\n")
+            let (listed, _) = try await host.run("lvsctl_records\n")
             #expect(listed.records.count == count)
             #expect(Set(listed.records.map(\.id)) == Set(desired.map(\.key.resourceID.description)))
             #expect(Set(listed.records.map(\.order)) == Set(1...count))
 
             try? FileManager.default.removeItem(atPath: host.folder + "/restored")
-            let (down, removed) = try host.run(HostScript.undoIPVS(records: listed.records, live: IPVSTable(services: desired)))
+            let (down, removed) = try await host.run(HostScript.undoIPVS(records: listed.records, live: IPVSTable(services: desired)))
             #expect(down.undos.count == count && down.undos.allSatisfy { $0.status == .restored }, "\(down.undos.prefix(3))")
             #expect(host.text("restored") == listed.records.sorted { $0.order > $1.order }
                 .map { "-D -t " + $0.id.dropFirst("ipvs tcp ".count) }
                 .joined(separator: "\n") + "\n" + String(repeating: "\n", count: count))
-            let (after, _) = try host.run("lvsctl_records\n")
+            let (after, _) = try await host.run("lvsctl_records\n")
             #expect(after.records.isEmpty)
             counts[count] = made + ["|"] + removed
         }
@@ -109,7 +102,7 @@ struct IPVSBatchTests {
 
     /// The kernel refuses part of a batch (`ipvsadm -R` goes on past the refused line): the
     /// table read back after it tells which changes were made.
-    @Test func aRefusedLineIsJudgedFromTheTableAfterIt() throws {
+    @Test func aRefusedLineIsJudgedFromTheTableAfterIt() async throws {
         let host = try Host()
         let desired = Self.services(3)
         let (steps, _) = HostDiff.ipvs(desired: desired, live: IPVSTable(), records: [])
@@ -118,7 +111,7 @@ struct IPVSBatchTests {
         _ = twin.restore(IPVSBatch(Array(steps.prefix(2))).lines)
         try twin.save.write(toFile: host.folder + "/save", atomically: true, encoding: .utf8)
         try "Scheduler not found: ip_vs_rr.ko\n".write(toFile: host.folder + "/refuse", atomically: true, encoding: .utf8)
-        let (output, _) = try host.run(HostScript.ipvs(steps, live: IPVSTable()))
+        let (output, _) = try await host.run(HostScript.ipvs(steps, live: IPVSTable()))
         #expect(output.ipvsBatch?.status == .failed && output.ipvsBatch?.output == ["Scheduler not found: ip_vs_rr.ko"])
         let results = HostScript.ipvsResults(steps, output)
         #expect(results.map { $0?.status } == [.done, .done, .failed])

@@ -51,18 +51,18 @@ struct IPVSTimeoutsTests {
 
     /// The template's check, capture and undo in a real shell, `ipvsadm` a function that prints
     /// what ipvsadm prints and logs what it is asked to set.
-    @Test func shellAgainstIPVSAdmsOutput() throws {
+    @Test func shellAgainstIPVSAdmsOutput() async throws {
         let shell = try #require(try Self.resource("{ tcp: 7200, tcp_fin: 60 }")?.shell)
-        func run(_ script: String, current: String) throws -> (status: Int32, output: String) {
-            try runShell("ipvsadm() { case \"$1\" in -L) echo 'Timeout (tcp tcpfin udp): \(current)' ;; *) echo \"ipvsadm $*\" ;; esac; }\n" + script)
+        func run(_ script: String, current: String) async throws -> (status: Int32, output: String) {
+            try await runShell("ipvsadm() { case \"$1\" in -L) echo 'Timeout (tcp tcpfin udp): \(current)' ;; *) echo \"ipvsadm $*\" ;; esac; }\n" + script)
         }
-        #expect(try run(shell.check, current: "900 120 300").status == 1)
-        #expect(try run(shell.check, current: "7200 120 300").status == 1)
-        #expect(try run(shell.check, current: "7200 60 300").status == 0)   // udp is not the inventory's
-        #expect(try run(shell.capture ?? "", current: "900 120 300").output == "900 120 300\n")
-        #expect(try run(shell.apply, current: "900 120 300").output == "ipvsadm --set 7200 60 0\n")
+        #expect(try await run(shell.check, current: "900 120 300").status == 1)
+        #expect(try await run(shell.check, current: "7200 120 300").status == 1)
+        #expect(try await run(shell.check, current: "7200 60 300").status == 0)   // udp is not the inventory's
+        #expect(try await run(shell.capture ?? "", current: "900 120 300").output == "900 120 300\n")
+        #expect(try await run(shell.apply, current: "900 120 300").output == "ipvsadm --set 7200 60 0\n")
         let undo = try #require(shell.undo)
-        #expect(try run("prior='900 120 300'\n" + undo, current: "7200 60 300").output == "ipvsadm --set 900 120 300\n")
-        #expect(try run("prior=''\n" + undo, current: "7200 60 300") == (0, ""))
+        #expect(try await run("prior='900 120 300'\n" + undo, current: "7200 60 300").output == "ipvsadm --set 900 120 300\n")
+        #expect(try await run("prior=''\n" + undo, current: "7200 60 300") == (0, ""))
     }
 }

@@ -8,32 +8,32 @@ import Testing
 struct KeepalivedTemplateTests {
     let folder = NSTemporaryDirectory() + "lvsctl-keepalived-\(UUID().uuidString)"
 
-    func script(_ part: (StepTemplate) -> String?, active: Bool, enabled: Bool, prior: String = "") throws -> (status: Int32, output: String) {
+    func script(_ part: (StepTemplate) -> String?, active: Bool, enabled: Bool, prior: String = "") async throws -> (status: Int32, output: String) {
         let template = try #require(try PlaybookLibrary.load(from: repositoryRoot).templates["keepalived"])
         var compiled = CompiledTemplates()
         let body = try compiled.shell(try #require(part(template)), ["path": "\(folder)/keepalived.conf", "content": "global_defs {\n}",
                                                                              "rundir": "\(folder)/run"], step: "keepalived")
-        return try FakeSystemdHost(folder: folder).run(body, active: active, enabled: enabled, prior: prior, more: "keepalived() { return 0; }")
+        return try await FakeSystemdHost(folder: folder).run(body, active: active, enabled: enabled, prior: prior, more: "keepalived() { return 0; }")
     }
 
-    @Test func captureSaysWhetherTheUnitRunsAndIsEnabled() throws {
+    @Test func captureSaysWhetherTheUnitRunsAndIsEnabled() async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        #expect(try script({ $0.capture }, active: false, enabled: false).output == "stopped disabled|")
-        #expect(try script({ $0.capture }, active: true, enabled: true).output == "systemd enabled|")
+        #expect(try await script({ $0.capture }, active: false, enabled: false).output == "stopped disabled|")
+        #expect(try await script({ $0.capture }, active: true, enabled: true).output == "systemd enabled|")
     }
 
-    @Test func applyStartsAndEnables() throws {
+    @Test func applyStartsAndEnables() async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let applied = try script({ $0.apply }, active: false, enabled: false)
+        let applied = try await script({ $0.apply }, active: false, enabled: false)
         #expect(applied == (0, "systemctl start keepalived\nsystemctl enable -q keepalived\n"))
-        #expect(try script({ $0.apply }, active: true, enabled: true) == (0, "systemctl reload keepalived\n"))
+        #expect(try await script({ $0.apply }, active: true, enabled: true) == (0, "systemctl reload keepalived\n"))
     }
 
-    @Test func checkWantsItEnabled() throws {
+    @Test func checkWantsItEnabled() async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        _ = try script({ $0.apply }, active: true, enabled: true)
-        #expect(try script({ $0.check }, active: true, enabled: true).status == 0)
-        #expect(try script({ $0.check }, active: true, enabled: false).status != 0)
+        _ = try await script({ $0.apply }, active: true, enabled: true)
+        #expect(try await script({ $0.check }, active: true, enabled: true).status == 0)
+        #expect(try await script({ $0.check }, active: true, enabled: false).status != 0)
     }
 
     /// down disables only a unit that was disabled before; a record written before lvsctl
@@ -44,8 +44,8 @@ struct KeepalivedTemplateTests {
         ("systemd disabled|", "systemctl disable -q keepalived\nsystemctl reload keepalived\n"),
         ("systemd|", "systemctl reload keepalived\n"),
     ])
-    func undoPutsTheUnitBack(prior: String, expected: String) throws {
+    func undoPutsTheUnitBack(prior: String, expected: String) async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        #expect(try script({ $0.undo }, active: true, enabled: true, prior: prior) == (0, expected))
+        #expect(try await script({ $0.undo }, active: true, enabled: true, prior: prior) == (0, expected))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LVSRunner
 import Testing
 @testable import LVSKit
 
@@ -66,7 +67,7 @@ struct KeepalivedTests {
 
     /// `keepalived -t` accepts every file lvsctl renders (warnings fail it too), run in a network
     /// namespace that has the directors' interfaces (an unknown interface fails the test).
-    @Test func keepalivedAcceptsEveryRenderedFile() throws {
+    @Test func keepalivedAcceptsEveryRenderedFile() async throws {
         let pair = try loadInventory("ha-dr.yml")
         var kinds = pair
         kinds.vrrp?.version = 3
@@ -112,17 +113,9 @@ struct KeepalivedTests {
               if out=$(ip netns exec \(namespace) keepalived -t -f "$f" 2>&1); then echo "ok $f"; else echo "REFUSED $f: $out"; fi
             done
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
-        #expect(output.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == files.count, "\(output)")
+        let result = try await LocalProgram.run("/bin/bash", ["-c", script])
+        #expect(result.succeeded, "\(result.output)\(result.errors)")
+        #expect(result.output.split(separator: "\n").filter { $0.hasPrefix("ok ") }.count == files.count, "\(result.output)\(result.errors)")
     }
 
     /// A real server block of ha-dr.yml's service: the same checker for each.

@@ -80,19 +80,19 @@ struct MetricsTests {
 
     /// keepalived's notify script, run as keepalived runs it (umask 077, `INSTANCE name state
     /// priority`), its folder a temporary one.
-    @Test func vrrpNotifyWritesTheStateForEveryone() throws {
+    @Test func vrrpNotifyWritesTheStateForEveryone() async throws {
         let folder = NSTemporaryDirectory() + "lvsctl-vrrp-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let script = MetricsTextfile.vrrpNotifyScript.replacingOccurrences(of: MetricsTextfile.directory, with: folder)
-        func notify(_ arguments: String) throws -> Int32 { try runShell("umask 077; set -- \(arguments)\n" + script).status }
+        func notify(_ arguments: String) async throws -> Int32 { try await runShell("umask 077; set -- \(arguments)\n" + script).status }
         let written = folder + "/lvsctl-vrrp.prom"
-        #expect(try notify("INSTANCE lvsctl MASTER 150") == 0)
+        #expect(try await notify("INSTANCE lvsctl MASTER 150") == 0)
         #expect(!FileManager.default.fileExists(atPath: written))   // no lvsctl.prom: metrics no longer wanted
         _ = FileManager.default.createFile(atPath: folder + "/lvsctl.prom", contents: Data())
-        #expect(try notify("GROUP pair MASTER") == 0)
+        #expect(try await notify("GROUP pair MASTER") == 0)
         #expect(!FileManager.default.fileExists(atPath: written))
-        #expect(try notify("INSTANCE lvsctl BACKUP 100") == 0)
+        #expect(try await notify("INSTANCE lvsctl BACKUP 100") == 0)
         #expect(try String(contentsOfFile: written, encoding: .utf8) == """
             # HELP lvsctl_vrrp_state 1 for the VRRP state the director is in (keepalived notify).
             # TYPE lvsctl_vrrp_state gauge
@@ -114,7 +114,7 @@ struct NodeExporterTemplateTests {
     let folder = NSTemporaryDirectory() + "lvsctl-node-exporter-\(UUID().uuidString)"
 
     func script(_ part: (StepTemplate) -> String?, systemd: Bool, active: Bool = false, enabled: Bool = false, prior: String = "",
-                exporter: String = "echo level=info msg=\\\"Listening on\\\" address=:9110; exec sleep 5") throws -> (status: Int32, output: String) {
+                exporter: String = "echo level=info msg=\\\"Listening on\\\" address=:9110; exec sleep 5") async throws -> (status: Int32, output: String) {
         let template = try #require(try PlaybookLibrary.load(from: repositoryRoot).templates["node-exporter"])
         var compiled = CompiledTemplates()
         let body = try compiled.shell(try #require(part(template)), ["port": 9110, "textfiles": "\(folder)/textfiles", "rundir": "\(folder)/run"],
@@ -123,45 +123,45 @@ struct NodeExporterTemplateTests {
             mkdir -p \(folder)/bin && printf '#!/bin/sh\\n%s\\n' '\(exporter)' > \(folder)/bin/prometheus-node-exporter
             chmod +x \(folder)/bin/prometheus-node-exporter && PATH=\(folder)/bin:$PATH
             """
-        return try FakeSystemdHost(folder: folder).run(body, systemd: systemd, active: active, enabled: enabled, prior: prior, more: exporterProgram)
+        return try await FakeSystemdHost(folder: folder).run(body, systemd: systemd, active: active, enabled: enabled, prior: prior, more: exporterProgram)
     }
 
-    @Test func systemdRunsThePackagesUnitWithADropIn() throws {
+    @Test func systemdRunsThePackagesUnitWithADropIn() async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        #expect(try script({ $0.capture }, systemd: true, active: true, enabled: false).output == "systemd disabled")
-        #expect(try script({ $0.check }, systemd: true, active: true, enabled: true).status != 0)   // no drop-in yet
-        #expect(try script({ $0.apply }, systemd: true) == (0, "systemctl daemon-reload\nsystemctl restart prometheus-node-exporter\n"
+        #expect(try await script({ $0.capture }, systemd: true, active: true, enabled: false).output == "systemd disabled")
+        #expect(try await script({ $0.check }, systemd: true, active: true, enabled: true).status != 0)   // no drop-in yet
+        #expect(try await script({ $0.apply }, systemd: true) == (0, "systemctl daemon-reload\nsystemctl restart prometheus-node-exporter\n"
                                                                 + "systemctl enable -q prometheus-node-exporter\n"))
         let dropIn = try String(contentsOfFile: "\(folder)/etc/prometheus-node-exporter.service.d/lvsctl.conf", encoding: .utf8)
         #expect(dropIn == "[Service]\nExecStart=\nExecStart=/usr/bin/prometheus-node-exporter $ARGS --web.listen-address=:9110 "
                 + "--collector.textfile.directory=\(folder)/textfiles\n")
-        #expect(try script({ $0.check }, systemd: true, active: true, enabled: true).status == 0)
-        #expect(try script({ $0.check }, systemd: true, active: true, enabled: false).status != 0)
-        #expect(try script({ $0.undo }, systemd: true, prior: "stopped disabled")
+        #expect(try await script({ $0.check }, systemd: true, active: true, enabled: true).status == 0)
+        #expect(try await script({ $0.check }, systemd: true, active: true, enabled: false).status != 0)
+        #expect(try await script({ $0.undo }, systemd: true, prior: "stopped disabled")
                 == (0, "systemctl daemon-reload\nsystemctl stop prometheus-node-exporter\nsystemctl disable -q prometheus-node-exporter\n"))
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/etc/prometheus-node-exporter.service.d"))
-        #expect(try script({ $0.undo }, systemd: true, prior: "systemd enabled") == (0, "systemctl daemon-reload\nsystemctl restart prometheus-node-exporter\n"))
+        #expect(try await script({ $0.undo }, systemd: true, prior: "systemd enabled") == (0, "systemctl daemon-reload\nsystemctl restart prometheus-node-exporter\n"))
     }
 
-    @Test func withoutSystemdLvsctlStartsAndStopsIt() throws {
+    @Test func withoutSystemdLvsctlStartsAndStopsIt() async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        #expect(try script({ $0.capture }, systemd: false).output == "stopped none")
-        #expect(try script({ $0.check }, systemd: false).status != 0)
-        #expect(try script({ $0.apply }, systemd: false).status == 0)
+        #expect(try await script({ $0.capture }, systemd: false).output == "stopped none")
+        #expect(try await script({ $0.check }, systemd: false).status != 0)
+        #expect(try await script({ $0.apply }, systemd: false).status == 0)
         let pid = try #require(Int32(try String(contentsOfFile: "\(folder)/run/node-exporter-9110.pid", encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(kill(pid, 0) == 0)
-        #expect(try script({ $0.check }, systemd: false).status == 0)
-        #expect(try script({ $0.undo }, systemd: false, prior: "stopped none").status == 0)
+        #expect(try await script({ $0.check }, systemd: false).status == 0)
+        #expect(try await script({ $0.undo }, systemd: false, prior: "stopped none").status == 0)
         #expect(kill(pid, 0) != 0)
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/run"))
-        #expect(try script({ $0.undo }, systemd: false, prior: "stopped none").status == 0)   // twice: nothing left to do
+        #expect(try await script({ $0.undo }, systemd: false, prior: "stopped none").status == 0)   // twice: nothing left to do
     }
 
     /// Another program on the port: node exporter logs why and exits; apply says so and fails.
-    @Test func aTakenPortFailsWithTheExportersWords() throws {
+    @Test func aTakenPortFailsWithTheExportersWords() async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let result = try script({ $0.apply }, systemd: false,
+        let result = try await script({ $0.apply }, systemd: false,
                                 exporter: "echo level=error err=bind: address already in use; exit 1")
         #expect(result.status == 1)
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/run/node-exporter-9110.pid"))

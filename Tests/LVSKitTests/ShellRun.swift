@@ -1,15 +1,12 @@
 import Foundation
+import LVSRunner
 
 /// Runs a script in `/bin/sh` (dash on Debian, as on the lab's hosts): its exit status and
-/// standard output. Tests give programs as shell functions defined before the script.
-func runShell(_ script: String) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", script]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+/// standard output; its errors go to the test's. Tests give programs as shell functions defined
+/// before the script. Awaited, not waited for: several template scripts sleep in wait loops, and a
+/// blocked wait would hold one of the two pool threads every other test needs (see LocalProgram).
+func runShell(_ script: String) async throws -> (status: Int32, output: String) {
+    let result = try await LocalProgram.run("/bin/sh", ["-c", script])
+    if !result.errors.isEmpty { FileHandle.standardError.write(Data(result.errors.utf8)) }
+    return (result.status, result.output)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LVSRunner
 import Testing
 @testable import LVSKit
 
@@ -15,7 +16,7 @@ struct ShellSafetyTests {
 
     /// Hostile test pages render into steps that write exactly that text: run through bash.
     @Test(arguments: ["$(reboot)", "'; rm -rf / #", "`touch /tmp/lvsctl-pwned`", "a\nb $HOME \\ \" '", "I am ‘RealServer’ – 1"])
-    func hostilePageIsInert(page: String) throws {
+    func hostilePageIsInert(page: String) async throws {
         var inventory = try loadInventory("dr.yml")
         inventory.pageTemplate = page
         let states = try render(inventory)
@@ -24,8 +25,8 @@ struct ShellSafetyTests {
         let scratch = NSTemporaryDirectory() + "lvsctl-page-\(UUID().uuidString)"
         let apply = step.apply.replacingOccurrences(of: "/var/lib/lvsctl/www/80/index.html", with: scratch + "/index.html")
         let check = step.check.replacingOccurrences(of: "/var/lib/lvsctl/www/80/index.html", with: scratch + "/index.html")
-        #expect(try bash(apply) == 0)
-        #expect(try bash(check) == 0)
+        #expect(try await bash(apply) == 0)
+        #expect(try await bash(check) == 0)
         #expect(try String(contentsOfFile: scratch + "/index.html", encoding: .utf8) == page + "\n")
         #expect(!FileManager.default.fileExists(atPath: "/tmp/lvsctl-pwned"))
         try? FileManager.default.removeItem(atPath: scratch)
@@ -38,13 +39,8 @@ struct ShellSafetyTests {
         #expect(inventory.page(for: "rs2") == "I am ‘RealServer2’ – 192.168.229.134")
     }
 
-    private func bash(_ script: String) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script]
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+    private func bash(_ script: String) async throws -> Int32 {
+        try await LocalProgram.run("/bin/bash", ["-c", script]).status
     }
 }
 

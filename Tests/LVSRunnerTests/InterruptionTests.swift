@@ -119,25 +119,11 @@ func killProgram(_ program: String, _ arguments: [String], after milliseconds: I
     await ended.wait()
 }
 
-/// Runs the lvsctl program to its end; answers its exit status and what it printed. Waits
-/// without holding a thread: Swift's shared pool has two on this machine, and a test blocking
-/// one slows every other test running beside it.
+/// Runs the lvsctl program to its end; answers its exit status and what it printed (its output,
+/// then its errors), awaited without holding a pool thread (see LocalProgram).
 func runProgram(_ program: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: program)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    let output = Collected()
-    pipe.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
-    let ended = Ended()
-    process.terminationHandler = { _ in ended.signal() }
-    try process.run()
-    await ended.wait()
-    pipe.fileHandleForReading.readabilityHandler = nil
-    output.append(pipe.fileHandleForReading.readDataToEndOfFile())
-    return (process.terminationStatus, output.text)
+    let result = try await LocalProgram.run(program, arguments)
+    return (result.status, result.output + result.errors)
 }
 
 /// A process's end, awaited.
@@ -163,12 +149,4 @@ final class Ended: @unchecked Sendable {
             lock.unlock()
         }
     }
-}
-
-/// Output gathered from a pipe as it comes.
-final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func append(_ more: Data) { lock.lock(); data.append(more); lock.unlock() }
-    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
 }

@@ -51,7 +51,7 @@ import Testing
     /// "curl": the machine's PATH. "busybox": a PATH with only sh, awk and busybox (no curl, no
     /// wget), the fallback of a minimal host.
     @Test(arguments: ["curl", "busybox"])
-    func eachRequestIsItsOwnConnection(tool: String) throws {
+    func eachRequestIsItsOwnConnection(tool: String) async throws {
         let server = try NumberingServer()
         #expect(server.port > 0)
         var script = VerifyRequests.script([Self.service(port: server.port), Self.service(port: LoopbackSocket.closedPort())],
@@ -66,7 +66,7 @@ import Testing
             }
             script = "PATH=\(bin)\n" + script
         }
-        let answers = VerifyRequests.parse(Verifier.runLocally(script))
+        let answers = VerifyRequests.parse(await Verifier.runLocally(script))
         #expect(answers == (1...6).map { VerifyRequests.Answer(service: 0, source: "-", body: "connection \($0) second line") }
                 + (1...6).map { _ in VerifyRequests.Answer(service: 1, source: "-", body: "") })
     }
