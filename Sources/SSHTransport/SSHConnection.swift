@@ -21,6 +21,9 @@ public actor SSHConnection {
 
     nonisolated let executor: ThreadExecutor
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    /// The CPU time the connection's thread has used: what it costs, its tunnels' pumping
+    /// included, apart from whatever else the process runs.
+    public nonisolated var threadCPUTime: Duration { executor.threadCPUTime }
 
     var session: OpaquePointer?
     var sftp: OpaquePointer?

@@ -47,6 +47,17 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
         return jobs.count
     }
 
+    /// The CPU time this executor's thread has used so far (zero before it runs).
+    var threadCPUTime: Duration {
+        condition.lock()
+        let thread = loopThread
+        condition.unlock()
+        var clock = clockid_t()
+        var time = timespec()
+        guard let thread, pthread_getcpuclockid(thread, &clock) == 0, clock_gettime(clock, &time) == 0 else { return .zero }
+        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
+    }
+
     func drainWakeups() {
         var count: UInt64 = 0
         _ = read(wakeDescriptor, &count, 8)
