@@ -151,7 +151,10 @@ extension SSHConnection {
                 state.consumed = state.output[0].count
                 return Received(text: text, sawMarker: false)
             }
-            if try !readAvailable(state, during: command.command) {
+            // Reading may take in the channel's end without any data: look at the top again
+            // rather than wait on a socket that has nothing more to say. Measured: a real server
+            // whose part failed (its shell ended) was waited for until the next keepalive, 10 s.
+            if try !readAvailable(state, during: command.command) && libssh2_channel_eof(state.channel) == 0 {
                 try await pause(deadline: state.deadline, timedOut: state.timedOut)
             }
         }

@@ -28,6 +28,25 @@ struct ConversationTests {
         }
     }
 
+    /// A shell that prints, then ends a moment later (its end in a packet of its own, with no
+    /// data): `receive` answers at its end, not at the next keepalive. It waited 9–10 s for that
+    /// in every other `up` whose real server failed a step.
+    @Test func endAfterTheLastOutputIsSeenAtOnce() async throws {
+        try await Lab.with(hosts: 1) { lab in
+            let connection = try await SSHConnection.connect(to: lab.hosts[0].target, options: lab.sshOptions)
+            for _ in 1...3 {
+                let shell = try await connection.start("/bin/sh -s")
+                try await connection.send(Array("echo failed >&2; echo done; sleep 0.3; exit 0\n".utf8), to: shell)
+                let clock = ContinuousClock(), started = clock.now
+                let answer = try await connection.receive(from: shell, untilLine: "@@never")
+                #expect(answer == Received(text: "done\n", sawMarker: false))
+                #expect(clock.now - started < .seconds(4), "the shell's end was seen after \(clock.now - started)")
+                #expect(try await connection.finish(shell).status == .exited(0))
+            }
+            await connection.close()
+        }
+    }
+
     /// A marker split across reads, and a line that only contains the marker later in it.
     @Test func markerFoundOnlyAtTheStartOfALine() {
         let bytes = Array("x @@end\n@@en".utf8)
