@@ -151,10 +151,7 @@ extension SSHConnection {
                 state.consumed = state.output[0].count
                 return Received(text: text, sawMarker: false)
             }
-            // Reading may take in the channel's end without any data: look at the top again
-            // rather than wait on a socket that has nothing more to say. Measured: a real server
-            // whose part failed (its shell ended) was waited for until the next keepalive, 10 s.
-            if try !readAvailable(state, during: command.command) && libssh2_channel_eof(state.channel) == 0 {
+            if try !readAvailable(state, during: command.command) {
                 try await pause(deadline: state.deadline, timedOut: state.timedOut)
             }
         }
@@ -210,8 +207,12 @@ extension SSHConnection {
         return state
     }
 
-    /// Reads whatever stdout and stderr hold now; true if anything came.
+    /// Reads whatever stdout and stderr hold now; true if anything came, the channel's end
+    /// included. A read can take in the end without any data, and a caller that then waited on
+    /// the socket would wait for nothing more to come: `receive` waited until the next keepalive
+    /// (9-10 s) for a shell that ended a moment after its last output.
     private func readAvailable(_ state: RemoteCommandState, during command: String) throws -> Bool {
+        let endedBefore = libssh2_channel_eof(state.channel) != 0
         var progressed = false
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         for stream in 0...1 {
@@ -224,7 +225,7 @@ extension SSHConnection {
                 break
             }
         }
-        return progressed
+        return progressed || (!endedBefore && libssh2_channel_eof(state.channel) != 0)
     }
 
     /// Where a line starting with `needle` begins in `bytes`, looking from `from` (a line starts
