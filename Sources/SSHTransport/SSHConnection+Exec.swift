@@ -208,11 +208,16 @@ extension SSHConnection {
     }
 
     /// Reads whatever stdout and stderr hold now; true if anything came, the channel's end
-    /// included. A read can take in the end without any data, and a caller that then waited on
-    /// the socket would wait for nothing more to come: `receive` waited until the next keepalive
-    /// (9-10 s) for a shell that ended a moment after its last output.
+    /// included, or if the session took in bytes meanwhile. Each is a way for what the caller
+    /// waits for to be in libssh2's queue rather than the socket, where a caller that then
+    /// waited on the socket would wait for nothing more to come (until the next keepalive,
+    /// 9-10 s): a read can take in the end without any data (a shell that ended a moment after
+    /// its last output), and the read of stderr drains the socket for the whole session, so
+    /// stdout that arrives after stdout was read waits in the queue (seen as a director's
+    /// last output waiting 7.5 s, once in a few no-op `up`s of 1 000 services).
     private func readAvailable(_ state: RemoteCommandState, during command: String) throws -> Bool {
         let endedBefore = libssh2_channel_eof(state.channel) != 0
+        let receivedBefore = counter.pointee.received
         var progressed = false
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         for stream in 0...1 {
@@ -225,7 +230,7 @@ extension SSHConnection {
                 break
             }
         }
-        return progressed || (!endedBefore && libssh2_channel_eof(state.channel) != 0)
+        return progressed || (!endedBefore && libssh2_channel_eof(state.channel) != 0) || counter.pointee.received != receivedBefore
     }
 
     /// Where a line starting with `needle` begins in `bytes`, looking from `from` (a line starts

@@ -63,6 +63,10 @@ extension SSHConnection {
             }
         }
         while lost == nil {
+            // Reading or writing the channel drains the socket for the whole session: bytes that
+            // came for this channel meanwhile wait in libssh2's queue, and only another turn
+            // takes them (see `readAvailable`).
+            let receivedBefore = counter.pointee.received
             var progressed = false
             if toSocket.isEmpty {
                 let count = buffer.withUnsafeMutableBufferPointer { p in
@@ -98,7 +102,7 @@ extension SSHConnection {
                 if written > 0 { toChannel.removeFirst(written); progressed = true }
                 else if written != Int(LIBSSH2_ERROR_EAGAIN) { return }
             }
-            if !progressed {
+            if !progressed && counter.pointee.received == receivedBefore {
                 do { try await pause(deadline: ContinuousClock.now + .seconds(3600), timedOut: forever) } catch { return }
             }
         }
