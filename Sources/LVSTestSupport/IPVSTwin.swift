@@ -200,6 +200,43 @@ public final class IPVSTwin: @unchecked Sendable {
         }
     }
 
+    /// What `/proc/net/ip_vs` prints (addresses and ports in hexadecimal, an IPv6 address in
+    /// full, persistence in jiffies at HZ 250, no family for a firewall mark, no thresholds).
+    public var kernelListing: String {
+        func hex(_ value: Int, _ digits: Int) -> String {
+            let text = String(value, radix: 16, uppercase: true)
+            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        }
+        func endpoint(_ address: IPAddress, _ port: Int) -> String {
+            guard address.isV6 else { return hex(address.bytes.reduce(0) { $0 << 8 | Int($1) }, 8) + ":" + hex(port, 4) }
+            let groups = stride(from: 0, to: 16, by: 2).map { hex(Int(address.bytes[$0]) << 8 | Int(address.bytes[$0 + 1]), 4).lowercased() }
+            return "[" + groups.joined(separator: ":") + "]:" + hex(port, 4)
+        }
+        return locked {
+            var lines = ["IP Virtual Server version 1.2.1 (size=4096)", "Prot LocalAddress:Port Scheduler Flags",
+                         "  -> RemoteAddress:Port Forward Weight ActiveConn InActConn"]
+            for service in services {
+                let settings = service.settings
+                var line: String
+                switch settings.key {
+                case let .tcp(address, port): line = "TCP  " + endpoint(address, port)
+                case let .udp(address, port): line = "UDP  " + endpoint(address, port)
+                case let .sctp(address, port): line = "SCTP " + endpoint(address, port)
+                case let .fwmark(mark, _): line = "FWM  " + hex(mark, 8)
+                }
+                line += " \(settings.scheduler) "
+                if let timeout = settings.persistence { line += "persistent \(timeout * 250) FFFFFFFF" }
+                lines.append(line)
+                for d in service.destinations {
+                    let method = d.value.method == .nat ? "Masq" : d.value.method == .tunnel ? "Tunnel" : "Route"
+                    lines.append("  -> " + endpoint(d.value.address, d.value.port) + "      " + Self.pad(method, 7) + Self.pad(String(d.value.weight), 6)
+                                 + Self.pad(String(d.active), 10) + String(d.inactive))
+                }
+            }
+            return lines.joined(separator: "\n") + "\n"
+        }
+    }
+
     /// The table as lvsctl reads it from a director: through its own parser.
     public var table: IPVSTable { IPVSAdm.table(save: save, thresholds: thresholds()) }
 

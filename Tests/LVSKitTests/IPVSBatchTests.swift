@@ -21,7 +21,7 @@ struct IPVSBatchTests {
 
     /// A scratch host: a state folder, and a PATH where each command lvsctl's shell may start
     /// logs its name (then runs the real one); `ipvsadm` logs its arguments and, for `-R`, what
-    /// it reads, and prints `save` for `-S`.
+    /// it reads, and prints `save` for `-S` and `thresholds` for `-L`.
     final class Host {
         let folder: String
         init() throws {
@@ -31,7 +31,9 @@ struct IPVSBatchTests {
             try FileManager.default.createDirectory(atPath: folder + "/state", withIntermediateDirectories: true)
             for tool in ["mkdir", "mv", "cat", "sed", "sort", "rm", "mktemp", "awk", "ss", "xargs", "grep"] {
                 let real = ["/usr/bin/\(tool)", "/bin/\(tool)"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? tool
-                try write(bin + "/" + tool, "#!/bin/sh\necho \(tool) >> \(folder)/processes\nexec \(real) \"$@\"\n")
+                // The director's table is read from /proc/net/ip_vs: here, the file `kernel`.
+                let kernel = tool == "cat" ? "[ \"$*\" != /proc/net/ip_vs ] || set -- \(folder)/kernel\n" : ""
+                try write(bin + "/" + tool, "#!/bin/sh\necho \(tool) >> \(folder)/processes\n\(kernel)exec \(real) \"$@\"\n")
             }
             try write(bin + "/ipvsadm", """
                 #!/bin/sh
@@ -40,6 +42,7 @@ struct IPVSBatchTests {
                 case "$1" in
                   -R) PATH=/usr/bin:/bin cat >> \(folder)/restored; [ ! -f \(folder)/refuse ] || PATH=/usr/bin:/bin cat \(folder)/refuse >&2 ;;
                   -S) [ ! -f \(folder)/save ] || PATH=/usr/bin:/bin cat \(folder)/save ;;
+                  -L) [ ! -f \(folder)/thresholds ] || PATH=/usr/bin:/bin cat \(folder)/thresholds ;;
                 esac
                 exit 0
 
@@ -109,7 +112,8 @@ struct IPVSBatchTests {
         // The kernel made the first two services and refused the third's scheduler.
         let twin = IPVSTwin()
         _ = twin.restore(IPVSBatch(Array(steps.prefix(2))).lines)
-        try twin.save.write(toFile: host.folder + "/save", atomically: true, encoding: .utf8)
+        try twin.kernelListing.write(toFile: host.folder + "/kernel", atomically: true, encoding: .utf8)
+        try twin.thresholds().write(toFile: host.folder + "/thresholds", atomically: true, encoding: .utf8)
         try "Scheduler not found: ip_vs_rr.ko\n".write(toFile: host.folder + "/refuse", atomically: true, encoding: .utf8)
         let (output, _) = try await host.run(HostScript.ipvs(steps, live: IPVSTable()))
         #expect(output.ipvsBatch?.status == .failed && output.ipvsBatch?.output == ["Scheduler not found: ip_vs_rr.ko"])

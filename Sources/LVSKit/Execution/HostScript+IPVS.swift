@@ -71,7 +71,7 @@ extension HostScript {
             \(end)
             if [ $? -eq 0 ] && [ ! -s "$T/e" ]; then report "\(HostMarker.batch) \(StepStatus.done)"; else
               report "\(HostMarker.batch) \(StepStatus.failed)"; sed "s/^/\(HostMarker.batchError) /" "$T/e"
-              echo '\(HostMarker.ipvs) after'; \(IPVSAdm.readSave) 2>&1
+              echo '\(HostMarker.ipvs) after'; \(IPVSAdm.readKernelTable) 2>&1
               echo '\(HostMarker.ipvs) after-thresholds'; \(IPVSAdm.readThresholds) 2>&1
               echo '\(HostMarker.ipvs) end'
               exit 0
@@ -88,7 +88,7 @@ extension HostScript {
 
     /// How each step of `ipvs(steps, live:)` went, from what the director printed.
     public static func ipvsResults(_ steps: [IPVSStep], _ output: HostOutput) -> [HostOutput.Step?] {
-        let after = output.ipvs["after"].map { IPVSAdm.table(save: $0, thresholds: output.ipvs["after-thresholds"] ?? "") }
+        let after = output.ipvs["after"].map { IPVSAdm.table(kernel: $0, thresholds: output.ipvs["after-thresholds"] ?? "") }
         var undone: [String: HostOutput.Step] = [:]
         for undo in output.undos {
             undone[undo.key] = HostOutput.Step(status: undo.status == .restored ? .done : undo.status == nil ? nil : .failed,

@@ -61,11 +61,12 @@ public enum HostScript {
     public static let held = HostMarker.held.description
 
     /// The director's table, when IPVS is loaded (reading it with ipvsadm would load the module,
-    /// and a module lvsctl did not load must be recorded as loaded by someone else first).
+    /// and a module lvsctl did not load must be recorded as loaded by someone else first): the
+    /// kernel's listing and the thresholds listing (see `IPVSAdm.table(kernel:thresholds:)`).
     public static func readIPVSTable(stats: Bool) -> String {
         """
         if [ -d /sys/module/ip_vs ] && command -v ipvsadm >/dev/null 2>&1; then
-          echo '\(HostMarker.ipvs) save'; \(IPVSAdm.readSave) 2>&1
+          echo '\(HostMarker.ipvs) kernel'; \(IPVSAdm.readKernelTable) 2>&1
           echo '\(HostMarker.ipvs) thresholds'; \(IPVSAdm.readThresholds) 2>&1
         \(stats ? "  echo '\(HostMarker.ipvs) stats'; \(IPVSAdm.readStats) 2>&1\n" : "")  echo '\(HostMarker.ipvs) end'
         fi

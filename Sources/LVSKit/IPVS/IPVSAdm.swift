@@ -145,8 +145,10 @@ public enum IPVSAdm {
     /// Reads a `-L -n` listing (plain, `--thresholds` or `--stats`) into `table`: thresholds and
     /// connection counts onto its destinations, counters beside them. Services the listing has
     /// and the table not are added (without destinations' methods, which only -S and the plain
-    /// listing name).
-    public static func readListing(_ text: String, into table: inout IPVSTable) {
+    /// listing name); a destination the thresholds listing has and the table not, as `missing`
+    /// makes it (`table(kernel:thresholds:)`).
+    public static func readListing(_ text: String, into table: inout IPVSTable,
+                                   missing: ((IPVSServiceKey, Endpoint) -> IPVSDestination?)? = nil) {
         enum Columns { case plain, thresholds, stats }
         var columns = Columns.plain
         var current: IPVSServiceKey?
@@ -183,6 +185,9 @@ public enum IPVSAdm {
                     if let at = destinations.firstIndex(where: { $0.endpoint == endpoint }) {
                         destinations[at].upper = numbers[0]
                         destinations[at].lower = numbers[1]
+                    } else if var made = missing?(key, endpoint) {
+                        (made.upper, made.lower) = (numbers[0], numbers[1])
+                        destinations.append(made)
                     }
                     table.connections[key, default: [:]][endpoint] = IPVSConnectionCounts(active: numbers[2], inactive: numbers[3])
                     if table.kernelOrder[key]?.contains(endpoint) != true { table.kernelOrder[key, default: []].append(endpoint) }
