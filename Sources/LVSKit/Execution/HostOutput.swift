@@ -131,6 +131,9 @@ public struct HostOutput: Sendable, Equatable {
                     steps[index, default: Step()].status = StepStatus(rawValue: fields[2])
                     steps[index]?.milliseconds = Int(fields[3]) ?? 0
                 }
+            case .met where fields.count >= 3:
+                guard let first = Int(fields[1]), let end = Int(fields[2]), first <= end else { continue }
+                for index in first..<end { steps[index, default: Step()].status = .ok }
             case .was, .now, .err:
                 guard fields.count >= 2, let index = Int(fields[1]) else { continue }
                 var step = steps[index] ?? Step()

@@ -20,6 +20,9 @@ public enum HostMarker: String, CaseIterable, Sendable, CustomStringConvertible 
     case records
     /// `step N STATUS MS`, with `was N VALUE`, `now N VALUE` and `err N LINE` before it.
     case step, was, now, err
+    /// `met FIRST END`: steps FIRST up to END (not included) are requirements met, checked
+    /// together; a step after it may say otherwise of one of them.
+    case met
     /// `ipvs SECTION` … `ipvs end`: ipvsadm's output (or bird's, for status); `ipvs N STATUS MS`
     /// and `ipvs-err N LINE`: an IPVS change.
     case ipvs, ipvsError = "ipvs-err"
