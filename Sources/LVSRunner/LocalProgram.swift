@@ -34,4 +34,21 @@ public enum LocalProgram {
         }
         return Result(status: status, output: result.standardOutput, errors: result.standardError)
     }
+
+    /// Runs `path` while `body` runs (its output and errors discarded), then kills it (SIGKILL)
+    /// if it has not ended, and awaits its end: a server a test talks to, a program killed at a
+    /// chosen moment. (Foundation's `Process` in the same process lost the end of a child now
+    /// and then: a test waited for a killed lvsctl that stayed a zombie, and CI with it.)
+    public static func whileRunning<T: Sendable>(_ path: String, _ arguments: [String],
+                                                 _ body: @Sendable () async throws -> T) async throws -> T {
+        let result = try await Subprocess.run(
+            .path(FilePath(path)), arguments: Arguments(arguments), input: .none, output: .discarded, error: .discarded
+        ) { execution in
+            let value: Swift.Result<T, any Error>
+            do { value = .success(try await body()) } catch { value = .failure(error) }
+            try? execution.send(signal: .kill)
+            return try value.get()
+        }
+        return result.closureResult
+    }
 }

@@ -106,17 +106,7 @@ import Testing
 
 /// Starts the lvsctl program and kills it (SIGKILL) after `milliseconds`, whatever it is doing.
 func killProgram(_ program: String, _ arguments: [String], after milliseconds: Int) async throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: program)
-    process.arguments = arguments
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    let ended = Ended()
-    process.terminationHandler = { _ in ended.signal() }
-    try process.run()
-    try await Task.sleep(for: .milliseconds(milliseconds))
-    kill(process.processIdentifier, SIGKILL)
-    await ended.wait()
+    try await LocalProgram.whileRunning(program, arguments) { try await Task.sleep(for: .milliseconds(milliseconds)) }
 }
 
 /// Runs the lvsctl program to its end; answers its exit status and what it printed (its output,
@@ -124,29 +114,4 @@ func killProgram(_ program: String, _ arguments: [String], after milliseconds: I
 func runProgram(_ program: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
     let result = try await LocalProgram.run(program, arguments)
     return (result.status, result.output + result.errors)
-}
-
-/// A process's end, awaited.
-final class Ended: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-    private var waiter: CheckedContinuation<Void, Never>?
-
-    func signal() {
-        lock.lock()
-        done = true
-        let waiting = waiter
-        waiter = nil
-        lock.unlock()
-        waiting?.resume()
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            lock.lock()
-            if done { lock.unlock(); continuation.resume(); return }
-            waiter = continuation
-            lock.unlock()
-        }
-    }
 }

@@ -16,35 +16,33 @@ import Testing
                               realServers: [RealServer(host: "rs1", rip: loopback, port: port, weight: 1, location: here)], location: here)
     }
 
-    /// A server that answers "connection N" to each connection, then closes it (at most 40).
-    final class NumberingServer {
-        let process = Process()
-        let port: Int
+    /// A server that answers "connection N" to each connection, then closes it (at most 40); it
+    /// writes the port it listens on to the file it is given.
+    static let numberingServer = """
+        import socket, sys
+        s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+        open(sys.argv[1] + ".new", "w").write(str(s.getsockname()[1])); __import__("os").rename(sys.argv[1] + ".new", sys.argv[1])
+        for n in range(1, 41):
+            c, _ = s.accept(); c.settimeout(5)
+            try:
+                c.recv(4096); c.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nconnection %d\\nsecond line\\n" % n)
+            except OSError:
+                pass
+            c.close()
+        """
 
-        init() throws {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-c", """
-            import socket
-            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
-            print(s.getsockname()[1], flush=True)
-            for n in range(1, 41):
-                c, _ = s.accept(); c.settimeout(5)
-                try:
-                    c.recv(4096); c.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\n\\r\\nconnection %d\\nsecond line\\n" % n)
-                except OSError:
-                    pass
-                c.close()
-            """]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let line = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
-            port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-        }
-
-        deinit {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+    /// Runs `body` with the numbering server's port while the server runs.
+    static func withNumberingServer(_ body: @Sendable (Int) async throws -> Void) async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("lvsctl-numbering-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try await LocalProgram.whileRunning("/usr/bin/env", ["python3", "-c", numberingServer, file]) {
+            var port = 0
+            for _ in 0..<200 where port == 0 {
+                port = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap { Int($0) } ?? 0
+                if port == 0 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            try #require(port > 0, "the numbering server did not start")
+            try await body(port)
         }
     }
 
@@ -52,9 +50,11 @@ import Testing
     /// wget), the fallback of a minimal host.
     @Test(arguments: ["curl", "busybox"])
     func eachRequestIsItsOwnConnection(tool: String) async throws {
-        let server = try NumberingServer()
-        #expect(server.port > 0)
-        var script = VerifyRequests.script([Self.service(port: server.port), Self.service(port: LoopbackSocket.closedPort())],
+        try await Self.withNumberingServer { port in try await Self.requests(tool: tool, port: port) }
+    }
+
+    static func requests(tool: String, port: Int) async throws {
+        var script = VerifyRequests.script([service(port: port), service(port: LoopbackSocket.closedPort())],
                                            requests: 6, severalSources: false)
         let bin = FileManager.default.temporaryDirectory.appendingPathComponent("lvsctl-verify-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: bin) }
