@@ -28,6 +28,7 @@ public struct ClientLoop: Sendable {
     static let program = #"""
     import os, socket, sys, time
     base, host, port, limit = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    source = None if sys.argv[5] == "-" else (sys.argv[5], 0)
     start, paused, count = time.monotonic(), 0.0, 0
     with open(base + ".log", "w") as log:
         while count < limit and not os.path.exists(base + ".stop"):
@@ -41,7 +42,7 @@ public struct ClientLoop: Sendable {
             count += 1
             t = time.monotonic() - start
             try:
-                with socket.create_connection((host, port), timeout=3) as s:
+                with socket.create_connection((host, port), timeout=3, source_address=source) as s:
                     s.sendall(b"GET / HTTP/1.0\r\nHost: " + host.encode() + b"\r\n\r\n")
                     head = s.recv(64)
                 code = head.split(b" ")[1].decode() if head.startswith(b"HTTP/") else "no-status"
@@ -54,14 +55,15 @@ public struct ClientLoop: Sendable {
         done.write("%.3f\n" % (time.monotonic() - start - paused))
     """#
 
-    /// Starts the loop: at most `limit` requests, one at a time.
-    public static func start(_ lab: VMLab, vip: String, port: Int = 80, limit: Int = 20_000) async throws -> ClientLoop {
+    /// Starts the loop: at most `limit` requests, one at a time, from `source` (one of the
+    /// client's addresses; nil: the address the client's route picks, as `verify`'s requests).
+    public static func start(_ lab: VMLab, vip: String, port: Int = 80, limit: Int = 20_000, source: String? = nil) async throws -> ClientLoop {
         let script = "\(lab.folder)/client-loop.py"   // the VM sees the lab folder as this machine does
         try program.write(toFile: script, atomically: true, encoding: .utf8)
         let loop = ClientLoop(lab: lab, base: "/tmp/lvsctl-loop-\(getpid())-\(UUID().uuidString.prefix(6))")
         _ = try await lab.run("client", """
             rm -f \(loop.base).*
-            setsid python3 \(script) \(loop.base) \(vip) \(port) \(limit) < /dev/null > \(loop.base).err 2>&1 &
+            setsid python3 \(script) \(loop.base) \(vip) \(port) \(limit) \(source ?? "-") < /dev/null > \(loop.base).err 2>&1 &
             for i in $(seq 100); do [ -e \(loop.base).log ] && break; sleep 0.1; done
             """)
         return loop
