@@ -228,8 +228,7 @@ public final class IPVSTwin: @unchecked Sendable {
                 if let timeout = settings.persistence { line += "persistent \(timeout * 250) FFFFFFFF" }
                 lines.append(line)
                 for d in service.destinations {
-                    let method = d.value.method == .nat ? "Masq" : d.value.method == .tunnel ? "Tunnel" : "Route"
-                    lines.append("  -> " + endpoint(d.value.address, d.value.port) + "      " + Self.pad(method, 7) + Self.pad(String(d.value.weight), 6)
+                    lines.append("  -> " + endpoint(d.value.address, d.value.port) + "      " + Self.pad(IPVSAdm.forwardColumn(d.value.method), 7) + Self.pad(String(d.value.weight), 6)
                                  + Self.pad(String(d.active), 10) + String(d.inactive))
                 }
             }

@@ -49,10 +49,9 @@ extension IPVSAdm {
             case "->":
                 // The heading's `-> RemoteAddress:Port …` parses as no endpoint.
                 guard let key = current, words.count >= 4, let endpoint = kernelEndpoint(words[1]), let weight = Int(words[3]) else { continue }
-                let method: ForwardingMode = words[2] == "Masq" ? .nat : words[2] == "Tunnel" ? .tunnel : .directRouting
                 // A mark's family is its destinations' (the kernel's listing does not print it).
                 let listed: KernelListingKey = if case let .mark(mark) = key { .markOf(mark, endpoint.address.family) } else { key }
-                found[listed, default: [:]][endpoint] = (method, weight)
+                found[listed, default: [:]][endpoint] = (method(forwardColumn: words[2]), weight)
             default:
                 current = nil
             }

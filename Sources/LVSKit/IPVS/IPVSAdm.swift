@@ -21,6 +21,20 @@ public enum IPVSAdm {
         }
     }
 
+    /// The method as the listings' Forward column names it (`-L -n` and /proc/net/ip_vs): `Masq`,
+    /// `Tunnel`, `Route`; read back, any other word (`Local`) is direct routing, as `-S`'s default.
+    public static func forwardColumn(_ mode: ForwardingMode) -> String {
+        switch mode {
+        case .nat: return "Masq"
+        case .directRouting: return "Route"
+        case .tunnel: return "Tunnel"
+        }
+    }
+
+    static func method(forwardColumn word: Substring) -> ForwardingMode {
+        word == "Masq" ? .nat : word == "Tunnel" ? .tunnel : .directRouting
+    }
+
     /// `-t 192.168.0.200:80`, `-u [fd00::1]:53`, `-f 7`, `-f 8 -6`.
     public static func arguments(_ key: IPVSServiceKey) -> [String] {
         switch key {
@@ -173,7 +187,7 @@ public enum IPVSAdm {
                 switch columns {
                 case .plain:
                     guard words.count >= 6, let weight = Int(words[3]) else { continue }
-                    let method: ForwardingMode = words[2] == "Masq" ? .nat : words[2] == "Tunnel" ? .tunnel : .directRouting
+                    let method = method(forwardColumn: Substring(words[2]))
                     if let at = destinations.firstIndex(where: { $0.endpoint == endpoint }) {
                         destinations[at].weight = weight
                     } else {
