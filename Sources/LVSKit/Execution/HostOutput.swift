@@ -53,8 +53,8 @@ public struct HostOutput: Sendable, Equatable {
     public var records: [Record] = []
     /// The cluster's hosts as the host last recorded them (JSON lines).
     public var cluster: [String] = []
-    /// ipvsadm's output by section: `kernel` (/proc/net/ip_vs) or `save`, `thresholds`, `stats`; and `bird`, what lvsctl's
-    /// bird said (status).
+    /// The director's listings by section: `kernel` (/proc/net/ip_vs), `thresholds`, `stats`
+    /// (ipvsadm's); and `bird`, what lvsctl's bird said (status).
     public var ipvs: [String: String] = [:]
     public var steps: [Int: Step] = [:]
     public var ipvsSteps: [Int: Step] = [:]
@@ -68,9 +68,8 @@ public struct HostOutput: Sendable, Equatable {
 
     /// The director's live table, if IPVS was read.
     public var ipvsTable: IPVSTable? {
-        if let kernel = ipvs["kernel"] { return IPVSAdm.table(kernel: kernel, thresholds: ipvs["thresholds"] ?? "", stats: ipvs["stats"]) }
-        guard let save = ipvs["save"] else { return nil }
-        return IPVSAdm.table(save: save, thresholds: ipvs["thresholds"] ?? "", stats: ipvs["stats"])
+        guard let kernel = ipvs["kernel"] else { return nil }
+        return IPVSAdm.table(kernel: kernel, thresholds: ipvs["thresholds"] ?? "", stats: ipvs["stats"])
     }
 
     /// Adds what another stretch of the same conversation printed.

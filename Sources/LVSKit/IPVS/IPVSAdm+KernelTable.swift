@@ -12,14 +12,13 @@ extension IPVSAdm {
 
     public static func table(kernel: String, thresholds: String, stats: String? = nil) -> IPVSTable {
         let methodsAndWeights = kernelDestinations(kernel)
-        var listed = IPVSTable()
-        readListing(thresholds, into: &listed) { key, endpoint in
+        var table = IPVSTable()
+        readListing(thresholds, into: &table) { key, endpoint in
             methodsAndWeights[key.kernelListingKey]?[endpoint].map {
                 IPVSDestination(address: endpoint.address, port: endpoint.port, method: $0.method, weight: $0.weight)
             }
         }
-        var table = listed
-        table.services = listed.services.sorted { $0.key.saveOrder < $1.key.saveOrder }.map { service in
+        table.services = table.services.sorted { $0.key.saveOrder < $1.key.saveOrder }.map { service in
             var service = service
             service.destinations.sort { $0.endpoint < $1.endpoint }
             return service
