@@ -20,7 +20,7 @@ extension ClusterRun {
         }
         // The directors hold their locks: the real servers go on while they apply their own
         // resources and read their tables.
-        async let directorsAnswered = Self.completing(directorWorks) { _ in }
+        async let directorsAnswered = recordingCreations(directorWorks)
         let memberLines = members.map(\.line)
         let servers = await runner.forEach(others) { state in
             var work = await HostWork.open(state, access: access,
@@ -33,14 +33,15 @@ extension ClusterRun {
             }
             return work
         }
-        directorWorks = await inKernelOrder(directorsAnswered)
+        let (answered, recorded) = await directorsAnswered
+        directorWorks = await inKernelOrder(answered)
         let gone = leaving(servers + directorWorks)
         let unready = Set(servers.filter { $0.report.failed }.map(\.state.host.name))
         // Active-active directors each reconcile the same table at once: drains wait side by side.
         let peers = directorWorks
         directorWorks = await runner.forEach(directorWorks) { work in
             var work = work
-            await reconcileDirector(&work, unready: unready, leaving: gone, peers: peers)
+            await reconcileDirector(&work, unready: unready, leaving: gone, peers: peers, recorded: recorded[work.state.host.name] ?? Recorded())
             await awaitDrainedDirector(&work)
             return work
         }
@@ -64,6 +65,28 @@ extension ClusterRun {
         return await finish(directorWorks, last: gone.isEmpty ? nil : HostScript.writeCluster(memberLines + stillLeaving)) + reports
     }
 
+    /// The creation records a director wrote while the real servers worked, and what it answered.
+    struct Recorded: Sendable {
+        var keys: Set<IPVSServiceKey> = []
+        var output = HostOutput()
+    }
+
+    /// Each director once its table is read: the records of the services this `up` creates go at
+    /// once, while the real servers do their part (`UpScript.creationRecords`).
+    func recordingCreations(_ works: [HostWork]) async -> (works: [HostWork], recorded: [String: Recorded]) {
+        var completed: [HostWork] = [], recorded: [String: Recorded] = [:]
+        for work in works {
+            guard var work = await Self.completing(work, then: { _ in }) else { continue }
+            let records = work.usable ? UpScript.creationRecords(ipvsPlan(work).steps) : []
+            if !records.isEmpty {
+                let output = await work.send(UpScript.directorRecords(records))
+                recorded[work.state.host.name] = Recorded(keys: Set(records.map(\.key)), output: output)
+            }
+            completed.append(work)
+        }
+        return (completed, recorded)
+    }
+
     /// A real server gives up what the inventory no longer asks of it (after the director stopped
     /// sending it that traffic).
     func giveUp(_ work: inout HostWork) async {
@@ -74,19 +97,21 @@ extension ClusterRun {
     /// The director's changes: its template resources, IPVS in place, its own removals, the
     /// cluster record; then drains; then what waited for them (keepalived, whose reload removes
     /// the real servers that left).
-    func reconcileDirector(_ work: inout HostWork, unready: Set<String>, leaving: [HostState], peers: [HostWork]) async {
+    /// - recorded: the creation records already written (a failure to write them fails the batch).
+    func reconcileDirector(_ work: inout HostWork, unready: Set<String>, leaving: [HostState], peers: [HostWork], recorded: Recorded) async {
         let state = work.state
         let plan = ipvsPlan(work, unready: unready, peers: peers)
-        let steps = plan.steps
+        let steps = UpScript.steps(plan.steps, recorded: recorded.keys)
         defer { (work.report.unchanged, work.report.changes) = Self.withResources(work, state) }
         guard work.usable else { return }   // a resource of its own failed: no IPVS change
         // When something will wait for connections to end, its first count comes with this part;
         // else what waits for the drains comes with it too.
         let draining = GracefulTermination(steps, poll: runner.options.drainPoll, timeout: runner.options.drainTimeout)
-        let output = await work.send(UpScript.directorChanges(state, steps: steps, live: work.opening.ipvsTable ?? IPVSTable(),
+        var output = recorded.output
+        output.read(await work.send(UpScript.directorChanges(state, steps: steps, live: work.opening.ipvsTable ?? IPVSTable(),
                                                               unwanted: HostDiff.unwanted(work.opening.records, desired: state.resources.map(\.id)),
                                                               members: (members + leaving.map { ClusterMember($0.host) }).map(\.line))
-                                     + (draining.items.isEmpty ? UpScript.directorAfterDrains(state) : HostScript.readConnections(draining.services)))
+                                     + (draining.items.isEmpty ? UpScript.directorAfterDrains(state) : HostScript.readConnections(draining.services))))
         work.opening.steps.merge(output.steps, uniquingKeysWith: Self.laterPart)
         let results = HostScript.ipvsResults(steps, output)
         var ipvsOutcomes = steps.enumerated().flatMap { index, step -> [ChangeOutcome] in

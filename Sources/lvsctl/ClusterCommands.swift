@@ -50,8 +50,10 @@ struct Plan: AsyncParsableCommand {
         leaving. --json prints the same as data.
 
         --show-script prints, without connecting, what `up` sends each host: the first part of its \
-        conversation (lock, record, the resources), and for the director the IPVS part as it would \
-        be for a director that has none of the services yet (`up` computes it from the live table).
+        conversation (lock, record, the resources), and for the director the IPVS parts as they \
+        would be for a director that has none of the services yet: the records of the services it \
+        creates (written while the real servers do their part), then the changes (`up` computes \
+        both from the live table).
         """)
     @OptionGroup var inventory: InventoryOption
     @OptionGroup var data: DataOption

@@ -71,8 +71,9 @@ struct IPVSBatchTests {
     }
 
     /// A first `up` and the `down` after it, for 10 and for 1 000 services: the same processes
-    /// (one `mkdir`, one `mv`, one `ipvsadm -R` to make them; a `cat` of the deletions, a `cat`
-    /// of the records' prior lines, one `ipvsadm -R`, a `mkdir` and a `mv` to remove them).
+    /// (one `mkdir`, one `mv`, one `ipvsadm -R` to make them; a `cat` of the deletions, an
+    /// `xargs` finding no prior lines to put back, one `ipvsadm -R`, a `mkdir` and a `mv` to
+    /// remove them).
     @Test func processesDoNotGrowWithServices() async throws {
         var counts: [Int: [String]] = [:]
         for count in [10, 1000] {
@@ -94,13 +95,90 @@ struct IPVSBatchTests {
             #expect(down.undos.count == count && down.undos.allSatisfy { $0.status == .restored }, "\(down.undos.prefix(3))")
             #expect(host.text("restored") == listed.records.sorted { $0.order > $1.order }
                 .map { "-D -t " + $0.id.dropFirst("ipvs tcp ".count) }
-                .joined(separator: "\n") + "\n" + String(repeating: "\n", count: count))
+                .joined(separator: "\n") + "\n")
             let (after, _) = try await host.run("lvsctl_records\n")
             #expect(after.records.isEmpty)
             counts[count] = made + ["|"] + removed
         }
         #expect(counts[10] == counts[1000], "10 services: \(counts[10] ?? []); 1000: \(counts[1000] ?? [])")
-        #expect(counts[10] == ["mktemp", "mkdir", "mv", "ipvsadm", "rm", "|", "mktemp", "cat", "xargs", "cat", "ipvsadm", "mkdir", "mv", "rm"])
+        #expect(counts[10] == ["mktemp", "mkdir", "mv", "ipvsadm", "rm", "|", "mktemp", "cat", "xargs", "ipvsadm", "mkdir", "mv", "rm"])
+    }
+
+    /// `up` writes the records of the services it creates while the real servers work, the
+    /// others' with their changes: each record once, numbered on from the first part's, and the
+    /// later part writes no record of a service the earlier one recorded.
+    @Test func creationRecordsGoFirstTheRestWithTheirChanges() async throws {
+        let desired = Self.services(3)
+        var stranger = desired[1]
+        stranger.destinations.removeLast()
+        let live = IPVSTable(services: [stranger])
+        let (steps, _) = HostDiff.ipvs(desired: desired, live: live, records: [])
+        let early = UpScript.creationRecords(steps)
+        #expect(early.map(\.key) == [desired[0].key, desired[2].key])
+        let later = UpScript.steps(steps, recorded: Set(early.map(\.key)))
+        #expect(later.map(\.change) == steps.map(\.change))
+        #expect(later.compactMap(\.record).map(\.key) == [desired[1].key])
+        let host = try Host()
+        let (first, made) = try await host.run(UpScript.directorRecords(early))
+        #expect(first.ipvsBatch == nil && made == ["mktemp", "mkdir", "mv", "rm"], "\(first) \(made)")
+        let (second, _) = try await host.run(HostScript.ipvs(later, live: live))
+        #expect(second.ipvsBatch?.status == .done)
+        let (listed, _) = try await host.run("lvsctl_records\n")
+        #expect(listed.records.sorted { $0.order < $1.order }.map(\.id) == [desired[0], desired[2], desired[1]].map(\.key.resourceID.description))
+        #expect(UpScript.creationRecords(HostDiff.ipvs(desired: desired, live: IPVSTable(services: desired), records: []).steps).isEmpty)
+    }
+
+    /// The creation records cannot be written: that part ends the conversation before any change,
+    /// and each change of the later part (which never runs) is reported failed, with why.
+    @Test func unwritableCreationRecordsFailEveryChange() async throws {
+        let desired = Self.services(2)
+        let (steps, _) = HostDiff.ipvs(desired: desired, live: IPVSTable(), records: [])
+        let host = try Host()
+        try "not a folder\n".write(toFile: host.folder + "/state/tmp", atomically: true, encoding: .utf8)
+        let (first, made) = try await host.run(UpScript.directorRecords(UpScript.creationRecords(steps)))
+        #expect(!made.contains("ipvsadm") && first.ipvsBatch?.status == .failed, "\(made) \(first)")
+        var output = first
+        output.read(HostOutput())   // the later part: the shell had ended
+        let results = HostScript.ipvsResults(UpScript.steps(steps, recorded: Set(desired.map(\.key))), output)
+        #expect(results.map { $0?.status } == [.failed, .failed])
+        #expect(results[0]?.output.last?.hasPrefix("cannot write the records under ") == true, "\(String(describing: results[0]))")
+    }
+
+    /// A service that was there before lvsctl keeps what it was in its record (`prior`), one
+    /// lvsctl creates has none: `down` deletes both in one batch and puts back only the first,
+    /// as it was; each record's own undo (the fallback) does the same.
+    @Test func takenOverServiceComesBackCreatedOneGoes() async throws {
+        let desired = Self.services(3)
+        var stranger = desired[1]
+        stranger.destinations.removeLast()
+        let live = IPVSTable(services: [stranger])
+        let (steps, _) = HostDiff.ipvs(desired: desired, live: live, records: [])
+        #expect(steps.compactMap(\.record).map(\.prior) == [nil, stranger, nil])
+        let priorLines = IPVSAdm.saveLines(stranger).joined(separator: "\n") + "\n"
+        for fallback in [false, true] {
+            let host = try Host()
+            let (up, _) = try await host.run(HostScript.ipvs(steps, live: live))
+            #expect(up.ipvsBatch?.status == .done, "\(up)")
+            let (listed, _) = try await host.run("lvsctl_records\n")
+            #expect(listed.records.count == 3)
+            let files = try FileManager.default.subpathsOfDirectory(atPath: host.folder + "/state/r").filter { $0.hasSuffix("/prior") }
+            #expect(files.count == 1 && files[0].hasPrefix(desired[1].key.resourceID.recordKey), "\(files)")
+            try? FileManager.default.removeItem(atPath: host.folder + "/restored")
+            // The fallback: the batch's ipvsadm -R refused (each record's undo then runs).
+            if fallback { try "refused\n".write(toFile: host.folder + "/refuse", atomically: true, encoding: .utf8) }
+            let (down, _) = try await host.run(HostScript.undoIPVS(records: listed.records, live: IPVSTable(services: desired)))
+            #expect(down.undos.filter { $0.status == .restored }.count == 3, "\(down.undos)")
+            let log = host.text(fallback ? "ipvsadm.log" : "restored")
+            #expect(log.contains(priorLines) || fallback, "\(log)")
+            if fallback {
+                // One undo per record: a -D for each, and the stranger's -A/-a back.
+                let commands = log.split(separator: "\n").filter { !$0.contains(" -R") }
+                #expect(commands.filter { $0.hasPrefix("ipvsadm -D") }.count == 3, "\(commands)")
+                #expect(commands.contains("ipvsadm -A -t 192.168.0.200:1001 -s rr"), "\(commands)")
+            }
+            let (after, _) = try await host.run("lvsctl_records\n")
+            #expect(after.records.isEmpty)
+        }
     }
 
     /// The kernel refuses part of a batch (`ipvsadm -R` goes on past the refused line): the

@@ -116,7 +116,9 @@ extension HostScript {
         script += "n=0; [ ! -f \"$S/seq\" ] || read -r n < \"$S/seq\"\n"
         for (record, key) in zip(records, keys) {
             let folder = "\"$S/tmp/\(key)\""
-            script += "printf '%s\\n' \(ShellQuote.quote(record.priorLines)) > \(folder)/prior && printf '%s\\n' \(ShellQuote.quote(record.undo)) > \(folder)/undo"
+            // A service lvsctl creates had nothing before it: no prior (a file less per service).
+            let prior = record.prior == nil ? "" : "printf '%s\\n' \(ShellQuote.quote(record.priorLines)) > \(folder)/prior && "
+            script += prior + "printf '%s\\n' \(ShellQuote.quote(record.undo)) > \(folder)/undo"
                 + " && printf '%s\\n' \(ShellQuote.quote(record.key.resourceID.description)) > \(folder)/id && n=$((n + 1)) && echo $n > \(folder)/order || records_failed\n"
         }
         script += "echo $n > \"$S/seq\" || records_failed\n"

@@ -6,8 +6,8 @@
 ///
 /// The host's record lives under /var/lib/lvsctl: `r/KEY/` per resource lvsctl changed (KEY from
 /// `ResourceID.recordKey`), holding its identity (`id`), when it was first changed (`order`),
-/// what was there before (`prior`, written once), the undo script (`undo`) and the value last
-/// applied (`applied`). A record is made in `tmp/` and renamed into `r/` (one step), before the
+/// what was there before (`prior`, written once; none for an IPVS service lvsctl created), the
+/// undo script (`undo`) and the value last applied (`applied`). A record is made in `tmp/` and renamed into `r/` (one step), before the
 /// change it protects; undoing it is running its undo (which may run twice: undo scripts are
 /// idempotent) and renaming it away. So a run killed at any point leaves a record that `down`
 /// or the next `up` completes.
@@ -204,11 +204,12 @@ public enum HostScript {
       a=; [ -f "$S/r/$1/applied" ] && read -r a < "$S/r/$1/applied"
       [ "$a" = "$2" ] || printf '%s\n' "$2" > "$S/r/$1/applied"
     }
-    # Runs a record's undo with its prior state in $prior, then renames the record away.
+    # Runs a record's undo with its prior state in $prior, then renames the record away. A
+    # record without prior had nothing before lvsctl (a service lvsctl created).
     record_undo() {
       d="$S/r/$1"; id=; read -r id < "$d/id"; echo "\#(HostMarker.undoID) $1 $id"
       clock; t0=$ticks
-      prior=; while IFS= read -r line || [ -n "$line" ]; do prior="$prior$line
+      prior=; [ ! -f "$d/prior" ] || while IFS= read -r line || [ -n "$line" ]; do prior="$prior$line
     "; done < "$d/prior"; prior=${prior%
     }
       if ( . "$d/undo" ) 9>&- > "$T/e" 2>&1; then
@@ -242,8 +243,9 @@ public enum HostScript {
       keys=$1; clock; t0=$ticks
       cat > "$T/ipvs-undo"
       # Record keys are words of [a-z0-9.-]: expanded unquoted, in the records' folder, they are
-      # the paths (a list built up in the shell would be copied whole at each key).
-      if (cd "$S/r" && printf '%s/prior\n' $keys | xargs cat) >> "$T/ipvs-undo" 2>"$T/e" &&
+      # the paths (a list built up in the shell would be copied whole at each key). A record
+      # without prior (a service lvsctl created) has nothing to put back.
+      if (cd "$S/r" && for k in $keys; do [ ! -f "$k/prior" ] || echo "$k/prior"; done | xargs -r cat) >> "$T/ipvs-undo" 2>"$T/e" &&
          ipvsadm -R < "$T/ipvs-undo" 2>"$T/e" && [ ! -s "$T/e" ]; then
         gone=$((gone + 1)); g="$S/tmp/gone-ipvs-$gone"; mkdir -p "$g"
         clock; ms=$(( (ticks - t0) * 10 ))

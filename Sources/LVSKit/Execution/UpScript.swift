@@ -42,6 +42,33 @@ public enum UpScript {
             + HostScript.writeCluster(members)
     }
 
+    /// The records of the services `up` is about to create, which the director writes while the
+    /// real servers do their part (at a thousand services the folders cost the director about as
+    /// much as the batch itself): a new service is created whatever the real servers answer (only
+    /// its new real servers wait for them), so its record is known once the table is read. A kill
+    /// before the batch leaves records of services the table lacks, which `down` only forgets.
+    public static func creationRecords(_ steps: [HostScript.IPVSStep]) -> [HostScript.IPVSRecord] {
+        steps.compactMap { step in
+            guard case .create = step.change else { return nil }
+            return step.record
+        }
+    }
+
+    /// The director's part written while the real servers work: the creation records (empty:
+    /// no part to send).
+    public static func directorRecords(_ records: [HostScript.IPVSRecord]) -> String {
+        HostScript.newRecords(records)
+    }
+
+    /// The steps with the records already written taken out (their changes stay).
+    public static func steps(_ steps: [HostScript.IPVSStep], recorded: Set<IPVSServiceKey>) -> [HostScript.IPVSStep] {
+        steps.map { step in
+            var step = step
+            if let record = step.record, recorded.contains(record.key) { step.record = nil }
+            return step
+        }
+    }
+
     /// Every part `up` sends a host with nothing recorded yet (a director with an empty table).
     public static func firstParts(_ state: HostState, cluster: [HostState], owner: String = "up", lockWait: Int = 0) -> String {
         let members = cluster.map { ClusterMember($0.host).line }
@@ -49,8 +76,11 @@ public enum UpScript {
             return HostScript.part(1, realServer(state, members: members, owner: owner, lockWait: lockWait))
         }
         let (steps, _) = HostDiff.ipvs(desired: state.ipvsServices, live: IPVSTable(), records: [])
-        return HostScript.part(1, directorOpening(state, owner: owner, lockWait: lockWait))
-            + HostScript.part(2, directorChanges(state, steps: steps, live: IPVSTable(), unwanted: [], members: members)
-                + directorAfterDrains(state))
+        let records = creationRecords(steps)
+        var parts = [directorOpening(state, owner: owner, lockWait: lockWait)]
+        if !records.isEmpty { parts.append(directorRecords(records)) }
+        parts.append(directorChanges(state, steps: Self.steps(steps, recorded: Set(records.map(\.key))), live: IPVSTable(), unwanted: [], members: members)
+                     + directorAfterDrains(state))
+        return parts.enumerated().map { HostScript.part($0.offset + 1, $0.element) }.joined()
     }
 }
