@@ -13,18 +13,21 @@ extension ClusterRun {
     ///    that left the cluster are restored;
     /// 6. the director's record of the cluster forgets the hosts restored.
     func up() async -> [HostReport] {
+        let early = EarlyConnections(others.prefix(runner.forks), access: access)
         var directorWorks: [HostWork]
         switch await openDirectors({ UpScript.directorOpening($0, owner: runner.owner(verb), lockWait: runner.options.lockWait) }) {
         case let .success(works): directorWorks = works
-        case let .failure(stopped): return stopped.reports
+        case let .failure(stopped):
+            await early.closeAll()
+            return stopped.reports
         }
         // The directors hold their locks: the real servers go on while they apply their own
         // resources and read their tables.
         async let directorsAnswered = recordingCreations(directorWorks)
         let memberLines = members.map(\.line)
         let servers = await runner.forEach(others) { state in
-            var work = await HostWork.open(state, access: access,
-                                           first: UpScript.realServer(state, members: memberLines, owner: runner.owner(verb), lockWait: runner.options.lockWait))
+            var work = await early.connection(state, access: access)
+            await work.open(UpScript.realServer(state, members: memberLines, owner: runner.owner(verb), lockWait: runner.options.lockWait))
             if work.report.reachable && work.report.lockedBy == nil {
                 (work.report.unchanged, work.report.changes) = HostDiff.resources(state.resources, work.opening, planned: false)
             }

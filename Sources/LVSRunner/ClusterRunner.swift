@@ -166,9 +166,14 @@ struct HostWork: Sendable {
     /// Connects and sends the first part, and reads all of its answer.
     static func open(_ state: HostState, access: HostAccess, leaving: Bool = false, first body: String) async -> HostWork {
         var work = await connect(state, access: access, leaving: leaving)
-        await work.begin(body)
-        await work.complete()
+        await work.open(body)
         return work
+    }
+
+    /// Sends the first part on a connection made already, and reads all of its answer.
+    mutating func open(_ first: String) async {
+        await begin(first)
+        await complete()
     }
 
     static func connect(_ state: HostState, access: HostAccess, leaving: Bool = false) async -> HostWork {

@@ -43,6 +43,33 @@ import Testing
         }
     }
 
+    /// Another run holds the director: `up` stops there. The real servers' connections, opened
+    /// while the director was tried, carried nothing and are closed: each is as it was, and its
+    /// sshd holds no session of this run.
+    @Test func heldDirectorStopsTheRunBeforeTheOthers() async throws {
+        try await Lab.with(hosts: 4) { lab in
+            let cluster = try LocalCluster(lab, mode: "dr")
+            let before = try await cluster.snapshot("host2")
+            _ = try await lab.shell(on: lab["host1"], """
+                mkdir -p /var/lib/lvsctl; setsid sh -c 'exec 9>>/var/lib/lvsctl/lock; flock -x 9; echo "up by someone else" > /var/lib/lvsctl/lock; : > /var/lib/lvsctl/held
+                  i=0; while [ ! -e /var/lib/lvsctl/release ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done' </dev/null >/dev/null 2>&1 &
+                for i in $(seq 200); do [ -e /var/lib/lvsctl/held ] && break; sleep 0.05; done
+                """)
+            let refused = await cluster.run(.up)
+            _ = try await lab.shell(on: lab["host1"], ": > /var/lib/lvsctl/release; sleep 0.2; rm -rf /var/lib/lvsctl")
+            #expect(refused.exitCode == 75, "\(refused.text)")
+            #expect(outcome(refused, "host1")?.lockedBy == "up by someone else")
+            for name in ["host2", "host3"] {
+                #expect(outcome(refused, name)?.error == "not contacted: director host1 could not be used", "\(refused.text)")
+                let sessions = try await lab.shell(on: lab[name], """
+                    for i in $(seq 100); do n=$(ss -Htn state established '( sport = :22 )' | wc -l); [ "$n" = 0 ] && break; sleep 0.05; done; echo $n
+                    """)
+                #expect(sessions.stdout == "0\n", "\(name) still holds \(sessions.stdout) connections")
+            }
+            #expect(try await cluster.snapshot("host2") == before)
+        }
+    }
+
     /// A run whose lvsctl is gone (its shell, handed to init, still finishing a part) holds
     /// host2: the next `up` waits for it without being asked to, says so, and succeeds.
     @Test func orphanedRunIsWaitedForNotRefused() async throws {
