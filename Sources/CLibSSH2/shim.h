@@ -4,6 +4,7 @@
 // function-like macros), and for the two digests the transport needs from libcrypto.
 #include <libssh2.h>
 #include <libssh2_sftp.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <errno.h>
@@ -75,6 +76,11 @@ static inline int lvs_socketpair(int ends[2]) {
 }
 // A non-blocking eventfd: wakes a connection's poll when work arrives from another thread.
 static inline int lvs_wake_descriptor(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+// libcrypto set up without its exit-time cleanup: lvsctl's main thread may exit while a pool
+// thread still frees a session (a lvsctl down once died in pthread_rwlock_rdlock on a lock that
+// cleanup had freed). Must come before anything else uses libcrypto; 1 on success.
+static inline int lvs_crypto_init(void) { return OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL); }
 
 // HMAC-SHA1 (hashed known_hosts entries, `|1|salt|hash`); out must hold 20 bytes.
 static inline int lvs_hmac_sha1(const unsigned char *key, int keylen,

@@ -2,8 +2,10 @@ import CLibSSH2
 import Foundation
 import Glibc
 
-/// libssh2_init, exactly once per process (Swift initialises globals lazily and atomically).
-private let libssh2Initialised: Bool = libssh2_init(0) == 0
+/// libcrypto without its exit-time cleanup (`lvs_crypto_init`), then libssh2_init, exactly once
+/// per process (Swift initialises globals lazily and atomically); everything that uses either
+/// checks it first.
+let libssh2Initialised: Bool = lvs_crypto_init() == 1 && libssh2_init(0) == 0
 
 /// One SSH connection to one host: a libssh2 session driven in non-blocking mode on a thread of
 /// its own (see `ThreadExecutor`). Commands, uploads and downloads share the session; up to
