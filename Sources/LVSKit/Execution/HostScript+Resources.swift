@@ -26,6 +26,16 @@ extension HostScript {
     /// ports); a change is.
     /// - including: which of them (by index; the rest are another part's), all by default.
     public static func apply(_ resources: [Resource], including: (Int) -> Bool = { _ in true }) -> String {
+        // The record folders these steps may need, made together at the first change (record_begin).
+        let keys = resources.enumerated().compactMap { index, resource in
+            including(index) && resource.shell?.undo != nil ? resource.id.recordKey : nil
+        }
+        let steps = applySteps(resources, including: including)
+        guard keys.count > 1 else { return steps }
+        return "lvsctl_record_keys='\(keys.joined(separator: " "))'\n" + steps + "lvsctl_premade_done\n"
+    }
+
+    static func applySteps(_ resources: [Resource], including: (Int) -> Bool) -> String {
         // A requirement has nothing to make (no record, no second check): unmet, the conversation ends.
         steps(resources, including: including, requirements: .endingAtFirstUnmet) { index, resource, shell in
             let key = resource.id.recordKey

@@ -190,9 +190,29 @@ public enum HostScript {
     }
     # A record is made in $S/tmp/KEY ($rec: the caller writes prior and undo into it), then
     # renamed into $S/r in one step. Shell builtins where they do: a fork costs ~40 ms under
-    # emulation, and every step does this.
+    # emulation, and every step does this. The folders of a part's resources
+    # ($lvsctl_record_keys) are made by one mkdir at the first that changes (what a killed run
+    # left there removed first), and those no change used go together when the part's resources
+    # are done (lvsctl_premade_done): a mkdir per changed resource was most of a first up.
+    lvsctl_record_keys=; lvsctl_premade=
     record_begin() {
-      rec="$S/tmp/$1"; [ ! -e "$rec" ] || rm -rf "$rec"; mkdir -p "$rec"
+      rec="$S/tmp/$1"
+      case " $lvsctl_record_keys " in
+        *" $1 "*) [ -n "$lvsctl_premade" ] || lvsctl_premake || return 1; [ ! -d "$rec" ] || return 0 ;;
+      esac
+      [ ! -e "$rec" ] || rm -rf "$rec"; mkdir -p "$rec"
+    }
+    lvsctl_premake() {
+      lvsctl_premade=1; set --
+      for k in $lvsctl_record_keys; do [ ! -e "$S/tmp/$k" ] || rm -rf "$S/tmp/$k"; set -- "$@" "$S/tmp/$k"; done
+      mkdir -p "$@"
+    }
+    lvsctl_premade_done() {
+      if [ -n "$lvsctl_premade" ]; then
+        set --; for k in $lvsctl_record_keys; do [ ! -d "$S/tmp/$k" ] || set -- "$@" "$S/tmp/$k"; done
+        [ $# -eq 0 ] || rmdir "$@" 2>/dev/null
+      fi
+      lvsctl_record_keys=; lvsctl_premade=
     }
     # $1 key, $2 identity
     record_commit() {
