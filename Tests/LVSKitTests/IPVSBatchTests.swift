@@ -104,15 +104,21 @@ struct IPVSBatchTests {
         #expect(counts[10] == ["mktemp", "mkdir", "mv", "ipvsadm", "rm", "|", "mktemp", "cat", "xargs", "ipvsadm", "mkdir", "mv", "rm"])
     }
 
+    /// Three services wanted; the director has the second already, with one real server less
+    /// (not lvsctl's): up takes it over, and creates the other two.
+    static func oneServiceTakenOver() -> (desired: [IPVSService], stranger: IPVSService, live: IPVSTable, steps: [HostScript.IPVSStep]) {
+        let desired = services(3)
+        var stranger = desired[1]
+        stranger.destinations.removeLast()
+        let live = IPVSTable(services: [stranger])
+        return (desired, stranger, live, HostDiff.ipvs(desired: desired, live: live, records: []).steps)
+    }
+
     /// `up` writes the records of the services it creates while the real servers work, the
     /// others' with their changes: each record once, numbered on from the first part's, and the
     /// later part writes no record of a service the earlier one recorded.
     @Test func creationRecordsGoFirstTheRestWithTheirChanges() async throws {
-        let desired = Self.services(3)
-        var stranger = desired[1]
-        stranger.destinations.removeLast()
-        let live = IPVSTable(services: [stranger])
-        let (steps, _) = HostDiff.ipvs(desired: desired, live: live, records: [])
+        let (desired, _, live, steps) = Self.oneServiceTakenOver()
         let early = UpScript.creationRecords(steps)
         #expect(early.map(\.key) == [desired[0].key, desired[2].key])
         let later = UpScript.steps(steps, recorded: Set(early.map(\.key)))
@@ -148,11 +154,7 @@ struct IPVSBatchTests {
     /// lvsctl creates has none: `down` deletes both in one batch and puts back only the first,
     /// as it was; each record's own undo (the fallback) does the same.
     @Test func takenOverServiceComesBackCreatedOneGoes() async throws {
-        let desired = Self.services(3)
-        var stranger = desired[1]
-        stranger.destinations.removeLast()
-        let live = IPVSTable(services: [stranger])
-        let (steps, _) = HostDiff.ipvs(desired: desired, live: live, records: [])
+        let (desired, stranger, live, steps) = Self.oneServiceTakenOver()
         #expect(steps.compactMap(\.record).map(\.prior) == [nil, stranger, nil])
         let priorLines = IPVSAdm.saveLines(stranger).joined(separator: "\n") + "\n"
         for fallback in [false, true] {
