@@ -1,6 +1,6 @@
 import LVSKit
 
-/// Connections to the first hosts a verb works on after its directors, opened while the
+/// Connections to the first real servers a verb works on after its directors, opened while the
 /// directors connect and take the cluster's lock: a host's handshake (tens of milliseconds, a
 /// few hundred on an emulated host) then overlaps the directors' instead of following it.
 /// Nothing is sent to a host before the directors hold their locks: opening a connection
