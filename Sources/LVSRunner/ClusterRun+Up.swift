@@ -81,8 +81,8 @@ extension ClusterRun {
     /// once, while the real servers do their part (`UpScript.creationRecords`).
     func recordingCreations(_ works: [HostWork]) async -> (works: [HostWork], recorded: [String: Recorded]) {
         var completed: [HostWork] = [], recorded: [String: Recorded] = [:]
-        for work in works {
-            guard var work = await Self.completing(work, then: { _ in }) else { continue }
+        for var work in works {
+            await work.complete()
             let records = work.usable ? UpScript.creationRecords(ipvsPlan(work).steps) : []
             if !records.isEmpty {
                 let output = await work.send(UpScript.directorRecords(records))
