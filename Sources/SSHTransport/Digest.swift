@@ -4,7 +4,7 @@ import Foundation
 /// The two digests the transport needs, from the libcrypto libssh2 is built on.
 enum Digest {
     static func sha256(_ data: [UInt8]) -> [UInt8] {
-        precondition(libssh2Initialised, "libssh2_init failed")
+        precondition(librariesInitialised, "libcrypto or libssh2 could not be initialised")
         var out = [UInt8](repeating: 0, count: 32)
         let ok = data.withUnsafeBufferPointer { input in
             out.withUnsafeMutableBufferPointer { lvs_sha256(input.baseAddress, input.count, $0.baseAddress) }
@@ -14,7 +14,7 @@ enum Digest {
     }
 
     static func hmacSHA1(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        precondition(libssh2Initialised, "libssh2_init failed")
+        precondition(librariesInitialised, "libcrypto or libssh2 could not be initialised")
         var out = [UInt8](repeating: 0, count: 20)
         let ok = key.withUnsafeBufferPointer { k in
             message.withUnsafeBufferPointer { m in

@@ -5,7 +5,7 @@ import Glibc
 /// libcrypto without its exit-time cleanup (`lvs_crypto_init`), then libssh2_init, exactly once
 /// per process (Swift initialises globals lazily and atomically); everything that uses either
 /// checks it first.
-let libssh2Initialised: Bool = lvs_crypto_init() == 1 && libssh2_init(0) == 0
+let librariesInitialised: Bool = lvs_crypto_init() == 1 && libssh2_init(0) == 0
 
 /// One SSH connection to one host: a libssh2 session driven in non-blocking mode on a thread of
 /// its own (see `ThreadExecutor`). Commands, uploads and downloads share the session; up to
@@ -71,7 +71,7 @@ public actor SSHConnection {
 
     /// With `socket`, the session runs over what it answers (a tunnel) instead of a TCP connection.
     static func connect(to target: SSHTarget, options: SSHOptions, socket: (() async throws -> Int32)?) async throws -> SSHConnection {
-        precondition(libssh2Initialised, "libssh2_init failed")
+        precondition(librariesInitialised, "libcrypto or libssh2 could not be initialised")
         var attempt = 1
         while true {
             let connection = SSHConnection(target: target, options: options)

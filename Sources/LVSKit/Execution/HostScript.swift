@@ -7,10 +7,10 @@
 /// The host's record lives under /var/lib/lvsctl: `r/KEY/` per resource lvsctl changed (KEY from
 /// `ResourceID.recordKey`), holding its identity (`id`), when it was first changed (`order`),
 /// what was there before (`prior`, written once; none for an IPVS service lvsctl created), the
-/// undo script (`undo`) and the value last applied (`applied`). A record is made in `tmp/` and renamed into `r/` (one step), before the
-/// change it protects; undoing it is running its undo (which may run twice: undo scripts are
-/// idempotent) and renaming it away. So a run killed at any point leaves a record that `down`
-/// or the next `up` completes.
+/// undo script (`undo`) and the value last applied (`applied`). A record is made in `tmp/` and
+/// renamed into `r/` (one step), before the change it protects; undoing it is running its undo
+/// (which may run twice: undo scripts are idempotent) and renaming it away. So a run killed at
+/// any point leaves a record that `down` or the next `up` completes.
 public enum HostScript {
     public static let stateDirectory = "/var/lib/lvsctl"
     /// How long a run waits for the shell of a run whose lvsctl is gone to finish its part.
