@@ -26,7 +26,7 @@ extension ClusterRun {
         }
         // The directors hold their locks: the real servers go on while they apply their own
         // resources and read their tables.
-        async let directorsAnswered = recordingCreations(directorWorks)
+        async let directorsAnswered = creatingServices(directorWorks)
         let memberLines = members.map(\.line)
         let servers = await runner.forEach(others) { state in
             var work = await early.connection(state, access: access)
@@ -39,7 +39,7 @@ extension ClusterRun {
             }
             return work
         }
-        let (answered, recorded) = await directorsAnswered
+        let (answered, created) = await directorsAnswered
         directorWorks = await inKernelOrder(answered)
         let gone = leaving(servers + directorWorks)
         let unready = Set(servers.filter { $0.report.failed }.map(\.state.host.name))
@@ -47,7 +47,7 @@ extension ClusterRun {
         let peers = directorWorks
         directorWorks = await runner.forEach(directorWorks) { work in
             var work = work
-            await reconcileDirector(&work, unready: unready, leaving: gone, peers: peers, recorded: recorded[work.state.host.name] ?? Recorded())
+            await reconcileDirector(&work, unready: unready, leaving: gone, peers: peers, created: created[work.state.host.name] ?? Created())
             await awaitDrainedDirector(&work)
             return work
         }
@@ -71,26 +71,27 @@ extension ClusterRun {
         return await finish(directorWorks, last: gone.isEmpty ? nil : HostScript.writeCluster(memberLines + stillLeaving)) + reports
     }
 
-    /// The creation records a director wrote while the real servers worked, and what it answered.
-    struct Recorded: Sendable {
+    /// The services a director made (and recorded) while the real servers worked, and what it
+    /// answered.
+    struct Created: Sendable {
         var keys: Set<IPVSServiceKey> = []
         var output = HostOutput()
     }
 
-    /// Each director once its table is read: the records of the services this `up` creates go at
-    /// once, while the real servers do their part (`UpScript.creationRecords`).
-    func recordingCreations(_ works: [HostWork]) async -> (works: [HostWork], recorded: [String: Recorded]) {
-        var completed: [HostWork] = [], recorded: [String: Recorded] = [:]
+    /// Each director once its table is read: the services this `up` creates are recorded and
+    /// made at once, while the real servers do their part (`UpScript.creations`).
+    func creatingServices(_ works: [HostWork]) async -> (works: [HostWork], created: [String: Created]) {
+        var completed: [HostWork] = [], created: [String: Created] = [:]
         for var work in works {
             await work.complete()
-            let records = work.usable ? UpScript.creationRecords(ipvsPlan(work).steps) : []
-            if !records.isEmpty {
-                let output = await work.send(UpScript.directorRecords(records))
-                recorded[work.state.host.name] = Recorded(keys: Set(records.map(\.key)), output: output)
+            let creations = work.usable ? UpScript.creations(ipvsPlan(work).steps) : []
+            if !creations.isEmpty {
+                let output = await work.send(UpScript.directorCreations(creations))
+                created[work.state.host.name] = Created(keys: Set(creations.map(\.change.serviceKey)), output: output)
             }
             completed.append(work)
         }
-        return (completed, recorded)
+        return (completed, created)
     }
 
     /// A real server gives up what the inventory no longer asks of it (after the director stopped
@@ -103,17 +104,17 @@ extension ClusterRun {
     /// The director's changes: its template resources, IPVS in place, its own removals, the
     /// cluster record; then drains; then what waited for them (keepalived, whose reload removes
     /// the real servers that left).
-    /// - recorded: the creation records already written (a failure to write them fails the batch).
-    func reconcileDirector(_ work: inout HostWork, unready: Set<String>, leaving: [HostState], peers: [HostWork], recorded: Recorded) async {
+    /// - created: the services already made, and recorded (a failure to record them fails the batch).
+    func reconcileDirector(_ work: inout HostWork, unready: Set<String>, leaving: [HostState], peers: [HostWork], created: Created) async {
         let state = work.state
         let plan = ipvsPlan(work, unready: unready, peers: peers)
-        let steps = UpScript.steps(plan.steps, recorded: recorded.keys)
+        let steps = UpScript.steps(plan.steps, created: created.keys)
         defer { (work.report.unchanged, work.report.changes) = Self.withResources(work, state) }
         guard work.usable else { return }   // a resource of its own failed: no IPVS change
         // When something will wait for connections to end, its first count comes with this part;
         // else what waits for the drains comes with it too.
         let draining = GracefulTermination(steps, poll: runner.options.drainPoll, timeout: runner.options.drainTimeout)
-        var output = recorded.output
+        var output = created.output
         output.read(await work.send(UpScript.directorChanges(state, steps: steps, live: work.opening.ipvsTable ?? IPVSTable(),
                                                               unwanted: HostDiff.unwanted(work.opening.records, desired: state.resources.map(\.id)),
                                                               members: (members + leaving.map { ClusterMember($0.host) }).map(\.line))

@@ -21,7 +21,8 @@ struct IPVSBatchTests {
 
     /// A scratch host: a state folder, and a PATH where each command lvsctl's shell may start
     /// logs its name (then runs the real one); `ipvsadm` logs its arguments and, for `-R`, what
-    /// it reads, and prints `save` for `-S` and `thresholds` for `-L`.
+    /// it reads (refusing with what `refuse` holds, or `refuse-once` the first time), and prints
+    /// `save` for `-S` and `thresholds` for `-L`.
     final class Host {
         let folder: String
         init() throws {
@@ -40,7 +41,11 @@ struct IPVSBatchTests {
                 echo ipvsadm >> \(folder)/processes
                 echo "ipvsadm $*" >> \(folder)/ipvsadm.log
                 case "$1" in
-                  -R) PATH=/usr/bin:/bin cat >> \(folder)/restored; [ ! -f \(folder)/refuse ] || PATH=/usr/bin:/bin cat \(folder)/refuse >&2 ;;
+                  -R) # Whole, when two run side by side: what this one read, then appended under a lock.
+                      PATH=/usr/bin:/bin cat > \(folder)/restoring.$$
+                      PATH=/usr/bin:/bin flock \(folder)/restored.lock sh -c 'cat "$1" >> "$2" && rm "$1"' _ \(folder)/restoring.$$ \(folder)/restored
+                      [ ! -f \(folder)/refuse ] || PATH=/usr/bin:/bin cat \(folder)/refuse >&2
+                      [ ! -f \(folder)/refuse-once ] || { PATH=/usr/bin:/bin cat \(folder)/refuse-once >&2; PATH=/usr/bin:/bin rm \(folder)/refuse-once; } ;;
                   -S) [ ! -f \(folder)/save ] || PATH=/usr/bin:/bin cat \(folder)/save ;;
                   -L) [ ! -f \(folder)/thresholds ] || PATH=/usr/bin:/bin cat \(folder)/thresholds ;;
                 esac
@@ -70,20 +75,23 @@ struct IPVSBatchTests {
         deinit { try? FileManager.default.removeItem(atPath: folder) }
     }
 
-    /// A first `up` and the `down` after it, for 10 and for 1 000 services: the same processes
-    /// (one `mkdir`, one `mv`, one `ipvsadm -R` to make them; a `cat` of the deletions, an
-    /// `xargs` finding no prior lines to put back, one `ipvsadm -R`, a `mkdir` and a `mv` to
-    /// remove them).
+    /// A first `up` and the `down` after it, for 10, 400 and 1 000 services: the same processes
+    /// (one `mkdir`, one `mv`, one `ipvsadm -R` to make them, two side by side from 1 000 lines
+    /// on; a `cat` of the deletions, an `xargs` finding no prior lines to put back, one
+    /// `ipvsadm -R`, a `mkdir` and a `mv` to remove them).
     @Test func processesDoNotGrowWithServices() async throws {
         var counts: [Int: [String]] = [:]
-        for count in [10, 1000] {
+        for count in [10, 400, 1000] {
             let host = try Host()
             let desired = Self.services(count)
             let (steps, _) = HostDiff.ipvs(desired: desired, live: IPVSTable(), records: [])
             let (up, made) = try await host.run(HostScript.ipvs(steps, live: IPVSTable()))
             #expect(up.ipvsBatch?.status == .done, "\(up)")
             #expect(HostScript.ipvsResults(steps, up).allSatisfy { $0?.status == .done })
-            #expect(host.text("restored") == IPVSBatch(steps).lines.joined(separator: "\n") + "\n")
+            // Two processes append side by side: each share whole, in either order.
+            let shares = IPVSBatch(steps).shares.map { $0.joined(separator: "\n") + "\n" }
+            #expect(shares.count == (count * 3 < IPVSBatch.sharedFrom ? 1 : 2) && shares.joined().split(separator: "\n") == IPVSBatch(steps).lines.map { Substring($0) })
+            #expect([shares.joined(), shares.reversed().joined()].contains(host.text("restored")))
             // Each service's record, as the opening lists them.
             let (listed, _) = try await host.run("lvsctl_records\n")
             #expect(listed.records.count == count)
@@ -100,8 +108,9 @@ struct IPVSBatchTests {
             #expect(after.records.isEmpty)
             counts[count] = made + ["|"] + removed
         }
-        #expect(counts[10] == counts[1000], "10 services: \(counts[10] ?? []); 1000: \(counts[1000] ?? [])")
+        #expect(counts[400] == counts[1000], "400 services: \(counts[400] ?? []); 1000: \(counts[1000] ?? [])")
         #expect(counts[10] == ["mktemp", "mkdir", "mv", "ipvsadm", "rm", "|", "mktemp", "cat", "xargs", "ipvsadm", "mkdir", "mv", "rm"])
+        #expect(counts[1000] == ["mktemp", "mkdir", "mv", "ipvsadm", "ipvsadm", "rm", "|", "mktemp", "cat", "xargs", "ipvsadm", "mkdir", "mv", "rm"])
     }
 
     /// Three services wanted; the director has the second already, with one real server less
@@ -114,24 +123,61 @@ struct IPVSBatchTests {
         return (desired, stranger, live, HostDiff.ipvs(desired: desired, live: live, records: []).steps)
     }
 
-    /// `up` writes the records of the services it creates while the real servers work, the
-    /// others' with their changes: each record once, numbered on from the first part's, and the
-    /// later part writes no record of a service the earlier one recorded.
-    @Test func creationRecordsGoFirstTheRestWithTheirChanges() async throws {
+    /// `up` records and makes the services it creates while the real servers work (their `-A`s
+    /// in one `ipvsadm -R`), the others' records with their changes: each record once, numbered
+    /// on from the first part's; the later batch adds the new services' destinations only.
+    @Test func creationsGoFirstTheRestWithTheirChanges() async throws {
         let (desired, _, live, steps) = Self.oneServiceTakenOver()
-        let early = UpScript.creationRecords(steps)
-        #expect(early.map(\.key) == [desired[0].key, desired[2].key])
-        let later = UpScript.steps(steps, recorded: Set(early.map(\.key)))
+        let early = UpScript.creations(steps)
+        #expect(early.map(\.change.serviceKey) == [desired[0].key, desired[2].key])
+        let later = UpScript.steps(steps, created: Set(early.map(\.change.serviceKey)))
         #expect(later.map(\.change) == steps.map(\.change))
         #expect(later.compactMap(\.record).map(\.key) == [desired[1].key])
+        #expect(later.map(\.serviceMade) == [true, false, true])
         let host = try Host()
-        let (first, made) = try await host.run(UpScript.directorRecords(early))
-        #expect(first.ipvsBatch == nil && made == ["mktemp", "mkdir", "mv", "rm"], "\(first) \(made)")
+        let (first, made) = try await host.run(UpScript.directorCreations(early))
+        #expect(first.ipvsBatch == nil && made == ["mktemp", "mkdir", "mv", "ipvsadm", "rm"], "\(first) \(made)")
+        #expect(host.text("restored") == [desired[0], desired[2]].map { IPVSAdm.batchLine(IPVSAdm.addService($0)) + "\n" }.joined())
+        try? FileManager.default.removeItem(atPath: host.folder + "/restored")
         let (second, _) = try await host.run(HostScript.ipvs(later, live: live))
         #expect(second.ipvsBatch?.status == .done)
+        #expect(host.text("restored") == [desired[0].destinations.map { ($0, desired[0].key) }, [(desired[1].destinations[1], desired[1].key)],
+                                          desired[2].destinations.map { ($0, desired[2].key) }]
+            .flatMap { $0 }.map { IPVSAdm.batchLine(IPVSAdm.addDestination($0.0, to: $0.1)) + "\n" }.joined())
         let (listed, _) = try await host.run("lvsctl_records\n")
         #expect(listed.records.sorted { $0.order < $1.order }.map(\.id) == [desired[0], desired[2], desired[1]].map(\.key.resourceID.description))
-        #expect(UpScript.creationRecords(HostDiff.ipvs(desired: desired, live: IPVSTable(services: desired), records: []).steps).isEmpty)
+        #expect(UpScript.creations(HostDiff.ipvs(desired: desired, live: IPVSTable(services: desired), records: []).steps).isEmpty)
+    }
+
+    /// The kernel refuses a service made early: the batch that adds the destinations (a later
+    /// part of the same conversation) fails with the refusal, and each change is judged by the
+    /// table read back.
+    @Test func aRefusedCreationFailsTheBatchAfterIt() async throws {
+        let desired = Self.services(2)
+        let (steps, _) = HostDiff.ipvs(desired: desired, live: IPVSTable(), records: [])
+        let created = UpScript.creations(steps)
+        let host = try Host()
+        try "Memory allocation problem\n".write(toFile: host.folder + "/refuse-once", atomically: true, encoding: .utf8)
+        let later = UpScript.steps(steps, created: Set(created.map(\.change.serviceKey)))
+        let (output, _) = try await host.run(UpScript.directorCreations(created) + HostScript.ipvs(later, live: IPVSTable()))
+        #expect(output.ipvsBatch?.status == .failed, "\(output)")
+        let results = HostScript.ipvsResults(later, output)
+        #expect(results.map { $0?.status } == [.failed, .failed])
+        #expect(results[0]?.output.first == "Memory allocation problem", "\(String(describing: results[0]))")
+    }
+
+    /// Every real server of the new services is withheld (their hosts failed): the services are
+    /// made early, the later batch has no line to run, and reports them made without a process.
+    @Test func servicesMadeEarlyWithoutRealServersAreReportedMade() async throws {
+        let desired = Self.services(2)
+        let plan = IPVSPlan(desired: desired, live: IPVSTable(), records: [], unready: { _, _ in "rs1" })
+        let created = UpScript.creations(plan.steps)
+        #expect(plan.withheld.count == 4 && created.count == 2)
+        let later = UpScript.steps(plan.steps, created: Set(created.map(\.change.serviceKey)))
+        let host = try Host()
+        let (output, processes) = try await host.run(UpScript.directorCreations(created) + HostScript.ipvs(later, live: IPVSTable()))
+        #expect(output.ipvsBatch?.status == .done && processes.filter { $0 == "ipvsadm" }.count == 1, "\(output) \(processes)")
+        #expect(HostScript.ipvsResults(later, output).map { $0?.status } == [.done, .done])
     }
 
     /// The creation records cannot be written: that part ends the conversation before any change,
@@ -141,13 +187,28 @@ struct IPVSBatchTests {
         let (steps, _) = HostDiff.ipvs(desired: desired, live: IPVSTable(), records: [])
         let host = try Host()
         try "not a folder\n".write(toFile: host.folder + "/state/tmp", atomically: true, encoding: .utf8)
-        let (first, made) = try await host.run(UpScript.directorRecords(UpScript.creationRecords(steps)))
+        let (first, made) = try await host.run(UpScript.directorCreations(UpScript.creations(steps)))
         #expect(!made.contains("ipvsadm") && first.ipvsBatch?.status == .failed, "\(made) \(first)")
         var output = first
         output.read(HostOutput())   // the later part: the shell had ended
-        let results = HostScript.ipvsResults(UpScript.steps(steps, recorded: Set(desired.map(\.key))), output)
+        let results = HostScript.ipvsResults(UpScript.steps(steps, created: Set(desired.map(\.key))), output)
         #expect(results.map { $0?.status } == [.failed, .failed])
         #expect(results[0]?.output.last?.hasPrefix("cannot write the records under ") == true, "\(String(describing: results[0]))")
+    }
+
+    /// Enough records to be written in two shares side by side: one the second share cannot
+    /// write stops the part before any record is renamed into place or any service made.
+    @Test func aRecordShareThatFailsStopsEveryChange() async throws {
+        let desired = Self.services(400)
+        let creations = UpScript.creations(HostDiff.ipvs(desired: desired, live: IPVSTable(), records: []).steps)
+        let host = try Host()
+        try FileManager.default.createDirectory(atPath: host.folder + "/state/tmp/\(desired[399].key.resourceID.recordKey)/order",
+                                                withIntermediateDirectories: true)
+        let script = UpScript.directorCreations(creations)
+        #expect(script.contains("lvsctl_records_2 &"))
+        let (output, processes) = try await host.run(script)
+        #expect(output.ipvsBatch?.status == .failed && !processes.contains("ipvsadm") && !processes.contains("mv"), "\(output) \(processes)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: host.folder + "/state/r")) ?? []).isEmpty)
     }
 
     /// A service that was there before lvsctl keeps what it was in its record (`prior`), one

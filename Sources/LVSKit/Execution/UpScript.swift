@@ -42,29 +42,35 @@ public enum UpScript {
             + HostScript.writeCluster(members)
     }
 
-    /// The records of the services `up` is about to create, which the director writes while the
-    /// real servers do their part (at a thousand services the folders cost the director about as
-    /// much as the batch itself): a new service is created whatever the real servers answer (only
-    /// its new real servers wait for them), so its record is known once the table is read. A kill
-    /// before the batch leaves records of services the table lacks, which `down` only forgets.
-    public static func creationRecords(_ steps: [HostScript.IPVSStep]) -> [HostScript.IPVSRecord] {
-        steps.compactMap { step in
-            guard case .create = step.change else { return nil }
-            return step.record
+    /// The services `up` is about to create, made by the director while the real servers do
+    /// their part (at a thousand services their records cost the director about as much as the
+    /// batch, and their `-A`s a third of it): a new service is created whatever the real servers
+    /// answer (only its new real servers wait for them, and get traffic once they are added), so
+    /// it is known once the table is read. A kill before the destinations' batch leaves services
+    /// without real servers, recorded: `down` deletes them, the next `up` adds their real servers.
+    public static func creations(_ steps: [HostScript.IPVSStep]) -> [HostScript.IPVSStep] {
+        steps.filter { step in
+            guard case .create = step.change else { return false }
+            return true
         }
     }
 
-    /// The director's part written while the real servers work: the creation records (empty:
-    /// no part to send).
-    public static func directorRecords(_ records: [HostScript.IPVSRecord]) -> String {
-        HostScript.newRecords(records)
+    /// The director's part written while the real servers work: the records of the services
+    /// about to be created, then the services, without their destinations (empty: no part to
+    /// send).
+    public static func directorCreations(_ creations: [HostScript.IPVSStep]) -> String {
+        HostScript.newRecords(creations.compactMap(\.record)) + HostScript.makeServices(creations.compactMap { step in
+            guard case let .create(service) = step.change else { return nil }
+            return service
+        })
     }
 
-    /// The steps with the records already written taken out (their changes stay).
-    public static func steps(_ steps: [HostScript.IPVSStep], recorded: Set<IPVSServiceKey>) -> [HostScript.IPVSStep] {
+    /// The steps, with the services made earlier (and recorded with them) left with their
+    /// destinations to add.
+    public static func steps(_ steps: [HostScript.IPVSStep], created: Set<IPVSServiceKey>) -> [HostScript.IPVSStep] {
         steps.map { step in
             var step = step
-            if let record = step.record, recorded.contains(record.key) { step.record = nil }
+            if case .create = step.change, created.contains(step.change.serviceKey) { (step.record, step.serviceMade) = (nil, true) }
             return step
         }
     }
@@ -76,10 +82,10 @@ public enum UpScript {
             return HostScript.part(1, realServer(state, members: members, owner: owner, lockWait: lockWait))
         }
         let (steps, _) = HostDiff.ipvs(desired: state.ipvsServices, live: IPVSTable(), records: [])
-        let records = creationRecords(steps)
+        let created = creations(steps)
         var parts = [directorOpening(state, owner: owner, lockWait: lockWait)]
-        if !records.isEmpty { parts.append(directorRecords(records)) }
-        parts.append(directorChanges(state, steps: Self.steps(steps, recorded: Set(records.map(\.key))), live: IPVSTable(), unwanted: [], members: members)
+        if !created.isEmpty { parts.append(directorCreations(created)) }
+        parts.append(directorChanges(state, steps: Self.steps(steps, created: Set(created.map(\.change.serviceKey))), live: IPVSTable(), unwanted: [], members: members)
                      + directorAfterDrains(state))
         return parts.enumerated().map { HostScript.part($0.offset + 1, $0.element) }.joined()
     }
