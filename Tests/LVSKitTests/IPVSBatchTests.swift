@@ -30,7 +30,7 @@ struct IPVSBatchTests {
             let bin = folder + "/bin"
             try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: folder + "/state", withIntermediateDirectories: true)
-            for tool in ["mkdir", "mv", "cat", "sed", "sort", "rm", "rmdir", "mktemp", "awk", "ss", "xargs", "grep"] {
+            for tool in ["mkdir", "mv", "cat", "sed", "sort", "rm", "rmdir", "mktemp", "awk", "ss", "xargs", "grep", "cmp"] {
                 let real = ["/usr/bin/\(tool)", "/bin/\(tool)"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? tool
                 // The director's table is read from /proc/net/ip_vs: here, the file `kernel`.
                 let kernel = tool == "cat" ? "[ \"$*\" != /proc/net/ip_vs ] || set -- \(folder)/kernel\n" : ""

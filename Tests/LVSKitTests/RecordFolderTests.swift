@@ -37,4 +37,17 @@ struct RecordFolderTests {
         let (again, none) = try await host.run(HostScript.apply(resources))
         #expect(again.steps.values.allSatisfy { $0.status == .ok } && none == ["mktemp", "rm"], "\(none)")
     }
+
+    /// The cluster's hosts are written when they differ from the file's (by the shell's printf,
+    /// then one `mv`), and only compared when they do not.
+    @Test func clusterFileWrittenOnlyWhenItChanges() async throws {
+        let host = try IPVSBatchTests.Host()
+        let lines = [#"{"address":"10.0.0.1","name":"director"}"#, #"{"address":"10.0.0.11","name":"rs'1"}"#]
+        let (_, first) = try await host.run(HostScript.writeCluster(lines))
+        #expect(first == ["mktemp", "mv", "rm"] && host.text("state/cluster") == lines.joined(separator: "\n") + "\n", "\(first)")
+        let (_, same) = try await host.run(HostScript.writeCluster(lines))
+        #expect(same == ["mktemp", "cmp", "rm"], "\(same)")
+        let (_, changed) = try await host.run(HostScript.writeCluster(Array(lines.prefix(1))))
+        #expect(changed == ["mktemp", "cmp", "mv", "rm"] && host.text("state/cluster") == lines[0] + "\n", "\(changed)")
+    }
 }

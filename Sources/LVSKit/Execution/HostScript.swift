@@ -108,14 +108,14 @@ public enum HostScript {
     }
 
     /// The cluster's hosts and how to reach them (JSON lines), for runs after this one to find a
-    /// host the inventory no longer names.
+    /// host the inventory no longer names. Written only when it differs (most `up`s keep the same
+    /// hosts: a `cmp` instead of a `cat` and a `mv` on every host), by the shell's own `printf`.
     public static func writeCluster(_ lines: [String]) -> String {
-        let end = delimiter(avoiding: lines.joined())
-        return """
-        cat > "$S/cluster.new" <<'\(end)'
-        \(lines.joined(separator: "\n"))
-        \(end)
-        mv "$S/cluster.new" "$S/cluster"
+        """
+        lvsctl_cluster=\(ShellQuote.quote(lines.joined(separator: "\n")))
+        if [ ! -f "$S/cluster" ] || ! printf '%s\\n' "$lvsctl_cluster" | cmp -s - "$S/cluster"; then
+          printf '%s\\n' "$lvsctl_cluster" > "$S/cluster.new" && mv "$S/cluster.new" "$S/cluster"
+        fi
 
         """
     }
