@@ -4,8 +4,14 @@ import Glibc
 
 /// libcrypto without its exit-time cleanup (`lvs_crypto_init`), then libssh2_init, exactly once
 /// per process (Swift initialises globals lazily and atomically); everything that uses either
-/// checks it first.
-let librariesInitialised: Bool = lvs_crypto_init() == 1 && libssh2_init(0) == 0
+/// checks it first. SIGPIPE is ignored first: libssh2 writes to its socket with a plain send(),
+/// so a peer gone at the wrong moment (an sshd dropping a connection under load) ended the whole
+/// process (a `down` of 300 hosts exited 141); ignored, the write fails with EPIPE and only that
+/// host's connection fails.
+let librariesInitialised: Bool = {
+    signal(SIGPIPE, SIG_IGN)
+    return lvs_crypto_init() == 1 && libssh2_init(0) == 0
+}()
 
 /// One SSH connection to one host: a libssh2 session driven in non-blocking mode on a thread of
 /// its own (see `ThreadExecutor`). Commands, uploads and downloads share the session; up to

@@ -79,4 +79,14 @@ struct ConnectionFailureTests {
             try await lab.signal("CONT", host: host)
         }
     }
+
+    /// A connection's socket written after its peer went must fail that connection, not end the
+    /// process: once lvsctl's libraries are set up, SIGPIPE is ignored.
+    @Test func brokenPipeEndsNoProcess() {
+        #expect(librariesInitialised)
+        var current = sigaction()
+        sigaction(SIGPIPE, nil, &current)
+        // SIG_IGN is the handler 1.
+        #expect(unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == 1)
+    }
 }
