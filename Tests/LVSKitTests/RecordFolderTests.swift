@@ -26,8 +26,8 @@ struct RecordFolderTests {
         let (up, processes) = try await host.run(HostScript.apply(resources))
         #expect(up.steps.mapValues { $0.status } == [0: .changed, 1: .ok, 2: .changed, 3: .changed], "\(up.steps)")
         // mktemp/rm: the conversation's own; one rm for the leftover, one mkdir for the three
-        // folders and one for r/, a mv each, one rmdir for flag 1's unused folder.
-        #expect(processes == ["mktemp", "rm", "mkdir", "mkdir", "mv", "mv", "mv", "rmdir", "rm"], "\(processes)")
+        // folders and r/, a mv each, one rmdir for flag 1's unused folder.
+        #expect(processes == ["mktemp", "rm", "mkdir", "mv", "mv", "mv", "rmdir", "rm"], "\(processes)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: state + "/tmp").isEmpty)
         let (listed, _) = try await host.run("lvsctl_records\n")
         #expect(Set(listed.records.map(\.id)) == Set([0, 2, 3].map { resources[$0].id.description }))

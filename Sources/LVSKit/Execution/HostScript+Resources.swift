@@ -66,9 +66,9 @@ extension HostScript {
             \(record)
               if ( \(shell.apply)
               ) 9>&- >>"$T/e" 2>&1; then
-                net_gen=$((net_gen + 1))
+                net_gen=$((net_gen + 1)); lvsctl_recheck=1
                 if \(shell.checkGroup) 9>&- >/dev/null 2>>"$T/e"; then
-                  record_applied \(key) \(value)
+                  lvsctl_recheck=; record_applied \(key) \(value)
                   report "\(HostMarker.step) \(index) \(StepStatus.changed)"
                 else
                   step_failed \(index) "apply succeeded, but the check still fails afterwards"

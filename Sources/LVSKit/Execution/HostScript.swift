@@ -37,8 +37,9 @@ public enum HostScript {
         switch access {
         case .change:
             text += """
-            if [ ! -d "$S" ]; then mkdir -p "$(dirname "$S")" && mkdir "$S" 2>/dev/null && : > "$S/.created"; fi
-            [ -d "$S" ] && chmod 700 "$S" || { echo "\(HostMarker.fatal) cannot create lvsctl's state folder $S (not root? read-only /var?)"; exit 0; }
+            # Made private when lvsctl makes it (a chmod on every run was a process on every host).
+            if [ ! -d "$S" ]; then { [ -d "${S%/*}" ] || mkdir -p "${S%/*}"; } && mkdir -m 700 "$S" 2>/dev/null && : > "$S/.created"; fi
+            [ -d "$S" ] || { echo "\(HostMarker.fatal) cannot create lvsctl's state folder $S (not root? read-only /var?)"; exit 0; }
             lvsctl_lock -x \(lockWait) \(ShellQuote.quote(owner))
             # What a killed run left half-made (never applied: records come first), or undone and
             # not yet removed.
@@ -205,7 +206,7 @@ public enum HostScript {
     lvsctl_premake() {
       lvsctl_premade=1; set --
       for k in $lvsctl_record_keys; do [ ! -e "$S/tmp/$k" ] || rm -rf "$S/tmp/$k"; set -- "$@" "$S/tmp/$k"; done
-      mkdir -p "$@"
+      mkdir -p "$S/r" "$@"
     }
     lvsctl_premade_done() {
       if [ -n "$lvsctl_premade" ]; then
@@ -311,12 +312,28 @@ public enum HostScript {
     # A real server checks an address and a route for every VIP, and `ip … | grep` cost two
     # processes a check (~70 ms under emulation).
     net_gen=0
+    # The check right after an apply ($lvsctl_recheck set) is of that one address or route: ip
+    # asked for it alone is one process, where reading them all again is two.
     lvsctl_has_address() {
+      if [ -n "${lvsctl_recheck:-}" ]; then
+        case "$(ip -o addr show dev "$1" 2>/dev/null)" in *" $2/"*) return 0 ;; esac
+        return 1
+      fi
       [ -e "$T/addresses-$net_gen" ] || { : > "$T/addresses-$net_gen"
         ip -o addr show 2>/dev/null | awk -v p="$T/addresses-$net_gen@" '{ split($4, a, "/"); f = p $2 "@" a[1]; printf "" > f; close(f) }'; }
       [ -e "$T/addresses-$net_gen@$1@$2" ]
     }
     lvsctl_has_route() {
+      if [ -n "${lvsctl_recheck:-}" ]; then
+        set -- "$1" "$2" "$3" "$2"; case $4 in *_*) set -- "$1" "$2" "$3" "${4%_*}/${4##*_}" ;; esac
+        case " $(ip "$1" route show "$4" 2>/dev/null) " in
+          *" dev $3 "*|*" dev $3
+    "*) return 0 ;;
+          *" dev "*) [ -z "$3" ] ;;
+          *) return 1 ;;
+        esac
+        return
+      fi
       [ -e "$T/routes$1-$net_gen" ] || { : > "$T/routes$1-$net_gen"
         ip "$1" route show 2>/dev/null | awk -v p="$T/routes$1-$net_gen@" '{
           to = $1; gsub("/", "_", to)
