@@ -24,6 +24,16 @@ func renderScripts(_ inventory: Inventory) throws -> [String: String] {
 
 /// The seed's scripts, generated: every line of theirs that matters appears in ours.
 struct SeedTopologyTests {
+    /// A script a person runs by hand defines every folder its checks use: a NAT real server's
+    /// web-server check keeps the page in $T, and had no address look-up to bring $T along.
+    @Test func everyScriptDefinesTheFolderItsChecksUse() throws {
+        for name in ["nat.yml", "dr.yml", "tun.yml", "example.yml"] {
+            for (host, script) in try renderScripts(loadInventory(name)) where script.contains("$T/") {
+                #expect(script.contains("T=$(mktemp -d) || exit 1\n"), "\(name) \(host)")
+            }
+        }
+    }
+
     @Test func natDirectorAndRealServers() throws {
         let scripts = try renderScripts(loadInventory("nat.yml"))
         let director = try #require(scripts["director"])

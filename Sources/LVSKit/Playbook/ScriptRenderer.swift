@@ -14,7 +14,8 @@ public enum ScriptRenderer {
         // Checks may call lvsctl's look-ups (a real server's addresses, routes and ports): the
         // script carries them, with the private folder they answer from.
         let checks = state.resources.compactMap(\.shell).map(\.check)
-        let usesLookups = checks.contains { $0.contains("lvsctl_") }
+        // (A check that keeps what it fetched in $T needs the folder too: the web server's page.)
+        let usesLookups = checks.contains { $0.contains("lvsctl_") || $0.contains("$T") }
         if usesLookups {
             lines.append("T=$(mktemp -d) || exit 1")
             lines.append("trap 'rm -rf \"$T\"' EXIT")
