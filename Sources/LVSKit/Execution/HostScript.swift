@@ -158,10 +158,6 @@ public enum HostScript {
             clock; t0=$ticks
             flock "$1" -w \#(HostScript.orphanWait) 9 || { echo "\#(HostMarker.locked) ${owner:-another lvsctl run} (its lvsctl is gone, but its shell still runs after \#(HostScript.orphanWait) s)"; exit 0; }
             report "\#(HostMarker.waited) ${owner:-another lvsctl run}"
-          # The holder ended between our try and our look (a killed run's shell finishing its
-          # part: a kill drill was refused so), or has not yet written who it is: the lock is
-          # free a moment later, unless something the holder started keeps it.
-          elif { [ -z "$holder" ] || [ ! -r "/proc/$holder/status" ]; } && flock "$1" -w \#(HostScript.orphanGrace) 9; then :
           else
             echo "\#(HostMarker.locked) ${owner:-another lvsctl run}"; exit 0
           fi
