@@ -25,7 +25,7 @@ extension HostScript {
         /// The ipvsadm commands the step still runs: its change's, less the `-A` of a service
         /// made earlier.
         public var commands: [[String]] {
-            guard serviceMade, case let .create(service) = change else { return change.commands }
+            guard serviceMade, let service = change.createdService else { return change.commands }
             return service.destinations.map { IPVSAdm.addDestination($0, to: service.key) }
         }
     }
@@ -69,16 +69,16 @@ extension HostScript {
         for index in batch.bridged {
             script += "# \(steps[index].change.description.text)\nclock; t0=$ticks\n" + bridged(steps[index].change.bridge!, index: index)
         }
-        let lines = batch.lines
+        let shares = batch.shares
         // A batch of services made earlier alone has no line left, but is judged all the same.
-        if !lines.isEmpty || batch.batched.contains(where: { steps[$0].serviceMade }) {
+        if !shares.isEmpty || batch.batched.contains(where: { steps[$0].serviceMade }) {
             script += """
             # \(batch.batched.count) changes in ipvsadm -R (two side by side past \(IPVSBatch.sharedFrom) lines). It goes on past a
             # line the kernel refuses and exits with the last line's status: a refusal shows on
             # stderr (here or in $T/made-e, the services made earlier), and the table is then read
             # back to tell what was made.
             clock; t0=$ticks
-            \(restore(batch.shares, errors: "e"))
+            \(restore(shares, errors: "e"))
             if [ $lvsctl_s -eq 0 ] && [ ! -s "$T/e" ] && [ ! -s "$T/made-e" ]; then report "\(HostMarker.batch) \(StepStatus.done)"; else
               report "\(HostMarker.batch) \(StepStatus.failed)"
               [ ! -s "$T/made-e" ] || sed "s/^/\(HostMarker.batchError) /" "$T/made-e"; sed "s/^/\(HostMarker.batchError) /" "$T/e"

@@ -49,20 +49,14 @@ public enum UpScript {
     /// it is known once the table is read. A kill before the destinations' batch leaves services
     /// without real servers, recorded: `down` deletes them, the next `up` adds their real servers.
     public static func creations(_ steps: [HostScript.IPVSStep]) -> [HostScript.IPVSStep] {
-        steps.filter { step in
-            guard case .create = step.change else { return false }
-            return true
-        }
+        steps.filter { $0.change.createdService != nil }
     }
 
     /// The director's part written while the real servers work: the records of the services
     /// about to be created, then the services, without their destinations (empty: no part to
     /// send).
     public static func directorCreations(_ creations: [HostScript.IPVSStep]) -> String {
-        HostScript.newRecords(creations.compactMap(\.record)) + HostScript.makeServices(creations.compactMap { step in
-            guard case let .create(service) = step.change else { return nil }
-            return service
-        })
+        HostScript.newRecords(creations.compactMap(\.record)) + HostScript.makeServices(creations.compactMap(\.change.createdService))
     }
 
     /// The steps, with the services made earlier (and recorded with them) left with their
@@ -70,7 +64,7 @@ public enum UpScript {
     public static func steps(_ steps: [HostScript.IPVSStep], created: Set<IPVSServiceKey>) -> [HostScript.IPVSStep] {
         steps.map { step in
             var step = step
-            if case .create = step.change, created.contains(step.change.serviceKey) { (step.record, step.serviceMade) = (nil, true) }
+            if step.change.createdService != nil, created.contains(step.change.serviceKey) { (step.record, step.serviceMade) = (nil, true) }
             return step
         }
     }

@@ -73,6 +73,12 @@ public struct IPVSPlan: Sendable, Equatable {
 }
 
 extension IPVSService.Change {
+    /// The service a `.create` makes (nil: another change).
+    public var createdService: IPVSService? {
+        guard case let .create(service) = self else { return nil }
+        return service
+    }
+
     /// The service the change is made to.
     public var serviceKey: IPVSServiceKey {
         switch self {
