@@ -141,10 +141,18 @@ public enum HostScript {
     # web server) would hold the lock for good.
     lvsctl_lock() {
       command -v flock >/dev/null 2>&1 || { echo "\#(HostMarker.fatal) flock (util-linux) is missing: lvsctl needs it to keep two runs apart"; exit 0; }
-      for attempt in 1 2 3; do
+      lock_wait=$2
+      for attempt in 1 2 3 4 5 6; do
         exec 9>>"$S/lock" || { echo "\#(HostMarker.fatal) cannot open $S/lock"; exit 0; }
-        if [ "$2" -gt 0 ]; then flock "$1" -w "$2" 9; else flock "$1" -n 9; fi || {
+        if [ "$lock_wait" -gt 0 ]; then flock "$1" -w "$lock_wait" 9; else flock "$1" -n 9; fi || {
           owner=; holder=; { read -r owner; read -r holder; } < "$S/lock" 2>/dev/null
+          # Gone at the first look: the holder ended between our try and our look (a killed
+          # run's shell finishing its part), or has not yet written who it is. Try again in a
+          # moment, without waiting: the lock is free then, or its new holder is seen as a run.
+          # (A holder seen alive that ends while watched below is another run, and refuses us.)
+          if [ $attempt -lt 6 ] && { [ -z "$holder" ] || [ ! -r "/proc/$holder/status" ]; }; then
+            lock_wait=0; sleep 0.2; continue
+          fi
           # A run just killed is not an orphan at once: its session ends only once sshd sees the
           # connection gone, through a jump host a moment later. Give a live holder that moment
           # (at most \#(HostScript.orphanGrace) s) before calling it another run.
@@ -176,7 +184,8 @@ public enum HostScript {
       while [ -n "$p" ] && [ "$p" -gt 1 ] 2>/dev/null && [ -r "/proc/$p/status" ]; do
         name=; parent=
         while read -r k v; do case $k in Name:) name=$v ;; PPid:) parent=$v; break ;; esac; done < "/proc/$p/status"
-        [ "$name" != sshd ] || return 1
+        # OpenSSH 9.8 and later run a session as sshd-session.
+        case $name in sshd|sshd-session) return 1 ;; esac
         p=$parent
       done
       [ -n "$1" ] && [ -r "/proc/$1/status" ]
