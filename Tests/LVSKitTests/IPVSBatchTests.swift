@@ -62,7 +62,8 @@ struct IPVSBatchTests {
         /// Runs a conversation's body after the prologue, with the state folder here.
         func run(_ body: String) async throws -> (output: HostOutput, processes: [String]) {
             try? FileManager.default.removeItem(atPath: folder + "/processes")
-            let script = HostScript.prologue.replacingOccurrences(of: "S=\(HostScript.stateDirectory)", with: "S=\(folder)/state") + body
+            // Every S= line, the body's too: a test's script never reaches this machine's own folder.
+            let script = (HostScript.prologue + body).replacingOccurrences(of: "S=\(HostScript.stateDirectory)", with: "S=\(folder)/state")
             let file = folder + "/script.sh"
             try script.write(toFile: file, atomically: true, encoding: .utf8)
             let result = try await LocalProgram.run("/bin/sh", [file], environment: ["PATH": "\(folder)/bin:/usr/bin:/bin"])

@@ -2,8 +2,9 @@ import Foundation
 import Testing
 @testable import LVSKit
 
-/// A part's record folders are made by one `mkdir` at its first change, what a killed run left
-/// in `tmp/` is removed first, and the folders no change used go when the part's steps are done.
+/// A part's record folders are made in place by one `mkdir` at its first change, what a killed
+/// run left half made (listed in `making`, no `order`) is removed by the next changing run's
+/// opening, and the folders no change used go when the part's steps are done.
 struct RecordFolderTests {
     /// A resource that is a file flag in the state folder: made by apply, removed by undo.
     static func flag(_ index: Int) -> Resource {
@@ -16,26 +17,51 @@ struct RecordFolderTests {
 
     @Test func oneMkdirForAPartsRecordsLeftoversRemovedUnusedGone() async throws {
         let host = try IPVSBatchTests.Host()
-        let resources = (0..<4).map(Self.flag)
-        let state = host.folder + "/state"
-        // Flag 1 is there already (no change, no record); a killed run left flag 2's folder half made.
-        try "".write(toFile: state + "/flag-1", atomically: true, encoding: .utf8)
-        try FileManager.default.createDirectory(atPath: state + "/tmp/" + resources[2].id.recordKey, withIntermediateDirectories: true)
-        try "stale\n".write(toFile: state + "/tmp/" + resources[2].id.recordKey + "/undo", atomically: true, encoding: .utf8)
+        let resources = (0..<5).map(Self.flag)
+        let keys = resources.map(\.id.recordKey)
+        let state = host.folder + "/state", records = state + "/r/"
+        // Flag 1 is there already (no change, no record). A killed run left flag 2's record half
+        // made (an undo, no order) and flag 3's folder premade and empty; flag 4's record, also in
+        // its list, is whole (its order written), and its flag made.
+        for file in ["flag-1", "flag-4"] { try "".write(toFile: state + "/" + file, atomically: true, encoding: .utf8) }
+        for key in keys[2...4] { try FileManager.default.createDirectory(atPath: records + key, withIntermediateDirectories: true) }
+        try "stale\n".write(toFile: records + keys[2] + "/undo", atomically: true, encoding: .utf8)
+        for (file, text) in [("undo", "rm -f \"$S/flag-4\"\n"), ("id", resources[4].id.description + "\n"), ("order", "1\n")] {
+            try text.write(toFile: records + keys[4] + "/" + file, atomically: true, encoding: .utf8)
+        }
+        try "1\n".write(toFile: state + "/seq", atomically: true, encoding: .utf8)
+        try keys[2...4].map { $0 + "\n" }.joined().write(toFile: state + "/making", atomically: true, encoding: .utf8)
 
-        let (up, processes) = try await host.run(HostScript.apply(resources))
-        #expect(up.steps.mapValues { $0.status } == [0: .changed, 1: .ok, 2: .changed, 3: .changed], "\(up.steps)")
-        // mktemp/rm: the conversation's own; one rm for the leftover, one mkdir for the three
-        // folders and r/, a mv each, one rmdir for flag 1's unused folder.
-        #expect(processes == ["mktemp", "rm", "mkdir", "mv", "mv", "mv", "rmdir", "rm"], "\(processes)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: state + "/tmp").isEmpty)
+        // The opening after its prologue (the scratch host's run starts with that).
+        let opening = HostScript.opening(.change, owner: "test", lockWait: 0, readIPVS: false).replacingOccurrences(of: HostScript.prologue, with: "")
+        let (up, processes) = try await host.run(opening + HostScript.apply(resources))
+        // The opening listed flag 4's record only: the half-made ones were gone before.
+        #expect(up.records.map(\.id) == [resources[4].id.description], "\(up.records)")
+        #expect(up.steps.mapValues { $0.status } == [0: .changed, 1: .ok, 2: .changed, 3: .changed, 4: .ok], "\(up.steps)")
+        // mktemp/rm: the conversation's own; one rm for the leftovers, a grep listing the
+        // records, one mkdir for the three folders needed and flag 1's, one rmdir for flag 1's
+        // unused one. No rename: a record is whole once its order is written.
+        #expect(processes == ["mktemp", "rm", "grep", "mkdir", "rmdir", "rm"], "\(processes)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: records).sorted() == [0, 2, 3, 4].map { keys[$0] }.sorted())
+        #expect(host.text("state/making") == "")
         let (listed, _) = try await host.run("lvsctl_records\n")
-        #expect(Set(listed.records.map(\.id)) == Set([0, 2, 3].map { resources[$0].id.description }))
-        #expect(host.text("state/r/\(resources[2].id.recordKey)/undo") == "rm -f \"$S/flag-2\"\n")
+        #expect(listed.records.sorted { $0.order < $1.order }.map(\.id) == [4, 0, 2, 3].map { resources[$0].id.description })
+        #expect(host.text("state/r/\(keys[2])/undo") == "rm -f \"$S/flag-2\"\n")
 
-        // Nothing to change: not a folder made.
-        let (again, none) = try await host.run(HostScript.apply(resources))
-        #expect(again.steps.values.allSatisfy { $0.status == .ok } && none == ["mktemp", "rm"], "\(none)")
+        // Nothing to change: not a folder made, nothing removed.
+        let (again, none) = try await host.run(opening + HostScript.apply(resources))
+        #expect(again.steps.values.allSatisfy { $0.status == .ok } && none == ["mktemp", "grep", "rm"], "\(none)")
+    }
+
+    /// A record is listed only once whole: a folder with an id and an undo but no order (a run
+    /// killed between the two) is not read as a record, by `plan` either (which removes nothing).
+    @Test func aRecordWithoutOrderIsNotListed() async throws {
+        let host = try IPVSBatchTests.Host()
+        let key = Self.flag(0).id.recordKey, folder = host.folder + "/state/r/" + key
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for file in ["id", "undo"] { try "x\n".write(toFile: folder + "/" + file, atomically: true, encoding: .utf8) }
+        let (listed, _) = try await host.run("lvsctl_records\n")
+        #expect(listed.records.isEmpty, "\(listed.records)")
     }
 
     /// The cluster's hosts are written when they differ from the file's (by the shell's printf,

@@ -7,10 +7,12 @@
 /// The host's record lives under /var/lib/lvsctl: `r/KEY/` per resource lvsctl changed (KEY from
 /// `ResourceID.recordKey`), holding its identity (`id`), when it was first changed (`order`),
 /// what was there before (`prior`, written once; none for an IPVS service lvsctl created), the
-/// undo script (`undo`) and the value last applied (`applied`). A record is made in `tmp/` and
-/// renamed into `r/` (one step), before the change it protects; undoing it is running its undo
-/// (which may run twice: undo scripts are idempotent) and renaming it away. So a run killed at
-/// any point leaves a record that `down` or the next `up` completes.
+/// undo script (`undo`) and the value last applied (`applied`). A record is made in place before
+/// the change it protects and is whole once its `order` is written, last; a folder lacking it is
+/// one a killed run was making (its key was added to `making` first), removed by the next run
+/// that changes things. Undoing a record is running its undo (which may run twice: undo scripts
+/// are idempotent) and renaming it away. So a run killed at any point leaves a record that
+/// `down` or the next `up` completes.
 public enum HostScript {
     public static let stateDirectory = "/var/lib/lvsctl"
     /// How long a run waits for the shell of a run whose lvsctl is gone to finish its part.
@@ -44,6 +46,7 @@ public enum HostScript {
             # What a killed run left half-made (never applied: records come first), or undone and
             # not yet removed.
             [ ! -d "$S/tmp" ] || rm -rf "$S/tmp"
+            [ ! -s "$S/making" ] || lvsctl_unmade
 
             """
         case .read:
@@ -191,46 +194,54 @@ public enum HostScript {
       [ -n "$1" ] && [ -r "/proc/$1/status" ]
     }
     # Every record's order, identity and last applied value, as KEY/FILE:LINE, read by one grep
-    # however many there are (a record folder is whole once in r/: made in tmp/, then renamed).
+    # however many there are (a record without `order` is not whole, and not read as one).
     lvsctl_records() {
       [ -d "$S/r" ] || return 0
       echo '\#(HostMarker.records)'
       (cd "$S/r" && grep -H '' -- */order */id */applied 2>/dev/null)
       echo '\#(HostMarker.records) end'
     }
-    # A record is made in $S/tmp/KEY ($rec: the caller writes prior and undo into it), then
-    # renamed into $S/r in one step. Shell builtins where they do: a fork costs ~40 ms under
-    # emulation, and every step does this. The folders of a part's resources
-    # ($lvsctl_record_keys) are made by one mkdir at the first that changes (what a killed run
-    # left there removed first), and those no change used go together when the part's resources
-    # are done (lvsctl_premade_done): a mkdir per changed resource was most of a first up.
+    # A record is made in $S/r/KEY ($rec: the caller writes prior and undo into it) and is whole
+    # once record_commit writes its order, last: a rename per record was a process per change on
+    # every host. Its key goes to $S/making before its folder exists, so that the next changing
+    # run removes what a killed one left half-made (lvsctl_unmade) without looking at every
+    # record; the list is emptied once this part's records are whole. Shell builtins where they
+    # do: a fork costs ~40 ms under emulation, and every step does this. The folders of a part's
+    # resources ($lvsctl_record_keys) are made by one mkdir at the first that changes, and those
+    # no change used go together when the part's resources are done (lvsctl_premade_done).
     lvsctl_record_keys=; lvsctl_premade=
     record_begin() {
-      rec="$S/tmp/$1"
+      rec="$S/r/$1"
       case " $lvsctl_record_keys " in
         *" $1 "*) [ -n "$lvsctl_premade" ] || lvsctl_premake || return 1; [ ! -d "$rec" ] || return 0 ;;
       esac
-      [ ! -e "$rec" ] || rm -rf "$rec"; mkdir -p "$rec"
+      echo "$1" >> "$S/making" && { [ ! -e "$rec" ] || rm -rf "$rec"; } && mkdir -p "$rec"
     }
     lvsctl_premake() {
       lvsctl_premade=1; set --
-      for k in $lvsctl_record_keys; do [ ! -e "$S/tmp/$k" ] || rm -rf "$S/tmp/$k"; set -- "$@" "$S/tmp/$k"; done
-      mkdir -p "$S/r" "$@"
+      for k in $lvsctl_record_keys; do [ -e "$S/r/$k" ] || { echo "$k" >> "$S/making" && set -- "$@" "$S/r/$k"; } || return 1; done
+      [ $# -eq 0 ] || mkdir -p "$@"
     }
     lvsctl_premade_done() {
       if [ -n "$lvsctl_premade" ]; then
-        set --; for k in $lvsctl_record_keys; do [ ! -d "$S/tmp/$k" ] || set -- "$@" "$S/tmp/$k"; done
-        [ $# -eq 0 ] || rmdir "$@" 2>/dev/null
+        set --; for k in $lvsctl_record_keys; do [ -s "$S/r/$k/order" ] || [ ! -d "$S/r/$k" ] || set -- "$@" "$S/r/$k"; done
+        { [ $# -eq 0 ] || rmdir "$@" 2>/dev/null; } && : > "$S/making"
       fi
       lvsctl_record_keys=; lvsctl_premade=
+    }
+    # What a killed run was making: the folders listed in $S/making that have no order.
+    lvsctl_unmade() {
+      set --
+      while read -r k; do [ -s "$S/r/$k/order" ] || [ ! -e "$S/r/$k" ] || set -- "$@" "$S/r/$k"; done < "$S/making"
+      { [ $# -eq 0 ] || rm -rf "$@"; } && : > "$S/making"
     }
     # $1 key, $2 identity
     record_commit() {
       n=0; [ -f "$S/seq" ] && read -r n < "$S/seq"; n=$((n + 1)); echo "$n" > "$S/seq"
-      echo "$n" > "$rec/order" && printf '%s\n' "$2" > "$rec/id" && { [ -d "$S/r" ] || mkdir "$S/r"; } && mv "$rec" "$S/r/$1"
+      printf '%s\n' "$2" > "$rec/id" && echo "$n" > "$rec/order" && { [ -n "$lvsctl_premade" ] || : > "$S/making"; }
     }
     record_applied() {
-      [ -d "$S/r/$1" ] || return 0
+      [ -s "$S/r/$1/order" ] || return 0
       a=; [ -f "$S/r/$1/applied" ] && read -r a < "$S/r/$1/applied"
       [ "$a" = "$2" ] || printf '%s\n' "$2" > "$S/r/$1/applied"
     }
@@ -289,7 +300,7 @@ public enum HostScript {
     # Nothing recorded any more: lvsctl's folder goes back to how lvsctl found it.
     lvsctl_forget() {
       for d in "$S"/r/*/; do [ -f "${d}undo" ] && return 0; done
-      rm -rf "$S/r" "$S/tmp" "$S/www" "$S/seq" "$S/cluster" "$S/cluster.new"
+      rm -rf "$S/r" "$S/tmp" "$S/www" "$S/seq" "$S/making" "$S/cluster" "$S/cluster.new"
       if [ -e "$S/.created" ]; then rm -rf "$S"; else rm -f "$S/lock"; fi
     }
     # A failed step: what it printed, then the conversation ends (later steps may depend on it).
