@@ -4,7 +4,9 @@ import Glibc
 
 /// A non-blocking TCP connection with a connect timeout, for libssh2 to drive.
 enum TCPSocket {
-    static func connect(host: String, port: Int, timeout: Duration, endpoint: String) throws -> Int32 {
+    /// - peerReset: set when the server reset a connection it had just accepted (an sshd past its
+    ///   MaxStartups, or under load, drops new connections so): worth one fresh try.
+    static func connect(host: String, port: Int, timeout: Duration, endpoint: String, peerReset: inout Bool) throws -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = lvs_sock_stream()
@@ -42,6 +44,7 @@ enum TCPSocket {
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
             if ready > 0 && soError == 0 { return fd }
+            if soError == ECONNRESET { peerReset = true }
             lastError = String(cString: strerror(soError != 0 ? soError : errno))
             close(fd)
         }

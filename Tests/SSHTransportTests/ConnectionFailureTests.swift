@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LVSLab
 import Testing
 @testable import SSHTransport
@@ -42,6 +43,37 @@ struct ConnectionFailureTests {
         // cores shared with the whole suite and the lab VM's emulation, resuming the waiting task
         // has taken up to 9 s more (seen: 4.5, 4.9 and 10.2 s in all).
         #expect(clock.now - started < .seconds(19))
+    }
+
+    /// A server that resets every connection it accepts (an sshd past MaxStartups drops new
+    /// connections so): one fresh try, then the error; never more connections than two.
+    @Test func resetConnectionIsTriedOnceMore() async throws {
+        let listener = LoopbackSocket(listening: true)
+        defer { listener.close() }
+        let accepted = Mutex(0)
+        let descriptor = listener.descriptor
+        Thread.detachNewThread {
+            while true {
+                let client = accept(descriptor, nil, nil)
+                guard client >= 0 else { return }   // the listener closed: the test is over
+                accepted.withLock { $0 += 1 }
+                // Closed with data unread and no linger: the kernel answers with a reset.
+                var reset = linger(l_onoff: 1, l_linger: 0)
+                setsockopt(client, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
+                Foundation.close(client)
+            }
+        }
+        var options = SSHOptions()
+        options.handshakeTimeout = .seconds(5)
+        let target = SSHTarget(host: "127.0.0.1", port: listener.port)
+        let error = await expectSSHError { _ = try await SSHConnection.connect(to: target, options: options) }
+        // Reset as connect() ends (about one run in five here), or while the banner is read: the
+        // race decides; either is tried once more.
+        switch error {
+        case .connectFailed?, .handshakeFailed?: break
+        default: Issue.record("\(String(describing: error))")
+        }
+        #expect(accepted.withLock { $0 } == 2)
     }
 
     @Test func sshdKilledMidCommand() async throws {
