@@ -9,10 +9,7 @@ struct LockTests {
     /// for what still closes the lock lets go 0.5 s later): the run tries again a moment later and
     /// takes it, where it used to answer "locked" (a kill drill's `down` was refused so, exit 75).
     @Test func aHolderGoneAtTheFirstLookIsTriedAgainNotRefused() async throws {
-        let host = try IPVSBatchTests.Host()
-        let lock = host.folder + "/state/lock"
-        try "up started by a killed run\n999999999\n".write(toFile: lock, atomically: true, encoding: .utf8)
-        let holder = try Self.holding(lock, seconds: "0.5")
+        let (host, holder) = try Self.heldByAGoneRun(seconds: "0.5")
         defer { holder.terminate(); holder.waitUntilExit() }
         let (output, _) = try await host.run("lvsctl_lock -x 0 test\necho taken > \"$S/taken\"\n")
         #expect(output.locked == nil && host.text("state/taken") == "taken\n", "\(output)")
@@ -21,10 +18,7 @@ struct LockTests {
     /// The same holder keeps the lock past the moments the run tries again: refused, saying who,
     /// after about a second (not the minutes of a wait it was not asked for).
     @Test func aHolderGoneThatKeepsTheLockIsRefusedSoon() async throws {
-        let host = try IPVSBatchTests.Host()
-        let lock = host.folder + "/state/lock"
-        try "up started by a killed run\n999999999\n".write(toFile: lock, atomically: true, encoding: .utf8)
-        let holder = try Self.holding(lock, seconds: "20")
+        let (host, holder) = try Self.heldByAGoneRun(seconds: "20")
         defer { holder.terminate(); holder.waitUntilExit() }
         let started = Date()
         let (output, _) = try await host.run("lvsctl_lock -x 0 test\necho taken > \"$S/taken\"\n")
@@ -49,7 +43,16 @@ struct LockTests {
         #expect(result.output == (session.hasPrefix("sshd") ? "live\n" : "orphan\n"), "\(result.output)")
     }
 
-    /// A `flock` holding `lock` for `seconds`, once it holds it.
+    /// A scratch host whose lock names a run whose process is gone (PID 999999999), and a stand-in
+    /// for what still holds the lock, for `seconds`.
+    static func heldByAGoneRun(seconds: String) throws -> (IPVSBatchTests.Host, Process) {
+        let host = try IPVSBatchTests.Host()
+        let lock = host.folder + "/state/lock"
+        try "up started by a killed run\n999999999\n".write(toFile: lock, atomically: true, encoding: .utf8)
+        return (host, try holding(lock, seconds: seconds))
+    }
+
+    /// A shell holding `lock` for `seconds`, once it holds it.
     static func holding(_ lock: String, seconds: String) throws -> Process {
         // One process from the lock to the end (a terminate ends the hold, leaving no child).
         let holder = Process()
