@@ -84,7 +84,7 @@ struct Reporter: Sendable {
         summary += report.changes.isEmpty ? ", nothing to change (\(report.unchanged) ok)" : ", \(report.unchanged) ok"
         if verbose { summary += ", \(report.roundTrips) round trip\(report.roundTrips == 1 ? "" : "s") after connecting" }
         if verbose, let route = report.route { summary += ", reached \(route)" }
-        if report.handshakes > 1 { summary += " (key exchange failed once; a fresh connection succeeded)" }
+        if report.handshakes > 1 { summary += " (the first connection failed before login: a fresh one succeeded)" }
         if let waited = report.waitedFor { summary += " (\(waited))" }
         if let error = report.error { summary += "  ERROR: \(error)" }
         say(([summary] + lines).joined(separator: "\n"))

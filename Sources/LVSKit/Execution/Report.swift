@@ -57,7 +57,8 @@ public struct HostReport: Codable, Sendable {
     public var unchanged = 0
     public var changes: [ChangeOutcome] = []
     public var roundTrips = 0
-    /// Connections it took to log in: 2 when a failed key exchange was retried.
+    /// Connections it took to log in: 2 when a failed key exchange, or a connection the server
+    /// reset as it was made, was retried.
     public var handshakes = 0
     public var seconds: Double = 0
     public var counts = HostCounts()
