@@ -233,7 +233,7 @@ extension HostScript {
         let plain = IPVSAdm.shell(IPVSAdm.editService(bridge.to))
         return """
         if command -v \(bridge.iptables) >/dev/null 2>&1; then
-          if [ ! -s "$S/r/\(key)/order" ]; then
+          if ! record_whole \(key); then
             record_begin \(key) && : > "$rec/prior" && printf '%s\\n' \(ShellQuote.quote(bridge.undo)) > "$rec/undo" &&
               record_commit \(key) \(ShellQuote.quote(bridge.resourceID.description)) ||
               { report "\(HostMarker.ipvs) \(index) \(StepStatus.failed)"; echo "\(HostMarker.ipvsError) \(index) cannot write the record under $S"; exit 0; }

@@ -10,7 +10,7 @@ extension HostScript {
             if \(shell.checkGroup) 9>&- >/dev/null 2>"$T/e"; then echo "\(HostMarker.step) \(index) \(StepStatus.ok) 0"; else clock; t0=$ticks
               ( \(shell.capture ?? "true")
               ) 9>&- > "$T/prior" 2>/dev/null; now=; read -r now < "$T/prior"; short "$now"; echo "\(HostMarker.now) \(index) $short"
-              if [ -s "$S/r/\(key)/order" ]; then was=; [ -f "$S/r/\(key)/applied" ] && read -r was < "$S/r/\(key)/applied"; echo "\(HostMarker.was) \(index) $was"; fi
+              if record_whole \(key); then was=; [ -f "$S/r/\(key)/applied" ] && read -r was < "$S/r/\(key)/applied"; echo "\(HostMarker.was) \(index) $was"; fi
               report "\(HostMarker.step) \(index) \(StepStatus.wouldChange)"
             fi
 
@@ -43,7 +43,7 @@ extension HostScript {
             let record: String
             if let undo = shell.undo {
                 record = """
-                  if [ -s "$S/r/\(key)/order" ]; then cap="$T/prior"; rec=; else record_begin \(key) || step_failed \(index) "cannot write the record under $S"; cap="$rec/prior"; fi
+                  if record_whole \(key); then cap="$T/prior"; rec=; else record_begin \(key) || step_failed \(index) "cannot write the record under $S"; cap="$rec/prior"; fi
                   ( \(shell.capture ?? "true")
                   ) 9>&- > "$cap" 2>>"$T/e"
                   now=; read -r now < "$cap"; short "$now"; echo "\(HostMarker.now) \(index) $short"

@@ -20,6 +20,9 @@ public enum HostScript {
     /// Seconds a lock holder whose session still lives is watched for becoming an orphan (a
     /// killed run's session ends a moment after it), before the run is refused as another's.
     public static let orphanGrace = 5
+    /// Tries of the lock: a holder gone at the first look is tried again 0.2 s later, this many
+    /// times at most (and a lock file `down` removed meanwhile is opened again).
+    static let lockAttempts = 6
 
     /// Which lock a conversation takes: plan reads (shared), up and down change (exclusive).
     public enum Access: Sendable { case read, change }
@@ -46,7 +49,7 @@ public enum HostScript {
             # What a killed run left half-made (never applied: records come first), or undone and
             # not yet removed.
             [ ! -d "$S/tmp" ] || rm -rf "$S/tmp"
-            [ ! -s "$S/making" ] || lvsctl_unmade
+            [ ! -s "$S/making" ] || lvsctl_unmade "rm -rf"
 
             """
         case .read:
@@ -145,7 +148,7 @@ public enum HostScript {
     lvsctl_lock() {
       command -v flock >/dev/null 2>&1 || { echo "\#(HostMarker.fatal) flock (util-linux) is missing: lvsctl needs it to keep two runs apart"; exit 0; }
       lock_wait=$2
-      for attempt in 1 2 3 4 5 6; do
+      for attempt in \#((1...lockAttempts).map(String.init).joined(separator: " ")); do
         exec 9>>"$S/lock" || { echo "\#(HostMarker.fatal) cannot open $S/lock"; exit 0; }
         if [ "$lock_wait" -gt 0 ]; then flock "$1" -w "$lock_wait" 9; else flock "$1" -n 9; fi || {
           owner=; holder=; { read -r owner; read -r holder; } < "$S/lock" 2>/dev/null
@@ -153,7 +156,7 @@ public enum HostScript {
           # run's shell finishing its part), or has not yet written who it is. Try again in a
           # moment, without waiting: the lock is free then, or its new holder is seen as a run.
           # (A holder seen alive that ends while watched below is another run, and refuses us.)
-          if [ $attempt -lt 6 ] && { [ -z "$holder" ] || [ ! -r "/proc/$holder/status" ]; }; then
+          if [ $attempt -lt \#(lockAttempts) ] && { [ -z "$holder" ] || [ ! -r "/proc/$holder/status" ]; }; then
             lock_wait=0; sleep 0.2; continue
           fi
           # A run just killed is not an orphan at once: its session ends only once sshd sees the
@@ -223,25 +226,26 @@ public enum HostScript {
       [ $# -eq 0 ] || mkdir -p "$@"
     }
     lvsctl_premade_done() {
-      if [ -n "$lvsctl_premade" ]; then
-        set --; for k in $lvsctl_record_keys; do [ -s "$S/r/$k/order" ] || [ ! -d "$S/r/$k" ] || set -- "$@" "$S/r/$k"; done
-        { [ $# -eq 0 ] || rmdir "$@" 2>/dev/null; } && : > "$S/making"
-      fi
+      [ -z "$lvsctl_premade" ] || lvsctl_unmade rmdir 2>/dev/null
       lvsctl_record_keys=; lvsctl_premade=
     }
-    # What a killed run was making: the folders listed in $S/making that have no order.
+    # The folders listed in $S/making that are not whole records, removed by $1: a killed run's
+    # half-made ones by `rm -rf` (the opening), this part's premade ones no change used, empty,
+    # by `rmdir`. The list is emptied once they are gone.
     lvsctl_unmade() {
-      set --
-      while read -r k; do [ -s "$S/r/$k/order" ] || [ ! -e "$S/r/$k" ] || set -- "$@" "$S/r/$k"; done < "$S/making"
-      { [ $# -eq 0 ] || rm -rf "$@"; } && : > "$S/making"
+      remove=$1; set --
+      while read -r k; do record_whole "$k" || [ ! -e "$S/r/$k" ] || set -- "$@" "$S/r/$k"; done < "$S/making"
+      { [ $# -eq 0 ] || $remove "$@"; } && : > "$S/making"
     }
+    # Whether KEY's record is whole: its order, written last, is there.
+    record_whole() { [ -s "$S/r/$1/order" ]; }
     # $1 key, $2 identity
     record_commit() {
       n=0; [ -f "$S/seq" ] && read -r n < "$S/seq"; n=$((n + 1)); echo "$n" > "$S/seq"
       printf '%s\n' "$2" > "$rec/id" && echo "$n" > "$rec/order" && { [ -n "$lvsctl_premade" ] || : > "$S/making"; }
     }
     record_applied() {
-      [ -s "$S/r/$1/order" ] || return 0
+      record_whole "$1" || return 0
       a=; [ -f "$S/r/$1/applied" ] && read -r a < "$S/r/$1/applied"
       [ "$a" = "$2" ] || printf '%s\n' "$2" > "$S/r/$1/applied"
     }

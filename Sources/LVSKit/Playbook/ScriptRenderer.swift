@@ -15,8 +15,8 @@ public enum ScriptRenderer {
         // script carries them, with the private folder they answer from.
         let checks = state.resources.compactMap(\.shell).map(\.check)
         // (A check that keeps what it fetched in $T needs the folder too: the web server's page.)
-        let usesLookups = checks.contains { $0.contains("lvsctl_") || $0.contains("$T") }
-        if usesLookups {
+        let carriesHelpers = checks.contains { $0.contains("lvsctl_") || $0.contains("$T") }
+        if carriesHelpers {
             lines.append("T=$(mktemp -d) || exit 1")
             lines.append("trap 'rm -rf \"$T\"' EXIT")
             lines.append(HostScript.lookups.trimmingCharacters(in: .newlines))
@@ -30,7 +30,7 @@ public enum ScriptRenderer {
                 lines.append(shell.check)
                 lines.append("} >/dev/null 2>&1; then")
                 lines.append(shell.apply)
-                if usesLookups { lines.append("net_gen=$((net_gen + 1))") }
+                if carriesHelpers { lines.append("net_gen=$((net_gen + 1))") }
                 lines.append("fi")
             } else if case let .ipvsService(service) = resource.value {
                 lines.append("# (up edits an existing service in place instead: see `lvsctl plan`)")
